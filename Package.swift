@@ -1,0 +1,67 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every target of ours: Swift 6 mode, strict concurrency, and no warning left standing.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Quiesce",
+    products: [
+        .executable(name: "quiesce-agent", targets: ["quiesce-agent"]),
+    ],
+    dependencies: [
+        // Child processes with their own session, process-group teardown and streamed output.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2", traits: []),
+        // FilePath, Errno and FileDescriptor instead of raw integers; Subprocess speaks it too.
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        // The agent's command line; it uses FoundationEssentials only.
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "QuiesceAPI", swiftSettings: strict),
+        .target(
+            name: "QuiesceSystem",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "QuiesceAgent", dependencies: ["QuiesceAPI", "QuiesceSystem"], swiftSettings: strict),
+        .executableTarget(
+            name: "quiesce-agent",
+            dependencies: [
+                "QuiesceAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "QuiesceTestSupport",
+            dependencies: ["QuiesceSystem"],
+            path: "Tests/QuiesceTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "QuiesceAPITests", dependencies: ["QuiesceAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "QuiesceSystemTests",
+            dependencies: ["QuiesceSystem", "QuiesceTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QuiesceAgentTests",
+            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QuiesceAgentIntegrationTests",
+            dependencies: ["QuiesceAPI", "QuiesceTestSupport", "quiesce-agent"],
+            swiftSettings: strict
+        ),
+    ]
+)

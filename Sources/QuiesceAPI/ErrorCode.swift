@@ -1,0 +1,45 @@
+/// A stable error code, the same string on the wire, in reports and in logs.
+///
+/// The framework's ten codes keep the original's spelling verbatim so existing runbooks and
+/// greps keep working; Quiesce's own codes follow the same style.
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let preScriptExecutionFailed = ErrorCode(rawValue: "Pre-ScriptExecutionFailed")
+    public static let postScriptExecutionFailed = ErrorCode(rawValue: "Post-ScriptExecutionFailed")
+    public static let preScriptNotFound = ErrorCode(rawValue: "Pre-ScriptNotFound")
+    public static let postScriptNotFound = ErrorCode(rawValue: "Post-ScriptNotFound")
+    public static let incorrectPluginhostFile = ErrorCode(rawValue: "IncorrectPluginhostFile")
+    public static let incorrectJSONConfigFile = ErrorCode(rawValue: "IncorrectJSONConfigFile")
+    public static let insufficientPermissionForPreScript = ErrorCode(rawValue: "InsufficientPermissionforPre-Script")
+    public static let insufficientPermissionForPostScript = ErrorCode(
+        rawValue: "InsufficientPermissionforPost-Script"
+    )
+    public static let preScriptTimeout = ErrorCode(rawValue: "Pre-ScriptTimeout")
+    public static let postScriptTimeout = ErrorCode(rawValue: "Post-ScriptTimeout")
+
+    public static let fsFreezeFailed = ErrorCode(rawValue: "FsFreezeFailed")
+    public static let fsFreezeTimeout = ErrorCode(rawValue: "FsFreezeTimeout")
+    public static let snapshotFailed = ErrorCode(rawValue: "SnapshotFailed")
+    /// A warning, not a failure: the plugin config carries a key the framework does not know.
+    public static let unknownConfigKey = ErrorCode(rawValue: "UnknownConfigKey")
+
+    /// The original framework's numeric code, for people who grep logs for it.
+    public var legacyNumber: Int? {
+        switch self {
+        case .preScriptExecutionFailed: 300
+        case .postScriptExecutionFailed: 301
+        case .preScriptNotFound: 302
+        case .postScriptNotFound: 303
+        case .incorrectPluginhostFile: 304
+        case .incorrectJSONConfigFile: 305
+        case .insufficientPermissionForPreScript: 306
+        case .insufficientPermissionForPostScript: 307
+        case .preScriptTimeout: 308
+        case .postScriptTimeout: 309
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Glibc
+import Subprocess
+import SystemPackage
+
+/// Runs a script as the framework demands: exec through its shebang in its own session and
+/// process group, retried for real within one budget, the whole group killed on timeout, and
+/// both output streams drained all the time with their tails kept.
+public struct ScriptRunner: Sendable {
+    public init() {}
+
+    public func run(_ invocation: ScriptInvocation) async -> ScriptRun {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: invocation.budget)
+        var run = ScriptRun(
+            outcome: .failed, attempts: 0, exitCode: nil, signal: nil, duration: .zero,
+            stdout: OutputTail(limit: invocation.tailLimit), stderr: OutputTail(limit: invocation.tailLimit)
+        )
+        while run.attempts <= invocation.retries, clock.now < deadline {
+            run.attempts += 1
+            let attempt = await runOnce(invocation, until: deadline)
+            run.stdout = attempt.stdout
+            run.stderr = attempt.stderr
+            run.exitCode = attempt.exitCode
+            run.signal = attempt.signal
+            run.outcome = attempt.outcome
+            if attempt.outcome != .failed { break }
+        }
+        run.duration = clock.now - start
+        return run
+    }
+
+    private struct Attempt: Sendable {
+        var outcome: ScriptRun.Outcome
+        var exitCode: Int?
+        var signal: Int?
+        var stdout: OutputTail
+        var stderr: OutputTail
+    }
+
+    private func runOnce(_ invocation: ScriptInvocation, until deadline: ContinuousClock.Instant) async -> Attempt {
+        do {
+            return try await spawn(invocation.executable, invocation.arguments, invocation, until: deadline)
+        } catch let error as SubprocessError where Self.isNotExecutableFormat(error) {
+            // No shebang and not a binary: run it with /bin/sh, as execvp does.
+            do {
+                return try await spawn(
+                    "/bin/sh", [invocation.executable.string] + invocation.arguments, invocation, until: deadline)
+            } catch {
+                return Attempt(
+                    outcome: .couldNotStart("\(error)"), stdout: OutputTail(limit: invocation.tailLimit),
+                    stderr: OutputTail(limit: invocation.tailLimit))
+            }
+        } catch {
+            return Attempt(
+                outcome: .couldNotStart("\(error)"), stdout: OutputTail(limit: invocation.tailLimit),
+                stderr: OutputTail(limit: invocation.tailLimit))
+        }
+    }
+
+    private static func isNotExecutableFormat(_ error: SubprocessError) -> Bool {
+        error.underlyingError == Errno.execFormatError
+    }
+
+    private func spawn(
+        _ executable: FilePath, _ arguments: [String], _ invocation: ScriptInvocation,
+        until deadline: ContinuousClock.Instant
+    ) async throws -> Attempt {
+        var options = PlatformOptions()
+        options.createSession = true
+        // If the cycle itself is cancelled, the script's whole group goes with it.
+        options.teardownSequence = [
+            .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: invocation.killGrace)
+        ]
+        let environment = Environment.custom(
+            Dictionary(uniqueKeysWithValues: invocation.environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) }))
+        let configuration = Configuration(
+            executable: .path(executable), arguments: Arguments(arguments), environment: environment,
+            workingDirectory: "/", platformOptions: options)
+        let limit = invocation.tailLimit
+        let grace = invocation.killGrace
+        let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
+            execution in
+            let group = execution.processIdentifier.value
+            let killer = Task { await Self.killGroup(group, at: deadline, grace: grace) }
+            async let stdout = Self.drain(execution.standardOutput, limit: limit)
+            async let stderr = Self.drain(execution.standardError, limit: limit)
+            let tails = await (stdout, stderr)
+            killer.cancel()
+            let timedOut = await killer.value
+            return (tails.0, tails.1, timedOut)
+        }
+        let (stdout, stderr, timedOut) = result.closureResult
+        var attempt = Attempt(outcome: .failed, stdout: stdout, stderr: stderr)
+        switch result.terminationStatus {
+        case .exited(let code):
+            attempt.exitCode = Int(code)
+            if code == 0 { attempt.outcome = .succeeded }
+        case .signaled(let signal):
+            attempt.signal = Int(signal)
+        }
+        if timedOut { attempt.outcome = .timedOut }
+        return attempt
+    }
+
+    /// Reads a stream to its end (or until the script exits and a leftover grandchild is
+    /// abandoned), keeping the tail.
+    private static func drain(_ stream: SubprocessOutputSequence, limit: Int) async -> OutputTail {
+        var tail = OutputTail(limit: limit)
+        do {
+            for try await buffer in stream {
+                buffer.withUnsafeBytes { tail.append($0) }
+            }
+        } catch {
+            // The stream was cut because the script exited while a descendant kept the pipe:
+            // what was read so far is the output.
+        }
+        return tail
+    }
+
+    /// At the deadline: SIGTERM to the process group, then SIGKILL once the grace period is over
+    /// if any member is left. Returns whether the deadline was reached; cancelled before it,
+    /// it does nothing.
+    private static func killGroup(_ group: pid_t, at deadline: ContinuousClock.Instant, grace: Duration) async -> Bool {
+        do {
+            try await Task.sleep(until: deadline, clock: .continuous)
+        } catch {
+            return false
+        }
+        Syscalls.signalGroup(group, SIGTERM)
+        let graceEnd = ContinuousClock.now.advanced(by: grace)
+        // Poll rather than sleep the whole grace: most scripts die at SIGTERM. Cancellation is
+        // ignored from here on, so the SIGKILL is never skipped.
+        while ContinuousClock.now < graceEnd, Syscalls.signalGroup(group, 0) {
+            await withUnsafeContinuation { continuation in
+                Task.detached {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    continuation.resume()
+                }
+            }
+        }
+        Syscalls.signalGroup(group, SIGKILL)
+        return true
+    }
+}

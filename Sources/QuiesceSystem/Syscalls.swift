@@ -1,0 +1,52 @@
+import Glibc
+import SystemPackage
+
+/// Every libc call of this module, each retried on EINTR and turned into a `SystemError`.
+enum Syscalls {
+    static func retryingOnInterrupt<T>(_ call: String, _ subject: String, _ body: () -> (T, Bool)) throws(SystemError) -> T {
+        while true {
+            let (value, failed) = body()
+            if !failed { return value }
+            let code = Errno(rawValue: Glibc.errno)
+            if code == .interrupted { continue }
+            throw SystemError(call: call, subject: subject, errno: code)
+        }
+    }
+
+    /// The inode of `path` itself, not of what a symlink there points to.
+    static func linkStatus(_ path: String) throws(SystemError) -> Glibc.stat {
+        var info = Glibc.stat()
+        _ = try retryingOnInterrupt("lstat", path) { (0, Glibc.lstat(path, &info) != 0) }
+        return info
+    }
+
+    static func realpath(_ path: String) throws(SystemError) -> String {
+        guard let resolved = Glibc.realpath(path, nil) else {
+            throw SystemError(call: "realpath", subject: path, errno: Errno(rawValue: Glibc.errno))
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Opens a directory read-only, as FIFREEZE wants; close-on-exec so scripts never inherit it.
+    static func openDirectory(_ path: String) throws(SystemError) -> CInt {
+        try retryingOnInterrupt("open", path) {
+            let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            return (fd, fd < 0)
+        }
+    }
+
+    static func close(_ fd: CInt) {
+        _ = Glibc.close(fd)
+    }
+
+    static func ioctl(_ fd: CInt, _ request: UInt, name: String, subject: String) throws(SystemError) {
+        _ = try retryingOnInterrupt("ioctl(\(name))", subject) { (0, Glibc.ioctl(fd, request, 0) != 0) }
+    }
+
+    /// Sends `signal` to every process in group `group`; false when the group no longer exists.
+    @discardableResult
+    static func signalGroup(_ group: pid_t, _ signal: CInt) -> Bool {
+        Glibc.kill(-group, signal) == 0
+    }
+}
