@@ -32,11 +32,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "QuiesceAgent", dependencies: ["QuiesceAPI", "QuiesceSystem"], swiftSettings: strict),
+        .target(
+            name: "QuiesceAgent",
+            dependencies: ["QuiesceAPI", "QuiesceSystem", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "quiesce-agent",
             dependencies: [
                 "QuiesceAgent",
+                "QuiesceAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

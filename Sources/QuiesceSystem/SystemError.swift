@@ -14,5 +14,11 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
         self.errno = errno
     }
 
+    /// True when the path (or a directory on it) does not exist.
+    public var isNotFound: Bool { errno == .noSuchFileOrDirectory || errno == .notDirectory }
+
+    /// The errno in words, e.g. "Device or resource busy".
+    public var reason: String { errno.description }
+
     public var description: String { "\(call) on \(subject) failed: \(errno.description) (errno \(errno.rawValue))" }
 }

@@ -1,0 +1,56 @@
+/// The agent's own settings (`/etc/quiesce/agent.json`): where the framework's files are, what
+/// to freeze and how to snapshot. Every key is optional; see `deploy/agent.json`.
+public struct AgentSettings: Sendable, Equatable {
+    public static let defaultPath = "/etc/quiesce/agent.json"
+
+    public var pluginConfigPath = "/etc/azure/VMSnapshotScriptPluginConfig.json"
+    public var pluginHostPath = "/etc/azure/VMSnapshotPluginHost.conf"
+    /// The most any script's budget may be, unless the host file caps it lower. The original's
+    /// fixed 1800 s is the default, and unlike there it can be raised.
+    public var scriptTimeoutCapSeconds = 1800
+    /// Between SIGTERM and SIGKILL to a timed-out script's process group.
+    public var scriptKillGraceSeconds = 5
+    /// The uid that must own the framework's files: 0. Only test harnesses change it.
+    public var requiredOwnerUid: UInt32 = 0
+    public var freeze = Freeze()
+    public var snapshot = Snapshot()
+
+    public init() {}
+
+    public struct Freeze: Sendable, Equatable {
+        /// Mount points to freeze, in order. `nil` means discovery.
+        public var mounts: [String]?
+        /// The longest a freeze may be held.
+        public var timeoutSeconds = 60
+
+        public init(mounts: [String]? = nil, timeoutSeconds: Int = 60) {
+            self.mounts = mounts
+            self.timeoutSeconds = timeoutSeconds
+        }
+    }
+
+    public struct Snapshot: Sendable, Equatable {
+        public enum Provider: String, Sendable, CaseIterable {
+            /// Freeze only; the platform snapshots the disks from outside.
+            case none
+            /// Runs `command` while frozen.
+            case command
+        }
+
+        public var provider = Provider.none
+        /// argv of the `command` provider; argv[0] is an absolute path.
+        public var command: [String] = []
+        /// How many disks the snapshot covers; 1 turns on the single-disk rule. `nil` = unknown,
+        /// treated as several.
+        public var diskCount: Int?
+        /// The `command` provider's time limit; it runs while frozen, so it is also bounded by
+        /// the freeze timeout.
+        public var timeoutSeconds = 60
+
+        public init(provider: Provider = .none, command: [String] = [], diskCount: Int? = nil) {
+            self.provider = provider
+            self.command = command
+            self.diskCount = diskCount
+        }
+    }
+}

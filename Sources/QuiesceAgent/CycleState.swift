@@ -1,0 +1,214 @@
+import FoundationEssentials
+import QuiesceAPI
+import QuiesceSystem
+import SystemPackage
+
+/// What one cycle has done so far, and the effects that move it on. Each effect returns the
+/// fact `CycleMachine` needs and records the details for the report.
+struct CycleState {
+    let sessionId: String
+    let precheck: Precheck
+    let settings: AgentSettings
+    let startedAt = Date()
+    private let clock = ContinuousClock()
+    private(set) var errors: [ReportedError]
+    private var preReports: [ScriptReport]
+    private var postReports: [ScriptReport]
+    private var frozen: FrozenMounts?
+    private var frozenSince: ContinuousClock.Instant?
+    private var frozenFor: Duration?
+    private var heldThroughSnapshot = false
+    private var snapshot: SnapshotOutcome?
+    private var snapshotDuration: Duration?
+
+    init(sessionId: String, precheck: Precheck, settings: AgentSettings) {
+        self.sessionId = sessionId
+        self.precheck = precheck
+        self.settings = settings
+        errors = precheck.errors
+        preReports = precheck.plugins.map { .skipped(path: $0.config.preScriptLocation) }
+        postReports = precheck.plugins.map { .skipped(path: $0.config.postScriptLocation) }
+    }
+
+    mutating func runPreScripts() async -> CycleMachine.ScriptsOutcome {
+        let results = await runScripts(.preScript) { _ in [:] }
+        preReports = results.map(\.0)
+        errors += results.compactMap(\.1)
+        return Self.outcome(of: preReports)
+    }
+
+    mutating func runPostScripts() async -> CycleMachine.ScriptsOutcome {
+        let snapshotResult = snapshot.map { $0.taken ? "taken" : "failed" } ?? "skipped"
+        let preResults = preReports.map(\.result.rawValue)
+        let results = await runScripts(.postScript) { index in
+            ["QUIESCE_PRE_RESULT": preResults[index], "QUIESCE_SNAPSHOT_RESULT": snapshotResult]
+        }
+        postReports = results.map(\.0)
+        errors += results.compactMap(\.1)
+        return Self.outcome(of: postReports)
+    }
+
+    /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
+    mutating func freeze(with freezer: any FileSystemFreezer) -> Bool {
+        guard let mounts = settings.freeze.mounts, !mounts.isEmpty else {
+            errors.append(
+                ReportedError(
+                    code: .fsFreezeFailed, phase: .freeze,
+                    message: "no mounts to freeze: `freeze.mounts` is \(settings.freeze.mounts == nil ? "not set" : "empty") "
+                        + "in the agent settings; list the mount points to freeze there, or set fsFreezeEnabled "
+                        + "false in the plugin config"))
+            return false
+        }
+        let start = clock.now
+        switch FrozenMounts.freeze(mounts, with: freezer) {
+        case .success(let group):
+            frozen = group
+            frozenSince = start
+            return true
+        case .failure(let failure):
+            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: Self.describe(failure)))
+            return false
+        }
+    }
+
+    mutating func takeSnapshot(with provider: any SnapshotProvider, frozen isFrozen: Bool) async -> Bool {
+        let start = clock.now
+        let outcome = await provider.takeSnapshot(
+            SnapshotRequest(sessionId: sessionId, frozenMounts: isFrozen ? frozen?.mounts ?? [] : []))
+        snapshotDuration = clock.now - start
+        snapshot = outcome
+        if let failure = outcome.failure {
+            let output = outcome.outputTail.map { $0.isEmpty ? "" : "; its output ends: \($0.suffix(500))" } ?? ""
+            errors.append(ReportedError(code: .snapshotFailed, phase: .snapshot, message: failure + output))
+        }
+        return outcome.taken
+    }
+
+    /// Thaws everything frozen; true when every freeze still held until now.
+    mutating func thaw() -> Bool {
+        guard let group = frozen else { return false }
+        let thaw = group.thawAll()
+        frozen = nil
+        if let since = frozenSince { frozenFor = clock.now - since }
+        for error in thaw.errors {
+            errors.append(
+                ReportedError(
+                    code: .fsFreezeFailed, phase: .thaw,
+                    message: "\(error.call) failed on \(error.subject): \(error.reason); the file system may still be "
+                        + "frozen: run `quiesce-agent thaw-all` or `fsfreeze -u \(error.subject)` now"))
+        }
+        if !thaw.alreadyThawed.isEmpty {
+            errors.append(
+                ReportedError(
+                    code: .fsFreezeTimeout, phase: .thaw,
+                    message: "\(thaw.alreadyThawed.joined(separator: ", ")) thawed before the snapshot finished, so the "
+                        + "snapshot is only crash consistent; find what thaws file systems behind the agent's back"))
+        }
+        heldThroughSnapshot = thaw.alreadyThawed.isEmpty
+        return heldThroughSnapshot
+    }
+
+    /// The report of the finished cycle.
+    func report(verdict: CycleMachine.Verdict, provider: String) -> CycleReport {
+        let plugins = precheck.plugins.indices.map { index in
+            PluginReport(
+                name: precheck.plugins[index].name, configPath: precheck.plugins[index].configPath,
+                preScript: preReports[index], postScript: postReports[index])
+        }
+        return CycleReport(
+            sessionId: sessionId, status: verdict.status, consistency: verdict.consistency,
+            configState: precheck.verdict == .notConfigured ? .notConfigured : .configured,
+            startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: precheck.warnings,
+            preScript: Self.summary(of: preReports), postScript: Self.summary(of: postReports), plugins: plugins,
+            freeze: FreezeReport(
+                enabled: precheck.policy.freezeEnabled, mounts: frozenMountsForReport, heldThroughSnapshot: heldThroughSnapshot,
+                frozenMs: frozenFor?.milliseconds),
+            snapshot: SnapshotReport(
+                taken: snapshot?.taken ?? false, provider: provider, id: snapshot?.id,
+                durationMs: snapshotDuration?.milliseconds, usable: verdict.snapshotUsable,
+                outputTail: snapshot?.taken == false ? snapshot?.outputTail : nil))
+    }
+
+    private var frozenMountsForReport: [String] { frozenFor == nil ? [] : settings.freeze.mounts ?? [] }
+
+    /// Runs one script of every plugin at once; results in plugin order.
+    private func runScripts(
+        _ phase: CyclePhase, extraEnvironment: @escaping @Sendable (Int) -> [String: String]
+    ) async -> [(ScriptReport, ReportedError?)] {
+        let plugins = precheck.plugins
+        let sessionId = sessionId
+        let settings = settings
+        return await withTaskGroup(of: (Int, ScriptReport, ReportedError?).self) { group in
+            for (index, plugin) in plugins.enumerated() {
+                group.addTask {
+                    let (report, error) = await Self.runScript(
+                        of: plugin, phase: phase, sessionId: sessionId, settings: settings,
+                        extraEnvironment: extraEnvironment(index))
+                    return (index, report, error)
+                }
+            }
+            var results = [(ScriptReport, ReportedError?)?](repeating: nil, count: plugins.count)
+            for await (index, report, error) in group { results[index] = (report, error) }
+            return results.map { $0! }
+        }
+    }
+
+    private static func runScript(
+        of plugin: Precheck.Plugin, phase: CyclePhase, sessionId: String, settings: AgentSettings,
+        extraEnvironment: [String: String]
+    ) async -> (ScriptReport, ReportedError?) {
+        let pre = phase == .preScript
+        let path = pre ? plugin.config.preScriptLocation : plugin.config.postScriptLocation
+        // The post-script is checked again right before it runs: it may have been swapped since
+        // the pre-check, while the pre-script ran.
+        if !pre, let problem = Self.postScriptProblem(path, owner: settings.requiredOwnerUid) {
+            var report = ScriptReport.skipped(path: path)
+            report.result = .failed
+            return (report, ReportedError(code: .insufficientPermissionForPostScript, phase: phase, message: problem))
+        }
+        let run = await ScriptRunner().run(
+            ScriptInvocation(
+                executable: FilePath(path), arguments: pre ? plugin.config.preScriptParams : plugin.config.postScriptParams,
+                environment: ScriptEnvironment.base.merging(
+                    ["QUIESCE_PHASE": pre ? "pre" : "post", "QUIESCE_SESSION_ID": sessionId].merging(extraEnvironment) { $1 }
+                ) { $1 },
+                budget: .seconds(plugin.budgetSeconds),
+                retries: pre ? plugin.config.preScriptNoOfRetries : plugin.config.postScriptNoOfRetries,
+                killGrace: .seconds(settings.scriptKillGraceSeconds)))
+        return run.report(path: path, phase: phase, plugin: plugin)
+    }
+
+    private static func postScriptProblem(_ path: String, owner: UInt32) -> String? {
+        do {
+            let violations = PermissionRule.script.violations(of: try FileFacts.read(path: path), owner: owner)
+            return violations.isEmpty ? nil : "checked again before it ran: " + violations.joined(separator: "; ")
+        } catch {
+            return "\(path) vanished between the pre-check and the post-script (\(error.reason))"
+        }
+    }
+
+    private static func outcome(of reports: [ScriptReport]) -> CycleMachine.ScriptsOutcome {
+        if reports.contains(where: { $0.result == .timedOut }) { return .timedOut }
+        return reports.allSatisfy { $0.result == .succeeded } ? .succeeded : .failed
+    }
+
+    /// The first plugin's script that did not succeed, else the first plugin's.
+    private static func summary(of reports: [ScriptReport]) -> ScriptReport {
+        reports.first { $0.result != .succeeded && $0.result != .skipped } ?? reports.first ?? .skipped(path: nil)
+    }
+
+    private static func describe(_ failure: FrozenMounts.Failure) -> String {
+        var message = "FIFREEZE failed on \(failure.mount): \(failure.cause.reason)"
+        if failure.alreadyFrozen {
+            message += "; it was already frozen by someone else and is left as it was (thaw it with "
+                + "`fsfreeze -u \(failure.mount)` once its owner is done)"
+        }
+        if !failure.rolledBack.isEmpty {
+            message += "; thawed again at once: \(failure.rolledBack.joined(separator: ", "))"
+        }
+        for error in failure.rollbackErrors {
+            message += "; could not thaw \(error.subject) (\(error.reason)): run `quiesce-agent thaw-all` now"
+        }
+        return message
+    }
+}

@@ -1,0 +1,120 @@
+import QuiesceAPI
+import QuiesceSystem
+
+extension Precheck {
+    enum HostFileState {
+        case absent
+        case broken
+        case loaded(PluginHostFile)
+    }
+
+    /// Looks at each framework file: facts, permission rule, contents. Each finding goes into
+    /// the pre-check's files, errors and warnings.
+    struct Inspector {
+        let owner: UInt32
+
+        func hostFile(_ path: String, into check: inout Precheck) -> HostFileState {
+            guard let facts = self.facts(path, role: .pluginHost, rule: .pluginHost, into: &check) else {
+                return .absent
+            }
+            let fail = { (check: inout Precheck, message: String) -> HostFileState in
+                check.errors.append(ReportedError(code: .incorrectPluginhostFile, phase: .precheck, message: message))
+                return .broken
+            }
+            if let violations = check.files.last?.violations, !violations.isEmpty {
+                return fail(&check, "the plugin host file breaks the permission rule: " + violations.joined(separator: "; "))
+            }
+            do {
+                let host = try PluginHostFile.parse(
+                    String(decoding: try FileReader.read(facts.target.path), as: UTF8.self), path: path)
+                return .loaded(host)
+            } catch let error as AgentError {
+                return fail(&check, error.message)
+            } catch {
+                return fail(&check, "cannot read the plugin host file \(path): \(AgentError.describe(error))")
+            }
+        }
+
+        /// The config, or nil when it is absent (recorded as an error if `fromHostFile`) or unusable.
+        func pluginConfig(_ path: String, fromHostFile: Bool, into check: inout Precheck) -> PluginConfig? {
+            let fail = { (check: inout Precheck, code: ErrorCode, message: String) -> PluginConfig? in
+                check.errors.append(ReportedError(code: code, phase: .precheck, message: message))
+                return nil
+            }
+            guard let facts = self.facts(path, role: .pluginConfig, rule: .pluginConfig, into: &check) else {
+                if fromHostFile {
+                    return fail(&check, .incorrectPluginhostFile, "the host file names plugin config \(path), which does not exist")
+                }
+                return nil
+            }
+            if let violations = check.files.last?.violations, !violations.isEmpty {
+                return fail(
+                    &check, .incorrectJSONConfigFile,
+                    "the plugin config has unsafe permissions: " + violations.joined(separator: "; "))
+            }
+            do {
+                let loaded = try PluginConfig.parse(try FileReader.read(facts.target.path), path: path)
+                for key in loaded.unknownKeys {
+                    check.warnings.append(
+                        ReportedError(
+                            code: .unknownConfigKey, phase: .precheck,
+                            message: "\(path): unknown key `\(key)` is ignored; check its spelling"))
+                }
+                return loaded.config
+            } catch let error as AgentError {
+                return fail(&check, error.code, error.message)
+            } catch {
+                return fail(&check, .incorrectJSONConfigFile, "cannot read plugin config \(path): \(AgentError.describe(error))")
+            }
+        }
+
+        func script(of plugin: Plugin, phase: CyclePhase, into check: inout Precheck) {
+            let pre = phase == .preScript
+            let key = pre ? "preScriptLocation" : "postScriptLocation"
+            let path = pre ? plugin.config.preScriptLocation : plugin.config.postScriptLocation
+            let notFound: ErrorCode = pre ? .preScriptNotFound : .postScriptNotFound
+            guard !path.isEmpty else {
+                check.errors.append(
+                    ReportedError(
+                        code: notFound, phase: .precheck,
+                        message: "`\(key)` is empty in \(plugin.configPath); set it to the script's absolute path"))
+                return
+            }
+            guard self.facts(path, role: pre ? .preScript : .postScript, rule: .script, into: &check) != nil else {
+                check.errors.append(
+                    ReportedError(
+                        code: notFound, phase: .precheck,
+                        message: "\(path) (`\(key)` in \(plugin.configPath)) does not exist; install it owned by "
+                            + "uid \(owner) with mode 0700"))
+                return
+            }
+            if let violations = check.files.last?.violations, !violations.isEmpty {
+                check.errors.append(
+                    ReportedError(
+                        code: pre ? .insufficientPermissionForPreScript : .insufficientPermissionForPostScript,
+                        phase: .precheck, message: violations.joined(separator: "; ")))
+            }
+        }
+
+        /// Records the file's facts and violations; nil when the path does not resolve.
+        private func facts(
+            _ path: String, role: FileCheck.Role, rule: PermissionRule, into check: inout Precheck
+        ) -> FileFacts? {
+            do {
+                let facts = try FileFacts.read(path: path)
+                check.files.append(
+                    FileCheck(
+                        role: role, path: path, exists: true, ownerUid: facts.target.ownerUid,
+                        mode: PermissionRule.octal(facts.target.permissions),
+                        violations: rule.violations(of: facts, owner: owner)))
+                return facts
+            } catch {
+                check.files.append(
+                    FileCheck(
+                        role: role, path: path, exists: false, ownerUid: nil, mode: nil,
+                        violations: error.isNotFound ? [] : ["cannot inspect \(path): \(error.reason)"]))
+                return nil
+            }
+        }
+    }
+}

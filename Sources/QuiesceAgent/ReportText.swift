@@ -1,0 +1,93 @@
+import QuiesceAPI
+
+/// The human-readable reports: a few aligned lines with the facts that matter, errors with
+/// their codes, and the scripts' own words when something failed.
+public enum ReportText {
+    public static func render(_ report: CycleReport) -> String {
+        var lines: [String] = []
+        let snapshotWord = report.snapshot.taken ? (report.snapshot.usable ? "snapshot taken" : "snapshot NOT usable") : "no snapshot"
+        lines.append("Backup \(report.status.rawValue): \(report.consistency.rawValue), \(snapshotWord)  (session \(report.sessionId))")
+        if report.configState == .notConfigured { lines.append("  no plugin config: ran without scripts") }
+        lines.append(row("pre-script", describe(report.preScript, plugins: report.plugins.map(\.preScript))))
+        lines.append(row("freeze", describe(report.freeze)))
+        let id = report.snapshot.id.map { " id \($0)" } ?? ""
+        let took = report.snapshot.durationMs.map { " in \(milliseconds($0))" } ?? ""
+        lines.append(row("snapshot", "\(report.snapshot.taken ? "taken" : "not taken") by provider \(report.snapshot.provider)\(took)\(id)"))
+        lines.append(row("post-script", describe(report.postScript, plugins: report.plugins.map(\.postScript))))
+        appendProblems(report.errors, report.warnings, to: &lines)
+        for plugin in report.plugins {
+            for (phase, script) in [("pre-script", plugin.preScript), ("post-script", plugin.postScript)]
+            where script.result == .failed || script.result == .timedOut {
+                appendOutput("\(plugin.name) \(phase) \(script.path ?? "")", script.stdoutTail, script.stderrTail, to: &lines)
+            }
+        }
+        if let output = report.snapshot.outputTail, !output.isEmpty {
+            appendOutput("snapshot command", output, "", to: &lines)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func render(_ report: CheckReport) -> String {
+        var lines = ["Next backup: \(report.predictedConsistency.rawValue)", "  \(report.reason)"]
+        for plugin in report.plugins {
+            lines.append(
+                row(
+                    "plugin \(plugin.name)",
+                    "\(plugin.configPath): budget \(plugin.timeoutSeconds) s, continueBackupOnFailure "
+                        + "\(plugin.continueBackupOnFailure), fsFreezeEnabled \(plugin.fsFreezeEnabled)"))
+        }
+        for file in report.files {
+            let facts = file.exists ? "uid \(file.ownerUid.map(String.init) ?? "?") mode \(file.mode ?? "?")" : "missing"
+            let verdict = file.violations.isEmpty ? (file.exists ? "ok" : "") : "BROKEN"
+            lines.append(row(file.role.rawValue, "\(file.path)  \(facts)  \(verdict)"))
+        }
+        let mounts = report.freeze.mounts.isEmpty ? "no mounts" : report.freeze.mounts.joined(separator: ", ")
+        lines.append(row("freeze", report.freeze.enabled ? mounts : "disabled by fsFreezeEnabled"))
+        lines.append(row("snapshot", "provider \(report.snapshotProvider)"))
+        appendProblems(report.errors, report.warnings, to: &lines)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func row(_ label: String, _ text: String) -> String {
+        "  " + label + String(repeating: " ", count: max(1, 13 - label.count)) + text
+    }
+
+    private static func describe(_ script: ScriptReport, plugins: [ScriptReport]) -> String {
+        let count = plugins.count > 1 ? " (\(plugins.filter { $0.result == .succeeded }.count) of \(plugins.count) plugins succeeded)" : ""
+        guard script.result != .skipped else { return "skipped\(count)" }
+        let tries = script.attempts == 1 ? "1 try" : "\(script.attempts) tries"
+        let exit = script.exitCode.map { ", exit \($0)" } ?? script.signal.map { ", signal \($0)" } ?? ""
+        return "\(script.result.rawValue) after \(tries)\(exit) in \(milliseconds(script.durationMs))\(count)  \(script.path ?? "")"
+    }
+
+    private static func describe(_ freeze: FreezeReport) -> String {
+        guard freeze.enabled else { return "disabled by fsFreezeEnabled" }
+        guard let frozenMs = freeze.frozenMs else { return "not frozen" }
+        let held = freeze.heldThroughSnapshot ? "held through the snapshot" : "did NOT hold through the snapshot"
+        return "\(freeze.mounts.joined(separator: ", ")) frozen for \(milliseconds(frozenMs)), \(held)"
+    }
+
+    private static func appendProblems(_ errors: [ReportedError], _ warnings: [ReportedError], to lines: inout [String]) {
+        for (title, entries) in [("Errors", errors), ("Warnings", warnings)] where !entries.isEmpty {
+            lines.append("\(title):")
+            for entry in entries {
+                let legacy = entry.legacyCode.map { " (\($0))" } ?? ""
+                lines.append("  \(entry.code)\(legacy) during \(entry.phase.rawValue): \(entry.message)")
+            }
+        }
+    }
+
+    /// The last lines of a failed step's output, indented, so the script's own words are there.
+    private static func appendOutput(_ title: String, _ stdout: String, _ stderr: String, to lines: inout [String]) {
+        for (stream, text) in [("stdout", stdout), ("stderr", stderr)] where !text.isEmpty {
+            let trimmed = text.hasSuffix("\n") ? String(text.dropLast()) : text
+            let tail = trimmed.split(separator: "\n", omittingEmptySubsequences: false).suffix(20)
+            lines.append("Output of \(title), last lines of \(stream):")
+            lines += tail.map { "  | \($0)" }
+        }
+    }
+
+    private static func milliseconds(_ value: Double) -> String {
+        value >= 1000 ? "\((value / 100).rounded() / 10) s" : "\((value * 10).rounded() / 10) ms"
+    }
+}

@@ -1,0 +1,30 @@
+import SystemPackage
+
+/// Reads small files whole, refusing ones larger than a limit so a wrong path can never make
+/// the agent swallow a disk image.
+public enum FileReader {
+    public static func read(_ path: String, limit: Int = 1024 * 1024) throws(SystemError) -> [UInt8] {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw SystemError(call: "open", subject: path, errno: (error as? Errno) ?? .ioError)
+        }
+        defer { try? fd.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
+            } catch {
+                throw SystemError(call: "read", subject: path, errno: (error as? Errno) ?? .ioError)
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[..<count]
+            if bytes.count > limit {
+                throw SystemError(call: "read", subject: path, errno: .fileTooLarge)
+            }
+        }
+    }
+}

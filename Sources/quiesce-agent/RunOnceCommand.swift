@@ -1,0 +1,19 @@
+import ArgumentParser
+import QuiesceAPI
+import QuiesceAgent
+
+struct RunOnceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-once",
+        abstract: "Run one backup cycle: pre-scripts, freeze, snapshot, thaw, post-scripts.",
+        discussion: "Exits 0 when the backup succeeded (at any consistency), 1 when it failed, 2 for unusable arguments or settings."
+    )
+
+    @OptionGroup var options: SettingsOptions
+
+    func run() async throws {
+        let report = await BackupCycle(settings: try options.load()).run()
+        try Output.print(report, json: options.json, text: ReportText.render)
+        if report.status == .failed { throw ExitCode.failure }
+    }
+}

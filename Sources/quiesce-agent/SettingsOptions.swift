@@ -1,0 +1,38 @@
+import ArgumentParser
+import Glibc
+import QuiesceAgent
+
+/// The options every subcommand shares: where the settings are, what to override, how to print.
+struct SettingsOptions: ParsableArguments {
+    @Option(help: "Agent settings file (default \(AgentSettings.defaultPath), built-in defaults if absent).")
+    var settings: String?
+
+    @Option(help: "Plugin config to use instead of the settings' pluginConfigPath.")
+    var pluginConfig: String?
+
+    @Option(help: "Plugin host file to use instead of the settings' pluginHostPath.")
+    var pluginHost: String?
+
+    @Flag(help: "Print one JSON object on standard output instead of the readable report.")
+    var json = false
+
+    /// The settings with the command-line overrides applied; exits 2 when they are unusable.
+    func load() throws -> AgentSettings {
+        do {
+            var loaded = try AgentSettings.load(path: settings)
+            if let pluginConfig { loaded.pluginConfigPath = absolute(pluginConfig) }
+            if let pluginHost { loaded.pluginHostPath = absolute(pluginHost) }
+            return loaded
+        } catch {
+            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Reports name files by absolute path, whatever directory the command ran in.
+    private func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let directory = getcwd(nil, 0) else { return path }
+        defer { free(directory) }
+        return String(cString: directory) + "/" + path
+    }
+}
