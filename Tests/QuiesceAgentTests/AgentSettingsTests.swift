@@ -1,0 +1,68 @@
+import QuiesceAPI
+import Testing
+
+@testable import QuiesceAgent
+
+@Suite("Agent settings")
+struct AgentSettingsTests {
+    private func parse(_ text: String) throws(AgentError) -> AgentSettings {
+        try AgentSettings.parse(Array(text.utf8), path: "/etc/quiesce/agent.json")
+    }
+
+    private func problem(_ text: String) -> String? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            #expect(error.code == .invalidAgentSettings)
+            return error.message
+        }
+    }
+
+    @Test func everyKeyIsOptional() throws {
+        #expect(try parse("{}") == AgentSettings())
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let settings = try parse(
+            """
+            {"pluginConfigPath": "/c.json", "pluginHostPath": "/h.conf", "scriptTimeoutCapSeconds": 3600,
+             "scriptKillGraceSeconds": 2, "requiredOwnerUid": 1000,
+             "freeze": {"mounts": ["/data", "/"], "timeoutSeconds": 30},
+             "snapshot": {"provider": "command", "command": ["/usr/local/bin/snap", "--all"], "diskCount": 1, "timeoutSeconds": 20}}
+            """)
+        #expect(settings.pluginConfigPath == "/c.json")
+        #expect(settings.pluginHostPath == "/h.conf")
+        #expect(settings.scriptTimeoutCapSeconds == 3600)
+        #expect(settings.scriptKillGraceSeconds == 2)
+        #expect(settings.requiredOwnerUid == 1000)
+        #expect(settings.freeze == .init(mounts: ["/data", "/"], timeoutSeconds: 30))
+        #expect(settings.snapshot.provider == .command)
+        #expect(settings.snapshot.command == ["/usr/local/bin/snap", "--all"])
+        #expect(settings.snapshot.diskCount == 1)
+        #expect(settings.snapshot.timeoutSeconds == 20)
+    }
+
+    @Test func unknownKeysAndWrongTypesAreErrorsNamingThem() throws {
+        let message = try #require(
+            problem(#"{"freeze": {"mount": ["/"], "timeoutSeconds": "60"}, "snapshot": {"provider": "lvm2"}, "listen": 1}"#))
+        #expect(message.contains("unknown key `freeze.mount`"))
+        #expect(message.contains("`freeze.timeoutSeconds` must be an integer ≥ 1, found string \"60\""))
+        #expect(message.contains("`snapshot.provider` must be \"none\" or \"command\", found \"lvm2\""))
+        #expect(message.contains("unknown key `listen`"))
+    }
+
+    @Test func commandProviderNeedsAnAbsoluteProgram() throws {
+        #expect(try #require(problem(#"{"snapshot": {"provider": "command"}}"#)).contains("`snapshot.command` must name"))
+        #expect(
+            try #require(problem(#"{"snapshot": {"provider": "command", "command": ["cp", "a", "b"]}}"#))
+                .contains("`snapshot.command[0]` must be an absolute path"))
+    }
+
+    @Test func relativePathsAndBadJSONAreRejected() throws {
+        #expect(try #require(problem(#"{"freeze": {"mounts": ["data"]}}"#)).contains("absolute paths"))
+        #expect(try #require(problem(#"{"pluginConfigPath": "c.json"}"#)).contains("must be absolute"))
+        #expect(try #require(problem("{")).contains("not valid JSON"))
+        #expect(try #require(problem(#"{"freeze": []}"#)).contains("`freeze` must be a JSON object"))
+    }
+}
