@@ -55,7 +55,9 @@ let package = Package(
         .testTarget(name: "QuiesceAPITests", dependencies: ["QuiesceAPI"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceSystemTests",
-            dependencies: ["QuiesceSystem", "QuiesceTestSupport"],
+            dependencies: [
+                "QuiesceSystem", "QuiesceTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

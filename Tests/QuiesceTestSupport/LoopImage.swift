@@ -1,0 +1,57 @@
+import Foundation
+
+/// A small ext4 image, loop-mounted under a temp dir: the only kind of file system tests freeze.
+///
+/// `remove()` thaws (in case a test left it frozen), unmounts, which detaches the loop device,
+/// and deletes everything; call it in a `defer` right after creating the image.
+public final class LoopImage: Sendable {
+    public let directory: TemporaryDirectory
+    public let imagePath: String
+    public let mountPoint: String
+
+    public init(sizeMiB: Int = 16, name: String = "disk") throws {
+        directory = try TemporaryDirectory(prefix: "quiesce-loop")
+        imagePath = directory.url("\(name).img")
+        mountPoint = directory.url(name)
+        do {
+            try Shell.run(["truncate", "-s", "\(sizeMiB)M", imagePath])
+            try Shell.run(["mkfs.ext4", "-q", "-F", imagePath])
+            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+            try Shell.run(["mount", "-o", "loop", imagePath, mountPoint])
+        } catch {
+            directory.remove()
+            throw error
+        }
+    }
+
+    /// True while the file system is mounted at `mountPoint`.
+    public var isMounted: Bool { (try? Shell.run(["mountpoint", "-q", mountPoint])) != nil }
+
+    /// Whether a write from another process gets through within `timeout`; a frozen file system
+    /// makes the writer block, so this never writes from the test process itself. A writer
+    /// that blocked is left to finish after the thaw.
+    public func acceptsWrites(within timeout: Double = 1) throws -> Bool {
+        let marker = "\(mountPoint)/.probe-\(UUID().uuidString)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "echo probe > '\(marker)'"]
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return !process.isRunning && process.terminationStatus == 0
+    }
+
+    public func remove() {
+        _ = try? Shell.run(["fsfreeze", "-u", mountPoint])
+        for _ in 0..<20 where isMounted {
+            if (try? Shell.run(["umount", mountPoint])) == nil { usleep(100_000) }
+        }
+        // Detach any loop device still bound to the image (umount normally does this).
+        if let devices = try? Shell.run(["losetup", "-j", imagePath]) {
+            for line in devices.split(separator: "\n") {
+                if let device = line.split(separator: ":").first { _ = try? Shell.run(["losetup", "-d", String(device)]) }
+            }
+        }
+        directory.remove()
+    }
+}
