@@ -62,7 +62,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentTests",
-            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport"],
+            dependencies: [
+                "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
