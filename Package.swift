@@ -48,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "QuiesceTestSupport",
-            dependencies: ["QuiesceSystem"],
+            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceSystem"],
             path: "Tests/QuiesceTestSupport",
             swiftSettings: strict
         ),
@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
-            dependencies: ["QuiesceAPI", "QuiesceTestSupport", "quiesce-agent"],
+            dependencies: ["QuiesceAgent", "QuiesceTestSupport", "quiesce-agent"],
             swiftSettings: strict
         ),
     ]

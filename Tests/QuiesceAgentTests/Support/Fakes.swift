@@ -1,4 +1,6 @@
+import QuiesceAPI
 import QuiesceAgent
+import QuiesceTestSupport
 import QuiesceSystem
 import Synchronization
 import SystemPackage
@@ -44,5 +46,13 @@ final class RecordingProvider: SnapshotProvider {
     func takeSnapshot(_ request: SnapshotRequest) async -> SnapshotOutcome {
         requests.withLock { $0.append(request) }
         return outcome
+    }
+}
+
+extension FrameworkFixture {
+    func run(freezer: any FileSystemFreezer = RecordingFreezer(), provider: (any SnapshotProvider)? = nil) async
+        -> CycleReport
+    {
+        await run(freezer: freezer, provider: provider ?? RecordingProvider())
     }
 }

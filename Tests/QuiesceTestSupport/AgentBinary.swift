@@ -1,0 +1,44 @@
+import Foundation
+
+/// The built `quiesce-agent` executable, run as a real process the way operators and other
+/// tools run it.
+public enum AgentBinary {
+    /// Beside the test bundle in the build products directory.
+    public static var path: String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quiesce-agent")
+    }
+
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+
+        /// The standard output parsed as one JSON object.
+        public func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
+                throw CocoaError(.propertyListReadCorrupt)
+            }
+            return object
+        }
+    }
+
+    public static func run(_ arguments: [String]) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Drain both pipes at once so neither can fill up and stall the agent.
+        let errorData = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }
+        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errors = await errorData.value
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+            stderr: String(decoding: errors, as: UTF8.self))
+    }
+}

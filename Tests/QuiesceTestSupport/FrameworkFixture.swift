@@ -1,0 +1,88 @@
+import Foundation
+import QuiesceAPI
+import QuiesceAgent
+import QuiesceSystem
+
+/// A plugin config, pre/post scripts and agent settings laid out in a temp dir with the modes
+/// the rules demand, owned by whoever runs the tests (the settings require that uid).
+public struct FrameworkFixture {
+    public let directory: TemporaryDirectory
+    public var settings: AgentSettings
+    /// Keys written into the plugin config; change then call `writeConfig()`.
+    public var config: [String: any Sendable]
+
+    public init(pre: String = "exit 0", post: String = "exit 0", mounts: [String]? = ["/frozen/a", "/frozen/b"]) throws {
+        directory = try TemporaryDirectory()
+        settings = AgentSettings()
+        settings.requiredOwnerUid = geteuid()
+        settings.pluginConfigPath = directory.url("VMSnapshotScriptPluginConfig.json")
+        settings.pluginHostPath = directory.url("VMSnapshotPluginHost.conf")
+        settings.scriptKillGraceSeconds = 1
+        settings.freeze.mounts = mounts
+        config = [
+            "pluginName": "ScriptRunner",
+            "preScriptLocation": directory.url("pre.sh"),
+            "postScriptLocation": directory.url("post.sh"),
+            "preScriptParams": ["", ""],
+            "postScriptParams": ["", ""],
+            "preScriptNoOfRetries": 0,
+            "postScriptNoOfRetries": 0,
+            "timeoutInSeconds": 30,
+            "continueBackupOnFailure": true,
+            "fsFreezeEnabled": true,
+        ]
+        try script("pre.sh", pre)
+        try script("post.sh", post)
+        try writeConfig()
+    }
+
+    /// Writes a script that logs its `QUIESCE_*` environment and arguments to `NAME.env`, then
+    /// runs `body`.
+    public func script(_ name: String, _ body: String) throws {
+        let log = directory.url("\(name).env")
+        try directory.write(
+            name,
+            """
+            #!/bin/sh
+            { env | grep '^QUIESCE_' | sort; for a in "$@"; do echo "arg=[$a]"; done; } > \(log)
+            \(body)
+            """, mode: 0o700)
+    }
+
+    public func writeConfig(to name: String = "VMSnapshotScriptPluginConfig.json", _ values: [String: any Sendable]? = nil) throws {
+        let data = try JSONSerialization.data(withJSONObject: values ?? config, options: [.sortedKeys])
+        try directory.write(name, String(decoding: data, as: UTF8.self), mode: 0o600)
+    }
+
+    /// What a script saw: its `QUIESCE_*` variables and arguments, one per line; nil if it never ran.
+    public func environment(of name: String) -> [String]? {
+        (try? directory.read("\(name).env")).map { $0.split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs one cycle in this process with the given freeze and snapshot effects.
+    public func run(freezer: any FileSystemFreezer, provider: any SnapshotProvider) async -> CycleReport {
+        await BackupCycle(settings: settings, freezer: freezer, snapshotProvider: provider).run(sessionId: "test-session")
+    }
+
+    /// Writes `settings` as the agent's JSON settings file, for driving the real binary.
+    @discardableResult
+    public func writeSettings(_ name: String = "agent.json") throws -> String {
+        var freeze: [String: any Sendable] = ["timeoutSeconds": settings.freeze.timeoutSeconds]
+        if let mounts = settings.freeze.mounts { freeze["mounts"] = mounts }
+        var snapshot: [String: any Sendable] = [
+            "provider": settings.snapshot.provider.rawValue, "timeoutSeconds": settings.snapshot.timeoutSeconds,
+        ]
+        if !settings.snapshot.command.isEmpty { snapshot["command"] = settings.snapshot.command }
+        if let disks = settings.snapshot.diskCount { snapshot["diskCount"] = disks }
+        let json: [String: any Sendable] = [
+            "pluginConfigPath": settings.pluginConfigPath, "pluginHostPath": settings.pluginHostPath,
+            "scriptTimeoutCapSeconds": settings.scriptTimeoutCapSeconds,
+            "scriptKillGraceSeconds": settings.scriptKillGraceSeconds,
+            "requiredOwnerUid": Int(settings.requiredOwnerUid), "freeze": freeze, "snapshot": snapshot,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
+        return try directory.write(name, String(decoding: data, as: UTF8.self), mode: 0o600)
+    }
+
+    public func remove() { directory.remove() }
+}
