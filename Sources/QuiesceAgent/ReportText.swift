@@ -37,9 +37,10 @@ public enum ReportText {
                         + "\(plugin.continueBackupOnFailure), fsFreezeEnabled \(plugin.fsFreezeEnabled)"))
         }
         for file in report.files {
-            let facts = file.exists ? "uid \(file.ownerUid.map(String.init) ?? "?") mode \(file.mode ?? "?")" : "missing"
+            let absent = file.role == .pluginHost ? "absent (optional)" : "missing"
+            let facts = file.exists ? "uid \(file.ownerUid.map(String.init) ?? "?") mode \(file.mode ?? "?")" : absent
             let verdict = file.violations.isEmpty ? (file.exists ? "ok" : "") : "BROKEN"
-            lines.append(row(file.role.rawValue, "\(file.path)  \(facts)  \(verdict)"))
+            lines.append(row(file.role.rawValue, [file.path, facts, verdict].filter { !$0.isEmpty }.joined(separator: "  ")))
         }
         let mounts = report.freeze.mounts.isEmpty ? "no mounts" : report.freeze.mounts.joined(separator: ", ")
         lines.append(row("freeze", report.freeze.enabled ? mounts : "disabled by fsFreezeEnabled"))

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages Quiesce builds and tests with (Debian/Ubuntu, as root).
+# Swift itself comes with the machine; see the README.
+set -euo pipefail
+
+packages=(
+    libcurl4-openssl-dev # the coordinator's HTTP transport
+    e2fsprogs            # mkfs.ext4 and e2fsck for the loop-mounted test images and the demo
+    util-linux           # mount, losetup, fsfreeze, mountpoint
+    mount
+)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "missing packages: ${missing[*]}; run this script as root or apt-get install them" >&2
+        exit 1
+    fi
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
