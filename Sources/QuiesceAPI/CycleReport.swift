@@ -74,12 +74,20 @@ public struct FreezeReport: Codable, Sendable {
     public var heldThroughSnapshot: Bool
     /// Time from the first FIFREEZE to the last FITHAW, or nil when nothing was frozen.
     public var frozenMs: Double?
+    /// When every mount was frozen and when the thaw finished, by the agent's clock.
+    public var frozenAt: Date?
+    public var thawedAt: Date?
 
-    public init(enabled: Bool, mounts: [String], heldThroughSnapshot: Bool, frozenMs: Double?) {
+    public init(
+        enabled: Bool, mounts: [String], heldThroughSnapshot: Bool, frozenMs: Double?, frozenAt: Date? = nil,
+        thawedAt: Date? = nil
+    ) {
         self.enabled = enabled
         self.mounts = mounts
         self.heldThroughSnapshot = heldThroughSnapshot
         self.frozenMs = frozenMs
+        self.frozenAt = frozenAt
+        self.thawedAt = thawedAt
     }
 }
 

@@ -7,18 +7,17 @@ import QuiesceSystem
 /// The decisions are `CycleMachine`'s; this type only carries them out. Whatever happens, a
 /// freeze it took is thawed before it returns, and post-scripts run whenever pre-scripts did.
 ///
-///     let report = await BackupCycle(settings: settings).run()
+///     let report = await BackupCycle(settings: settings, freezeService: GuardFreezeService.forThisExecutable()).run()
 public struct BackupCycle: Sendable {
     public var settings: AgentSettings
-    public var freezer: any FileSystemFreezer
+    public var freezeService: any FreezeService
     public var snapshotProvider: any SnapshotProvider
 
     public init(
-        settings: AgentSettings, freezer: any FileSystemFreezer = IoctlFreezer(),
-        snapshotProvider: (any SnapshotProvider)? = nil
+        settings: AgentSettings, freezeService: any FreezeService, snapshotProvider: (any SnapshotProvider)? = nil
     ) {
         self.settings = settings
-        self.freezer = freezer
+        self.freezeService = freezeService
         self.snapshotProvider = snapshotProvider ?? settings.makeSnapshotProvider()
     }
 
@@ -31,11 +30,11 @@ public struct BackupCycle: Sendable {
             case .runPreScripts:
                 machine.preScripts = await state.runPreScripts()
             case .freeze:
-                machine.freezeSucceeded = state.freeze(with: freezer)
+                machine.freezeSucceeded = await state.freeze(with: freezeService)
             case .snapshot(let frozen):
                 machine.snapshotTaken = await state.takeSnapshot(with: snapshotProvider, frozen: frozen)
             case .thaw:
-                machine.freezeHeld = state.thaw()
+                machine.freezeHeld = await state.thaw()
             case .runPostScripts:
                 machine.postScripts = await state.runPostScripts()
             case .finish(let verdict):
@@ -52,9 +51,10 @@ extension AgentSettings {
         case .none:
             PlatformSnapshotProvider()
         case .command:
-            // It runs while frozen, so the freeze timeout bounds it too.
+            // Not bounded by the freeze timeout: when the guard thaws first, a snapshot that still
+            // finishes is reported as crash consistent (FsFreezeTimeout) rather than lost.
             CommandSnapshotProvider(
-                command: snapshot.command, timeout: .seconds(min(snapshot.timeoutSeconds, freeze.timeoutSeconds)),
+                command: snapshot.command, timeout: .seconds(snapshot.timeoutSeconds),
                 killGrace: .seconds(scriptKillGraceSeconds))
         }
     }

@@ -14,9 +14,11 @@ struct CycleState {
     private(set) var errors: [ReportedError]
     private var preReports: [ScriptReport]
     private var postReports: [ScriptReport]
-    private var frozen: FrozenMounts?
-    private var frozenSince: ContinuousClock.Instant?
-    private var frozenFor: Duration?
+    private var held: (any HeldFreeze)?
+    private var frozenMounts: [String] = []
+    private var frozenAt: Date?
+    private var freezingSince: Date?
+    private var thawedAt: Date?
     private var heldThroughSnapshot = false
     private var snapshot: SnapshotOutcome?
     private var snapshotDuration: Duration?
@@ -49,7 +51,7 @@ struct CycleState {
     }
 
     /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
-    mutating func freeze(with freezer: any FileSystemFreezer) -> Bool {
+    mutating func freeze(with service: any FreezeService) async -> Bool {
         guard let mounts = settings.freeze.mounts, !mounts.isEmpty else {
             errors.append(
                 ReportedError(
@@ -59,11 +61,12 @@ struct CycleState {
                         + "false in the plugin config"))
             return false
         }
-        let start = clock.now
-        switch FrozenMounts.freeze(mounts, with: freezer) {
-        case .success(let group):
-            frozen = group
-            frozenSince = start
+        switch await service.freeze(mounts, timeout: .seconds(settings.freeze.timeoutSeconds)) {
+        case .success(let freeze):
+            held = freeze
+            frozenMounts = mounts
+            freezingSince = freeze.freezingSince
+            frozenAt = freeze.frozenAt
             return true
         case .failure(let failure):
             errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: Self.describe(failure)))
@@ -74,7 +77,7 @@ struct CycleState {
     mutating func takeSnapshot(with provider: any SnapshotProvider, frozen isFrozen: Bool) async -> Bool {
         let start = clock.now
         let outcome = await provider.takeSnapshot(
-            SnapshotRequest(sessionId: sessionId, frozenMounts: isFrozen ? frozen?.mounts ?? [] : []))
+            SnapshotRequest(sessionId: sessionId, frozenMounts: isFrozen ? frozenMounts : []))
         snapshotDuration = clock.now - start
         snapshot = outcome
         if let failure = outcome.failure {
@@ -85,26 +88,26 @@ struct CycleState {
     }
 
     /// Thaws everything frozen; true when every freeze still held until now.
-    mutating func thaw() -> Bool {
-        guard let group = frozen else { return false }
-        let thaw = group.thawAll()
-        frozen = nil
-        if let since = frozenSince { frozenFor = clock.now - since }
+    mutating func thaw() async -> Bool {
+        guard let freeze = held else { return false }
+        let thaw = await freeze.thaw()
+        held = nil
+        thawedAt = thaw.thawedAt
         for error in thaw.errors {
             errors.append(
                 ReportedError(
                     code: .fsFreezeFailed, phase: .thaw,
-                    message: "\(error.call) failed on \(error.subject): \(error.reason); the file system may still be "
-                        + "frozen: run `quiesce-agent thaw-all` or `fsfreeze -u \(error.subject)` now"))
+                    message: "\(error); a file system may still be frozen: run `quiesce-agent thaw-all` now"))
         }
-        if !thaw.alreadyThawed.isEmpty {
+        if !thaw.held {
+            let what = thaw.endedEarly ?? "\(thaw.alreadyThawed.joined(separator: ", ")) thawed behind the agent's back"
             errors.append(
                 ReportedError(
                     code: .fsFreezeTimeout, phase: .thaw,
-                    message: "\(thaw.alreadyThawed.joined(separator: ", ")) thawed before the snapshot finished, so the "
-                        + "snapshot is only crash consistent; find what thaws file systems behind the agent's back"))
+                    message: "the freeze ended before the snapshot finished (\(what)), so the snapshot is only crash "
+                        + "consistent; raise freeze.timeoutSeconds or make the snapshot step faster"))
         }
-        heldThroughSnapshot = thaw.alreadyThawed.isEmpty
+        heldThroughSnapshot = thaw.held
         return heldThroughSnapshot
     }
 
@@ -121,15 +124,14 @@ struct CycleState {
             startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: precheck.warnings,
             preScript: Self.summary(of: preReports), postScript: Self.summary(of: postReports), plugins: plugins,
             freeze: FreezeReport(
-                enabled: precheck.policy.freezeEnabled, mounts: frozenMountsForReport, heldThroughSnapshot: heldThroughSnapshot,
-                frozenMs: frozenFor?.milliseconds),
+                enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, heldThroughSnapshot: heldThroughSnapshot,
+                frozenMs: freezingSince.flatMap { since in thawedAt.map { $0.timeIntervalSince(since) * 1000 } },
+                frozenAt: frozenAt, thawedAt: thawedAt),
             snapshot: SnapshotReport(
                 taken: snapshot?.taken ?? false, provider: provider, id: snapshot?.id,
                 durationMs: snapshotDuration?.milliseconds, usable: verdict.snapshotUsable,
                 outputTail: snapshot?.taken == false ? snapshot?.outputTail : nil))
     }
-
-    private var frozenMountsForReport: [String] { frozenFor == nil ? [] : settings.freeze.mounts ?? [] }
 
     /// Runs one script of every plugin at once; results in plugin order.
     private func runScripts(
@@ -197,17 +199,17 @@ struct CycleState {
         reports.first { $0.result != .succeeded && $0.result != .skipped } ?? reports.first ?? .skipped(path: nil)
     }
 
-    private static func describe(_ failure: FrozenMounts.Failure) -> String {
-        var message = "FIFREEZE failed on \(failure.mount): \(failure.cause.reason)"
-        if failure.alreadyFrozen {
+    private static func describe(_ failure: FreezeFailure) -> String {
+        var message = failure.mount.map { "freezing \($0) failed: \(failure.reason)" } ?? "freezing failed: \(failure.reason)"
+        if failure.alreadyFrozen, let mount = failure.mount {
             message += "; it was already frozen by someone else and is left as it was (thaw it with "
-                + "`fsfreeze -u \(failure.mount)` once its owner is done)"
+                + "`fsfreeze -u \(mount)` once its owner is done)"
         }
         if !failure.rolledBack.isEmpty {
             message += "; thawed again at once: \(failure.rolledBack.joined(separator: ", "))"
         }
         for error in failure.rollbackErrors {
-            message += "; could not thaw \(error.subject) (\(error.reason)): run `quiesce-agent thaw-all` now"
+            message += "; could not thaw: \(error): run `quiesce-agent thaw-all` now"
         }
         return message
     }

@@ -12,7 +12,9 @@ struct RunOnceCommand: AsyncParsableCommand {
     @OptionGroup var options: SettingsOptions
 
     func run() async throws {
-        let report = await BackupCycle(settings: try options.load()).run()
+        let report = await BackupCycle(
+            settings: try options.load(), freezeService: GuardFreezeService.forThisExecutable()
+        ).run()
         try Output.print(report, json: options.json, text: ReportText.render)
         if report.status == .failed { throw ExitCode.failure }
     }

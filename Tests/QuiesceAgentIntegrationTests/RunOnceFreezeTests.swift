@@ -59,9 +59,9 @@ struct RunOnceFreezeTests {
         defer { fixture.remove() }
         try fixture.directory.write("snapshot.sh", "#!/bin/sh\nsleep 60\n", mode: 0o700)
         fixture.settings.requiredOwnerUid = 0
-        fixture.settings.freeze.timeoutSeconds = 1
         fixture.settings.snapshot.provider = .command
         fixture.settings.snapshot.command = [fixture.directory.url("snapshot.sh")]
+        fixture.settings.snapshot.timeoutSeconds = 1
         let settings = try fixture.writeSettings()
         let result = try await AgentBinary.run(["run-once", "--settings", settings, "--json"])
         #expect(result.status == 1)

@@ -160,7 +160,7 @@ struct BackupCycleTests {
         #expect(provider.received.map(\.frozenMounts) == [[]], "the snapshot is taken unfrozen")
         let error = try #require(report.errors.first)
         #expect(error.code == .fsFreezeFailed)
-        #expect(error.message.contains("FIFREEZE failed on /frozen/b"))
+        #expect(error.message.contains("freezing /frozen/b failed: ioctl(FIFREEZE): Device or resource busy"))
         #expect(error.message.contains("already frozen by someone else"))
         #expect(error.message.contains("thawed again at once: /frozen/a"))
         #expect(report.freeze.mounts.isEmpty && !report.freeze.heldThroughSnapshot)

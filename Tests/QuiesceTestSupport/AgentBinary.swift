@@ -23,7 +23,17 @@ public enum AgentBinary {
         }
     }
 
+    /// Runs the agent to completion. The waiting happens off Swift's cooperative pool, which a
+    /// long-running agent would otherwise starve.
     public static func run(_ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -33,10 +43,15 @@ public enum AgentBinary {
         process.standardError = stderr
         try process.run()
         // Drain both pipes at once so neither can fill up and stall the agent.
-        let errorData = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }
+        nonisolated(unsafe) var errors = Data()
+        let errorsRead = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errors = stderr.fileHandleForReading.readDataToEndOfFile()
+            errorsRead.signal()
+        }
         let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let errors = await errorData.value
+        errorsRead.wait()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
             stderr: String(decoding: errors, as: UTF8.self))

@@ -61,7 +61,9 @@ public struct FrameworkFixture {
 
     /// Runs one cycle in this process with the given freeze and snapshot effects.
     public func run(freezer: any FileSystemFreezer, provider: any SnapshotProvider) async -> CycleReport {
-        await BackupCycle(settings: settings, freezer: freezer, snapshotProvider: provider).run(sessionId: "test-session")
+        await BackupCycle(
+            settings: settings, freezeService: InProcessFreezeService(freezer: freezer), snapshotProvider: provider
+        ).run(sessionId: "test-session")
     }
 
     /// Writes `settings` as the agent's JSON settings file, for driving the real binary.

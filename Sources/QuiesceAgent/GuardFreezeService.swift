@@ -1,0 +1,112 @@
+import FoundationEssentials
+import QuiesceSystem
+import SystemPackage
+
+/// Holds every freeze in a guard process (`quiesce-agent freeze-guard`), which thaws at its
+/// deadline, when the agent dies, and on signals, whatever the agent is doing.
+public struct GuardFreezeService: FreezeService {
+    /// The agent's own executable, which runs the guard in its hidden mode.
+    public let executable: String
+    /// How long to wait for the guard to answer beyond the freeze's own timeout.
+    public var answerMargin: Duration = .seconds(10)
+
+    public init(executable: String) { self.executable = executable }
+
+    /// The service for the running agent binary.
+    public static func forThisExecutable() -> GuardFreezeService {
+        GuardFreezeService(executable: (try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0])
+    }
+
+    public func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure> {
+        let guardProcess: GuardProcess
+        do {
+            guardProcess = try GuardProcess.start(
+                executable: executable,
+                arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout.milliseconds))] + ["--"] + mounts)
+        } catch {
+            return .failure(FreezeFailure(mount: nil, reason: "cannot start the freeze guard: \(error)", alreadyFrozen: false, rolledBack: [], rollbackErrors: []))
+        }
+        let event = await guardProcess.nextEvent(within: timeout + answerMargin)
+        switch event?.event {
+        case .frozen:
+            let frozenAt = Date(timeIntervalSince1970: event!.at / 1000)
+            return .success(
+                Held(
+                    process: guardProcess, mounts: mounts, timeout: timeout, margin: answerMargin,
+                    freezingSince: event!.since.map { Date(timeIntervalSince1970: $0 / 1000) } ?? frozenAt,
+                    frozenAt: frozenAt))
+        case .freezeFailed:
+            guardProcess.finish()
+            let failure = event!.failure
+            let errno = failure.map { Errno(rawValue: $0.errno) }
+            return .failure(
+                FreezeFailure(
+                    mount: failure?.mount, reason: "\(failure?.call ?? "freeze"): \(errno?.description ?? "unknown error")",
+                    alreadyFrozen: failure?.call == "ioctl(FIFREEZE)" && errno == .resourceBusy,
+                    rolledBack: event!.mounts,
+                    rollbackErrors: (event!.thawFailures ?? []).map(Self.describe)))
+        case .thawed, nil:
+            // The guard died or thawed before it said it froze: make sure nothing stays frozen.
+            guardProcess.finish()
+            let errors = Self.thawDirectly(mounts)
+            return .failure(
+                FreezeFailure(
+                    mount: nil, reason: "the freeze guard (pid \(guardProcess.pid)) stopped answering before the freeze was taken",
+                    alreadyFrozen: false, rolledBack: mounts, rollbackErrors: errors))
+        }
+    }
+
+    static func describe(_ failure: GuardEvent.CallFailure) -> String {
+        "\(failure.call) on \(failure.mount): \(Errno(rawValue: failure.errno).description)"
+    }
+
+    /// FITHAW from the agent itself, for when the guard is gone; "not frozen" is not an error.
+    static func thawDirectly(_ mounts: [String]) -> [String] {
+        var errors: [String] = []
+        for mount in mounts.reversed() {
+            do {
+                try IoctlFreezer().thaw(mount: mount)
+            } catch where error.errno == .invalidArgument {
+            } catch {
+                errors.append(error.description)
+            }
+        }
+        return errors
+    }
+
+    private struct Held: HeldFreeze {
+        let process: GuardProcess
+        let mounts: [String]
+        let timeout: Duration
+        let margin: Duration
+        let freezingSince: Date
+        let frozenAt: Date
+
+        func thaw() async -> ThawOutcome {
+            process.requestThaw()
+            // A guard that thawed at its deadline has already written its report.
+            let event = await process.nextEvent(within: margin)
+            process.finish()
+            guard let event, event.event == .thawed else {
+                let errors = GuardFreezeService.thawDirectly(mounts)
+                return ThawOutcome(
+                    held: false, endedEarly: "the freeze guard (pid \(process.pid)) died; the agent thawed the mounts itself",
+                    alreadyThawed: [], errors: errors, thawedAt: Date())
+            }
+            var endedEarly: String?
+            switch event.reason {
+            case .deadline: endedEarly = "the guard's \(timeout) deadline passed and it thawed by itself"
+            case .signal: endedEarly = "the guard got signal \(event.signal ?? 0) and thawed"
+            case .parentGone: endedEarly = "the guard lost its pipe to the agent and thawed"
+            case .requested, nil: endedEarly = nil
+            }
+            var errors = (event.thawFailures ?? []).map(GuardFreezeService.describe)
+            if let pending = event.pendingFreeze {
+                errors.append("FIFREEZE on \(pending) was still blocked in the kernel; the guard (pid \(process.pid)) thaws it when the call returns")
+            }
+            return ThawOutcome(
+                held: event.held ?? false, endedEarly: endedEarly, alreadyThawed: event.alreadyThawed ?? [],
+                errors: errors, thawedAt: Date(timeIntervalSince1970: event.at / 1000))
+        }
+    }
+}

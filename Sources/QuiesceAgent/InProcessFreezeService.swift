@@ -1,0 +1,37 @@
+import FoundationEssentials
+import QuiesceSystem
+
+/// Freezes in the calling process through a `FileSystemFreezer`, with no guard and no deadline:
+/// for tests of the cycle over a fake freezer.
+public struct InProcessFreezeService: FreezeService {
+    public let freezer: any FileSystemFreezer
+
+    public init(freezer: any FileSystemFreezer) { self.freezer = freezer }
+
+    public func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure> {
+        let since = Date()
+        switch FrozenMounts.freeze(mounts, with: freezer) {
+        case .success(let frozen):
+            return .success(Held(frozen: frozen, freezingSince: since, frozenAt: Date()))
+        case .failure(let failure):
+            return .failure(
+                FreezeFailure(
+                    mount: failure.mount, reason: "\(failure.cause.call): \(failure.cause.reason)",
+                    alreadyFrozen: failure.alreadyFrozen, rolledBack: failure.rolledBack,
+                    rollbackErrors: failure.rollbackErrors.map(\.description)))
+        }
+    }
+
+    private struct Held: HeldFreeze {
+        let frozen: FrozenMounts
+        let freezingSince: Date
+        let frozenAt: Date
+
+        func thaw() async -> ThawOutcome {
+            let thaw = frozen.thawAll()
+            return ThawOutcome(
+                held: thaw.alreadyThawed.isEmpty, endedEarly: nil, alreadyThawed: thaw.alreadyThawed,
+                errors: thaw.errors.map(\.description), thawedAt: Date())
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Glibc
+import Synchronization
+
+/// The guard's freezing thread: FIFREEZE on each mount in order, recording each result under
+/// the progress lock and waking the main loop after each.
+enum FreezeThread {
+    static func start(fds: [CInt], progress: FreezeProgress, wake: CInt) -> pthread_t {
+        // Signals go to the main loop, never to this thread.
+        var all = sigset_t()
+        var previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_BLOCK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return Thread.start { freezeAll(fds: fds, progress: progress, wake: wake) }
+    }
+
+    private static func freezeAll(fds: [CInt], progress: FreezeProgress, wake: CInt) {
+        for (index, fd) in fds.enumerated() {
+            let go = progress.state.withLock { state in
+                if state.stopped { return false }
+                state.inFlight = index
+                return true
+            }
+            guard go else { break }
+            var result: Int32
+            repeat {
+                result = Glibc.ioctl(fd, FreezeGuard.fifreeze, 0) == 0 ? 0 : Glibc.errno
+            } while result == EINTR
+            let goOn = progress.state.withLock { state in
+                state.inFlight = nil
+                if result != 0 {
+                    state.failure = (index, result)
+                    return false
+                }
+                if state.stopped {
+                    // The main loop already thawed and reported: this late freeze is undone here.
+                    _ = FreezeGuard.thaw(fd)
+                    return false
+                }
+                state.frozen.append(index)
+                return true
+            }
+            Pipe.notify(wake)
+            guard goOn else { break }
+        }
+        progress.state.withLock { $0.finished = true }
+        Pipe.notify(wake)
+    }
+}
+
+/// A plain pthread running a closure; Foundation's `Thread` is not in FoundationEssentials.
+enum Thread {
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, context)
+        precondition(created == 0, "pthread_create failed: \(created)")
+        return thread
+    }
+}

@@ -1,0 +1,145 @@
+import Dispatch
+import FoundationEssentials
+import Glibc
+import Synchronization
+import SystemPackage
+
+/// The agent's side of a running freeze guard: its pid, the socket on its standard input
+/// (closing it tells the guard the agent is gone) and the JSON lines it reports.
+///
+/// Commands go over a socket rather than a pipe so that writing to a guard that already exited
+/// is an EPIPE error (`MSG_NOSIGNAL`), not a SIGPIPE that would kill the agent.
+public final class GuardProcess: Sendable {
+    public let pid: pid_t
+    private let commands: CInt
+    private let reports: CInt
+    private let buffer = Mutex<[UInt8]>([])
+
+    /// Starts `executable` with `arguments` as a guard. Its stderr goes to /dev/null: a guard
+    /// must not write anywhere that might be frozen.
+    public static func start(executable: String, arguments: [String]) throws(SystemError) -> GuardProcess {
+        let toGuard = try makeSocketPair()
+        let fromGuard: (CInt, CInt)
+        do {
+            fromGuard = try makePipe()
+        } catch {
+            Glibc.close(toGuard.0)
+            Glibc.close(toGuard.1)
+            throw error
+        }
+        defer {
+            Glibc.close(toGuard.0)
+            Glibc.close(fromGuard.1)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toGuard.0, 0)
+        posix_spawn_file_actions_adddup2(&actions, fromGuard.1, 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Start from default signal handling whatever the agent has set up for itself.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environment: [UnsafeMutablePointer<CChar>?] = [nil]
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
+        guard result == 0 else {
+            Glibc.close(toGuard.1)
+            Glibc.close(fromGuard.0)
+            throw SystemError(call: "posix_spawn", subject: executable, errno: .init(rawValue: result))
+        }
+        return GuardProcess(pid: pid, commands: toGuard.1, reports: fromGuard.0)
+    }
+
+    private init(pid: pid_t, commands: CInt, reports: CInt) {
+        self.pid = pid
+        self.commands = commands
+        self.reports = reports
+    }
+
+    /// The guard's next report, or nil when it closed its output (it died) or said nothing
+    /// within `timeout`.
+    public func nextEvent(within timeout: Duration) async -> GuardEvent? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: self.readEvent(until: ContinuousClock.now.advanced(by: timeout)))
+            }
+        }
+    }
+
+    /// Asks the guard to thaw now; a guard that is gone already is no error.
+    public func requestThaw() {
+        let command = Array("thaw\n".utf8)
+        _ = command.withUnsafeBytes { Glibc.send(commands, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Closes both pipes (a guard still holding a freeze thaws at once) and reaps the guard in
+    /// the background, however long it takes to exit.
+    public func finish() {
+        Glibc.close(commands)
+        Glibc.close(reports)
+        let pid = pid
+        DispatchQueue.global().async {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+
+    private func readEvent(until deadline: ContinuousClock.Instant) -> GuardEvent? {
+        while true {
+            if let line = buffer.withLock({ Self.takeLine(&$0) }) {
+                return try? JSONDecoder().decode(GuardEvent.self, from: Data(line))
+            }
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return nil }
+            var polled = pollfd(fd: reports, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&polled, 1, Int32(clamping: Int(left.milliseconds.rounded(.up))))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return nil }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let count = Glibc.read(reports, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            buffer.withLock { $0 += chunk[..<count] }
+        }
+    }
+
+    private static func takeLine(_ buffer: inout [UInt8]) -> [UInt8]? {
+        guard let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let line = Array(buffer[..<newline])
+        buffer.removeFirst(newline + 1)
+        return line
+    }
+
+    private static func makeSocketPair() throws(SystemError) -> (CInt, CInt) {
+        var ends: [CInt] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &ends) == 0 else {
+            throw SystemError(call: "socketpair", subject: "freeze guard", errno: Errno(rawValue: errno))
+        }
+        return (ends[0], ends[1])
+    }
+
+    /// Close-on-exec from the start (pipe2): the agent's ends must never leak into a script it
+    /// starts, since a script holding the command pipe open would hide the agent's death from
+    /// the guard. `posix_spawn`'s dup2 clears the flag on the guard's own ends.
+    private static func makePipe() throws(SystemError) -> (CInt, CInt) {
+        do {
+            let ends = try FileDescriptor.pipe(options: FileDescriptor.PipeOptions(rawValue: O_CLOEXEC))
+            return (ends.readEnd.rawValue, ends.writeEnd.rawValue)
+        } catch {
+            throw SystemError(call: "pipe2", subject: "freeze guard", errno: error)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import QuiesceSystem
+
+/// The freeze guard, started by the agent itself for each freeze; not for people to run.
+struct FreezeGuardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freeze-guard",
+        abstract: "Hold a freeze for the agent (internal).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "Thaw after this many milliseconds whatever happens.")
+    var timeoutMs: Int
+
+    @Argument(help: "Mount points to freeze, in order.")
+    var mounts: [String]
+
+    func run() throws {
+        let status = FreezeGuard.run(mounts: mounts, timeout: .milliseconds(timeoutMs))
+        if status != 0 { throw ExitCode(status) }
+    }
+}
