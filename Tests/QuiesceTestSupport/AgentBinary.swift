@@ -57,3 +57,37 @@ public enum AgentBinary {
             stderr: String(decoding: errors, as: UTF8.self))
     }
 }
+
+extension AgentBinary {
+    /// Starts the agent without waiting for it, for tests that kill it or talk to it.
+    /// Its standard input is a pipe the caller holds (`input`), its output a pipe it reads.
+    public static func start(_ arguments: [String]) throws -> (process: Process, input: Pipe, output: Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, input, output)
+    }
+
+    /// Ends a started agent the way its parent dying would: its input closes. A freeze guard
+    /// thaws and exits on that.
+    public static func stop(_ started: (process: Process, input: Pipe, output: Pipe)) {
+        try? started.input.fileHandleForWriting.close()
+        started.process.waitUntilExit()
+    }
+}
+
+/// Waits for a condition without blocking Swift's cooperative pool for long.
+public func eventually(within seconds: Double, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}

@@ -46,6 +46,12 @@ public final class LoopImage: Sendable {
         for _ in 0..<20 where isMounted {
             if (try? Shell.run(["umount", mountPoint])) == nil { usleep(100_000) }
         }
+        if isMounted {
+            // Something still holds it open: detach it from the tree now; the kernel finishes the
+            // unmount, and frees the loop device, when the last holder lets go.
+            print("warning: \(mountPoint) is busy; unmounting lazily")
+            _ = try? Shell.run(["umount", "-l", mountPoint])
+        }
         // Detach any loop device still bound to the image (umount normally does this).
         if let devices = try? Shell.run(["losetup", "-j", imagePath]) {
             for line in devices.split(separator: "\n") {
@@ -53,5 +59,14 @@ public final class LoopImage: Sendable {
             }
         }
         directory.remove()
+    }
+}
+
+extension LoopImage {
+    /// Unmounts and mounts the image again, so what is read next comes from the disk, not from
+    /// the page cache.
+    public func remount() throws {
+        try Shell.run(["umount", mountPoint])
+        try Shell.run(["mount", "-o", "loop", imagePath, mountPoint])
     }
 }

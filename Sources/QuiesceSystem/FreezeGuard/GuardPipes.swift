@@ -32,7 +32,15 @@ struct SignalPipe {
     static func install() throws(Errno) -> SignalPipe {
         let pipe = try Pipe()
         signalWriteEnd = pipe.writeEnd
-        for signal in signals { _ = Glibc.signal(signal, onSignal) }
+        // The inherited signal mask may block some of them (a parent's thread did): unblock them,
+        // or a SIGTERM would wait forever while the freeze is held.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for signal in signals {
+            _ = Glibc.signal(signal, onSignal)
+            sigaddset(&handled, signal)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         return SignalPipe(pipe: pipe)
     }
 
