@@ -85,10 +85,32 @@ public struct FileCheck: Codable, Sendable, Equatable {
 /// What the next cycle would freeze.
 public struct FreezePlan: Codable, Sendable {
     public var enabled: Bool
+    /// True when the mounts come from discovery rather than `freeze.mounts`.
+    public var discovered: Bool
+    /// In freeze order.
     public var mounts: [String]
+    /// Every other mount, with the reason it is not frozen.
+    public var excluded: [ExcludedMount]
 
-    public init(enabled: Bool, mounts: [String]) {
+    public init(enabled: Bool, discovered: Bool, mounts: [String], excluded: [ExcludedMount]) {
         self.enabled = enabled
+        self.discovered = discovered
         self.mounts = mounts
+        self.excluded = excluded
+    }
+}
+
+/// A mount that is not frozen, and why.
+public struct ExcludedMount: Codable, Sendable, Equatable {
+    public var mountPoint: String
+    public var fileSystemType: String
+    public var source: String
+    public var reason: String
+
+    public init(mountPoint: String, fileSystemType: String, source: String, reason: String) {
+        self.mountPoint = mountPoint
+        self.fileSystemType = fileSystemType
+        self.source = source
+        self.reason = reason
     }
 }

@@ -16,6 +16,7 @@ extension AgentSettings {
         if let cap = object.integer("scriptTimeoutCapSeconds", minimum: 1) { settings.scriptTimeoutCapSeconds = cap }
         if let grace = object.integer("scriptKillGraceSeconds", minimum: 0) { settings.scriptKillGraceSeconds = grace }
         if let uid = object.integer("requiredOwnerUid", minimum: 0) { settings.requiredOwnerUid = UInt32(clamping: uid) }
+        if let directory = object.string("stateDirectory") { settings.stateDirectory = directory }
         object.object("freeze") { freeze in
             if let mounts = freeze.stringArray("mounts") {
                 settings.freeze.mounts = mounts
@@ -23,6 +24,8 @@ extension AgentSettings {
                     freeze.problem("`freeze.mounts` entries must be absolute paths, found \"\(mount)\"")
                 }
             }
+            if let skip = freeze.stringArray("mountsToSkip") { settings.freeze.mountsToSkip = skip }
+            if let loops = freeze.bool("includeLoopDevices") { settings.freeze.includeLoopDevices = loops }
             if let timeout = freeze.integer("timeoutSeconds", minimum: 1) { settings.freeze.timeoutSeconds = timeout }
         }
         object.object("snapshot") { snapshot in
@@ -38,7 +41,7 @@ extension AgentSettings {
             if let count = snapshot.integer("diskCount", minimum: 1) { settings.snapshot.diskCount = count }
             if let timeout = snapshot.integer("timeoutSeconds", minimum: 1) { settings.snapshot.timeoutSeconds = timeout }
         }
-        for path in [settings.pluginConfigPath, settings.pluginHostPath] where !path.hasPrefix("/") {
+        for path in [settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory] where !path.hasPrefix("/") {
             object.problem("paths must be absolute, found \"\(path)\"")
         }
         if settings.snapshot.provider == .command {

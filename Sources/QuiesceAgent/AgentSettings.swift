@@ -12,6 +12,9 @@ public struct AgentSettings: Sendable, Equatable {
     public var scriptKillGraceSeconds = 5
     /// The uid that must own the framework's files: 0. Only test harnesses change it.
     public var requiredOwnerUid: UInt32 = 0
+    /// Where the agent notes the mounts each freeze guard holds, for `thaw-all`; on tmpfs, so
+    /// it is never on a file system being frozen.
+    public var stateDirectory = "/run/quiesce"
     public var freeze = Freeze()
     public var snapshot = Snapshot()
 
@@ -20,6 +23,10 @@ public struct AgentSettings: Sendable, Equatable {
     public struct Freeze: Sendable, Equatable {
         /// Mount points to freeze, in order. `nil` means discovery.
         public var mounts: [String]?
+        /// Discovery leaves these mount points out.
+        public var mountsToSkip: [String] = []
+        /// Discovery includes file systems on loop devices, which the original framework skips.
+        public var includeLoopDevices = false
         /// The longest a freeze may be held.
         public var timeoutSeconds = 60
 

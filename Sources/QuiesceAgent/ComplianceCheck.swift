@@ -5,14 +5,17 @@ import QuiesceAPI
 public enum ComplianceCheck {
     public static func run(settings: AgentSettings) -> CheckReport {
         let precheck = Precheck.run(settings: settings)
-        let mounts = settings.freeze.mounts ?? []
         var machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
         var errors = precheck.errors
+        var plan = FreezeCandidates(mounts: [], excluded: [])
+        do {
+            plan = try settings.freezePlan()
+        } catch {
+            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: "cannot list the mounts: \(error)"))
+        }
+        let mounts = plan.mounts
         if precheck.policy.freezeEnabled && mounts.isEmpty {
-            errors.append(
-                ReportedError(
-                    code: .fsFreezeFailed, phase: .freeze,
-                    message: "no mounts to freeze: list them in `freeze.mounts` in the agent settings"))
+            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: settings.noMountsMessage))
         }
         // Play the cycle forward assuming everything that has not been checked yet works.
         while true {
@@ -35,7 +38,10 @@ public enum ComplianceCheck {
                             continueBackupOnFailure: $0.config.continueBackupOnFailure,
                             fsFreezeEnabled: $0.config.fsFreezeEnabled)
                     },
-                    files: precheck.files, freeze: FreezePlan(enabled: precheck.policy.freezeEnabled, mounts: mounts),
+                    files: precheck.files,
+                    freeze: FreezePlan(
+                        enabled: precheck.policy.freezeEnabled, discovered: settings.freeze.mounts == nil, mounts: mounts,
+                        excluded: plan.excluded),
                     snapshotProvider: settings.snapshot.provider.rawValue)
             }
         }

@@ -52,13 +52,15 @@ struct CycleState {
 
     /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
     mutating func freeze(with service: any FreezeService) async -> Bool {
-        guard let mounts = settings.freeze.mounts, !mounts.isEmpty else {
-            errors.append(
-                ReportedError(
-                    code: .fsFreezeFailed, phase: .freeze,
-                    message: "no mounts to freeze: `freeze.mounts` is \(settings.freeze.mounts == nil ? "not set" : "empty") "
-                        + "in the agent settings; list the mount points to freeze there, or set fsFreezeEnabled "
-                        + "false in the plugin config"))
+        let mounts: [String]
+        do {
+            mounts = try settings.freezePlan().mounts
+        } catch {
+            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: "cannot list the mounts: \(error)"))
+            return false
+        }
+        guard !mounts.isEmpty else {
+            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: settings.noMountsMessage))
             return false
         }
         switch await service.freeze(mounts, timeout: .seconds(settings.freeze.timeoutSeconds)) {

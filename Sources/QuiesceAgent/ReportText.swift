@@ -43,7 +43,19 @@ public enum ReportText {
             lines.append(row(file.role.rawValue, [file.path, facts, verdict].filter { !$0.isEmpty }.joined(separator: "  ")))
         }
         let mounts = report.freeze.mounts.isEmpty ? "no mounts" : report.freeze.mounts.joined(separator: ", ")
-        lines.append(row("freeze", report.freeze.enabled ? mounts : "disabled by fsFreezeEnabled"))
+        let source = report.freeze.discovered ? "discovered" : "from freeze.mounts"
+        lines.append(row("freeze", report.freeze.enabled ? "\(mounts) (\(source))" : "disabled by fsFreezeEnabled"))
+        // Block devices left out are worth a line each; pseudo and network file systems a count.
+        let (devices, others) = (
+            report.freeze.excluded.filter { $0.source.hasPrefix("/dev/") },
+            report.freeze.excluded.filter { !$0.source.hasPrefix("/dev/") }
+        )
+        for mount in devices {
+            lines.append(row("not frozen", "\(mount.mountPoint) (\(mount.fileSystemType) on \(mount.source)): \(mount.reason)"))
+        }
+        if !others.isEmpty {
+            lines.append(row("not frozen", "\(others.count) pseudo or network file systems (--json lists them)"))
+        }
         lines.append(row("snapshot", "provider \(report.snapshotProvider)"))
         appendProblems(report.errors, report.warnings, to: &lines)
         return lines.joined(separator: "\n") + "\n"

@@ -176,12 +176,12 @@ struct BackupCycleTests {
     }
 
     @Test func noMountsToFreezeIsAnErrorNotASilentDowngrade() async throws {
-        let fixture = try FrameworkFixture(mounts: nil)
+        let fixture = try FrameworkFixture(mounts: [])
         defer { fixture.remove() }
         let report = await fixture.run()
         #expect(report.consistency == .crashConsistent)
         #expect(report.errors.map(\.code) == [.fsFreezeFailed])
-        #expect(report.errors.first?.message.contains("`freeze.mounts` is not set") == true)
+        #expect(report.errors.first?.message.contains("`freeze.mounts` is empty") == true)
     }
 
     @Test func aFailedSnapshotStillThawsAndReleasesTheApplication() async throws {

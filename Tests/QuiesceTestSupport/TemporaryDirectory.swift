@@ -9,8 +9,10 @@ public struct TemporaryDirectory: Sendable {
     public let path: String
 
     public init(prefix: String = "quiesce-test") throws {
-        var template = Array("\(NSTemporaryDirectory())/\(prefix).XXXXXX".utf8CString)
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).resolvingSymlinksInPath().path
+        var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(POSIXErrorCode(rawValue: errno)!) }
+        // The canonical path: mountinfo and realpath show no doubled slashes or symlinks.
         path = String(cString: made)
     }
 
