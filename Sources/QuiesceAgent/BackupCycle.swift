@@ -7,7 +7,7 @@ import QuiesceSystem
 /// The decisions are `CycleMachine`'s; this type only carries them out. Whatever happens, a
 /// freeze it took is thawed before it returns, and post-scripts run whenever pre-scripts did.
 ///
-///     let report = await BackupCycle(settings: settings, freezeService: GuardFreezeService.forThisExecutable()).run()
+///     let report = await BackupCycle(settings: settings, freezeService: GuardFreezeService.forThisExecutable(settings: settings)).run()
 public struct BackupCycle: Sendable {
     public var settings: AgentSettings
     public var freezeService: any FreezeService

@@ -7,24 +7,38 @@ import SystemPackage
 public struct GuardFreezeService: FreezeService {
     /// The agent's own executable, which runs the guard in its hidden mode.
     public let executable: String
+    /// Where each freeze's mounts are noted for `thaw-all` while it is held.
+    public let records: GuardRecords
     /// How long to wait for the guard to answer beyond the freeze's own timeout.
     public var answerMargin: Duration = .seconds(10)
 
-    public init(executable: String) { self.executable = executable }
+    public init(executable: String, records: GuardRecords) {
+        self.executable = executable
+        self.records = records
+    }
 
-    /// The service for the running agent binary.
-    public static func forThisExecutable() -> GuardFreezeService {
-        GuardFreezeService(executable: (try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0])
+    /// The service for the running agent binary and these settings.
+    public static func forThisExecutable(settings: AgentSettings) -> GuardFreezeService {
+        GuardFreezeService(
+            executable: (try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0],
+            records: GuardRecords(directory: settings.stateDirectory))
     }
 
     public func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure> {
+        // Noted before anything is frozen: the state directory is never written while frozen.
+        let record = records.note(mounts)
+        let forget = { record.map(AtomicFile.remove) }
         let guardProcess: GuardProcess
         do {
             guardProcess = try GuardProcess.start(
                 executable: executable,
                 arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout.milliseconds))] + ["--"] + mounts)
         } catch {
-            return .failure(FreezeFailure(mount: nil, reason: "cannot start the freeze guard: \(error)", alreadyFrozen: false, rolledBack: [], rollbackErrors: []))
+            forget()
+            return .failure(
+                FreezeFailure(
+                    mount: nil, reason: "cannot start the freeze guard: \(error)", alreadyFrozen: false, rolledBack: [],
+                    rollbackErrors: []))
         }
         let event = await guardProcess.nextEvent(within: timeout + answerMargin)
         switch event?.event {
@@ -32,11 +46,12 @@ public struct GuardFreezeService: FreezeService {
             let frozenAt = Date(timeIntervalSince1970: event!.at / 1000)
             return .success(
                 Held(
-                    process: guardProcess, mounts: mounts, timeout: timeout, margin: answerMargin,
+                    process: guardProcess, record: record, mounts: mounts, timeout: timeout, margin: answerMargin,
                     freezingSince: event!.since.map { Date(timeIntervalSince1970: $0 / 1000) } ?? frozenAt,
                     frozenAt: frozenAt))
         case .freezeFailed:
             guardProcess.finish()
+            if event!.thawFailures == nil { forget() }
             let failure = event!.failure
             let errno = failure.map { Errno(rawValue: $0.errno) }
             return .failure(
@@ -49,6 +64,7 @@ public struct GuardFreezeService: FreezeService {
             // The guard died or thawed before it said it froze: make sure nothing stays frozen.
             guardProcess.finish()
             let errors = Self.thawDirectly(mounts)
+            if errors.isEmpty { forget() }
             return .failure(
                 FreezeFailure(
                     mount: nil, reason: "the freeze guard (pid \(guardProcess.pid)) stopped answering before the freeze was taken",
@@ -76,6 +92,8 @@ public struct GuardFreezeService: FreezeService {
 
     private struct Held: HeldFreeze {
         let process: GuardProcess
+        /// Kept when a thaw failed, so `thaw-all` still finds the mount.
+        let record: String?
         let mounts: [String]
         let timeout: Duration
         let margin: Duration
@@ -89,6 +107,7 @@ public struct GuardFreezeService: FreezeService {
             process.finish()
             guard let event, event.event == .thawed else {
                 let errors = GuardFreezeService.thawDirectly(mounts)
+                if errors.isEmpty, let record { AtomicFile.remove(record) }
                 return ThawOutcome(
                     held: false, endedEarly: "the freeze guard (pid \(process.pid)) died; the agent thawed the mounts itself",
                     alreadyThawed: [], errors: errors, thawedAt: Date())
@@ -102,8 +121,11 @@ public struct GuardFreezeService: FreezeService {
             }
             var errors = (event.thawFailures ?? []).map(GuardFreezeService.describe)
             if let pending = event.pendingFreeze {
-                errors.append("FIFREEZE on \(pending) was still blocked in the kernel; the guard (pid \(process.pid)) thaws it when the call returns")
+                errors.append(
+                    "FIFREEZE on \(pending) was still blocked in the kernel; the guard (pid \(process.pid)) thaws it "
+                        + "when the call returns")
             }
+            if errors.isEmpty, let record { AtomicFile.remove(record) }
             return ThawOutcome(
                 held: event.held ?? false, endedEarly: endedEarly, alreadyThawed: event.alreadyThawed ?? [],
                 errors: errors, thawedAt: Date(timeIntervalSince1970: event.at / 1000))

@@ -61,6 +61,23 @@ public enum ReportText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    public static func render(_ report: ThawAllReport) -> String {
+        let thawed = report.mounts.filter { $0.result == .thawed }.count
+        let failed = report.mounts.filter { $0.result == .failed }.count
+        var lines = ["Thawed \(thawed) of \(report.mounts.count) mounts\(failed > 0 ? ", \(failed) FAILED" : "")"]
+        for mount in report.mounts {
+            let result: String
+            switch mount.result {
+            case .thawed: result = "thawed (it was frozen)"
+            case .notFrozen: result = "not frozen"
+            case .failed: result = "FAILED: \(mount.message ?? "")"
+            }
+            lines.append(row(mount.mountPoint, "\(result)  [\(mount.sources.joined(separator: ", "))]"))
+        }
+        lines += report.errors.map { "Error: \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     private static func row(_ label: String, _ text: String) -> String {
         "  " + label + String(repeating: " ", count: max(1, 13 - label.count)) + text
     }

@@ -12,8 +12,9 @@ struct RunOnceCommand: AsyncParsableCommand {
     @OptionGroup var options: SettingsOptions
 
     func run() async throws {
+        let settings = try options.load()
         let report = await BackupCycle(
-            settings: try options.load(), freezeService: GuardFreezeService.forThisExecutable()
+            settings: settings, freezeService: GuardFreezeService.forThisExecutable(settings: settings)
         ).run()
         try Output.print(report, json: options.json, text: ReportText.render)
         if report.status == .failed { throw ExitCode.failure }

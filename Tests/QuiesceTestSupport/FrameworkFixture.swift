@@ -18,6 +18,7 @@ public struct FrameworkFixture {
         settings.pluginConfigPath = directory.url("VMSnapshotScriptPluginConfig.json")
         settings.pluginHostPath = directory.url("VMSnapshotPluginHost.conf")
         settings.scriptKillGraceSeconds = 1
+        settings.stateDirectory = directory.url("state")
         settings.freeze.mounts = mounts
         config = [
             "pluginName": "ScriptRunner",
@@ -69,7 +70,10 @@ public struct FrameworkFixture {
     /// Writes `settings` as the agent's JSON settings file, for driving the real binary.
     @discardableResult
     public func writeSettings(_ name: String = "agent.json") throws -> String {
-        var freeze: [String: any Sendable] = ["timeoutSeconds": settings.freeze.timeoutSeconds]
+        var freeze: [String: any Sendable] = [
+            "timeoutSeconds": settings.freeze.timeoutSeconds, "mountsToSkip": settings.freeze.mountsToSkip,
+            "includeLoopDevices": settings.freeze.includeLoopDevices,
+        ]
         if let mounts = settings.freeze.mounts { freeze["mounts"] = mounts }
         var snapshot: [String: any Sendable] = [
             "provider": settings.snapshot.provider.rawValue, "timeoutSeconds": settings.snapshot.timeoutSeconds,
@@ -80,7 +84,8 @@ public struct FrameworkFixture {
             "pluginConfigPath": settings.pluginConfigPath, "pluginHostPath": settings.pluginHostPath,
             "scriptTimeoutCapSeconds": settings.scriptTimeoutCapSeconds,
             "scriptKillGraceSeconds": settings.scriptKillGraceSeconds,
-            "requiredOwnerUid": Int(settings.requiredOwnerUid), "freeze": freeze, "snapshot": snapshot,
+            "requiredOwnerUid": Int(settings.requiredOwnerUid), "stateDirectory": settings.stateDirectory,
+            "freeze": freeze, "snapshot": snapshot,
         ]
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
         return try directory.write(name, String(decoding: data, as: UTF8.self), mode: 0o600)

@@ -12,3 +12,20 @@ public enum ProcessState {
         return state == "Z" || state == "X"
     }
 }
+
+extension ProcessState {
+    /// The pids of `parent`'s children whose command line contains `text`.
+    public static func children(of parent: pid_t, commandContaining text: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, pid_t(fields[1]) == parent,
+                let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            else { return false }
+            return String(decoding: command, as: UTF8.self).contains(text)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Glibc
+import SystemPackage
+
+/// Writes a file so that readers see the old contents or the new, never a mix, and a crash
+/// leaves no half-written file: a temp file in the same directory, fsync, mode and owner set
+/// on the descriptor, rename over the target, fsync of the directory.
+public enum AtomicFile {
+    public static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t, owner: uid_t? = nil
+    ) throws(SystemError) {
+        let file = FilePath(path)
+        let directory = file.removingLastComponent().string
+        let temporary = "\(directory)/.\(file.lastComponent?.string ?? "file").\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = try Syscalls.retryingOnInterrupt("open", temporary) {
+            let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+            return (fd, fd < 0)
+        }
+        var renamed = false
+        defer {
+            Glibc.close(fd)
+            if !renamed { unlink(temporary) }
+        }
+        var offset = 0
+        while offset < bytes.count {
+            offset += try Syscalls.retryingOnInterrupt("write", temporary) {
+                let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                return (count, count < 0)
+            }
+        }
+        _ = try Syscalls.retryingOnInterrupt("fchmod", temporary) { (0, fchmod(fd, mode) != 0) }
+        if let owner {
+            _ = try Syscalls.retryingOnInterrupt("fchown", temporary) { (0, fchown(fd, owner, 0) != 0) }
+        }
+        _ = try Syscalls.retryingOnInterrupt("fsync", temporary) { (0, fsync(fd) != 0) }
+        _ = try Syscalls.retryingOnInterrupt("rename", path) { (0, rename(temporary, path) != 0) }
+        renamed = true
+        let directoryFD = try Syscalls.openDirectory(directory)
+        defer { Syscalls.close(directoryFD) }
+        _ = try Syscalls.retryingOnInterrupt("fsync", directory) { (0, fsync(directoryFD) != 0) }
+    }
+
+    /// Creates `path` and its missing parents with `mode`; an existing directory is left as it is.
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw SystemError(call: "mkdir", subject: prefix, errno: Errno(rawValue: errno))
+            }
+        }
+    }
+
+    /// Removes a file; a file that is already gone is no error.
+    public static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+}
