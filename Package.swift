@@ -13,6 +13,7 @@ let package = Package(
     name: "Quiesce",
     products: [
         .executable(name: "quiesce-agent", targets: ["quiesce-agent"]),
+        .executable(name: "quiesce-bench", targets: ["quiesce-bench"]),
     ],
     dependencies: [
         // Child processes with their own session, process-group teardown and streamed output.
@@ -44,6 +45,12 @@ let package = Package(
                 "QuiesceAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "quiesce-bench",
+            dependencies: ["QuiesceSystem", "quiesce-agent"],
+            path: "Benchmarks/quiesce-bench",
             swiftSettings: strict
         ),
         .target(

@@ -74,14 +74,17 @@ public struct FreezeReport: Codable, Sendable {
     public var heldThroughSnapshot: Bool
     /// Time from the first FIFREEZE to the last FITHAW, or nil when nothing was frozen.
     public var frozenMs: Double?
+    /// Of that, the time FIFREEZE itself took: the kernel flushing dirty data before the freeze holds.
+    public var freezeCallMs: Double?
     /// When every mount was frozen and when the thaw finished, by the agent's clock.
     public var frozenAt: Date?
     public var thawedAt: Date?
 
     public init(
-        enabled: Bool, mounts: [String], heldThroughSnapshot: Bool, frozenMs: Double?, frozenAt: Date? = nil,
-        thawedAt: Date? = nil
+        enabled: Bool, mounts: [String], heldThroughSnapshot: Bool, frozenMs: Double?, freezeCallMs: Double? = nil,
+        frozenAt: Date? = nil, thawedAt: Date? = nil
     ) {
+        self.freezeCallMs = freezeCallMs
         self.enabled = enabled
         self.mounts = mounts
         self.heldThroughSnapshot = heldThroughSnapshot

@@ -128,6 +128,7 @@ struct CycleState {
             freeze: FreezeReport(
                 enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, heldThroughSnapshot: heldThroughSnapshot,
                 frozenMs: freezingSince.flatMap { since in thawedAt.map { $0.timeIntervalSince(since) * 1000 } },
+                freezeCallMs: freezingSince.flatMap { since in frozenAt.map { $0.timeIntervalSince(since) * 1000 } },
                 frozenAt: frozenAt, thawedAt: thawedAt),
             snapshot: SnapshotReport(
                 taken: snapshot?.taken ?? false, provider: provider, id: snapshot?.id,

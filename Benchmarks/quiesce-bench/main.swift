@@ -1,0 +1,125 @@
+import Foundation
+import QuiesceSystem
+
+// quiesce-bench: measurements printed with a baseline taken in the same run.
+//
+//   swift build -c release && sudo .build/release/quiesce-bench freeze-overhead [cycles]
+//
+// freeze-overhead: the frozen time a `run-once` cycle costs beyond its snapshot command (the
+// guard's spawn is before the freeze; what counts is FIFREEZE, the guard's round trips and
+// FITHAW), median over N cycles on a loop-mounted ext4 image, against the bare in-process
+// FIFREEZE + FITHAW of the same image spaced like the cycles. FIFREEZE's own time is the
+// kernel flushing the file system, which depends on the disk, not on Quiesce; it is shown apart.
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("quiesce-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+@discardableResult
+func shell(_ command: [String]) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = command
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    do { try process.run() } catch { fail("cannot run \(command[0]): \(error)") }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fail("\(command.joined(separator: " ")) failed: \(String(decoding: data, as: UTF8.self))") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Runs a clean-up command whose failure (nothing to undo) is expected.
+func quietly(_ command: [String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = command
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try? process.run()
+    process.waitUntilExit()
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func format(_ milliseconds: Double) -> String { String(format: "%.3f ms", milliseconds) }
+
+func freezeOverhead(cycles: Int) {
+    guard geteuid() == 0 else { fail("freeze-overhead needs root (it loop-mounts and freezes an ext4 image)") }
+    let agent = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("quiesce-agent").path
+    guard FileManager.default.isExecutableFile(atPath: agent) else { fail("no quiesce-agent beside this binary: \(agent)") }
+    let work = shell(["mktemp", "-d", "/tmp/quiesce-bench.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    let image = "\(work)/disk.img"
+    let mount = "\(work)/disk"
+    defer {
+        quietly(["fsfreeze", "-u", mount])
+        quietly(["umount", mount])
+        try? FileManager.default.removeItem(atPath: work)
+    }
+    shell(["truncate", "-s", "64M", image])
+    // Initialise inode tables and journal now, not in the background during the measurements.
+    shell(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image])
+    try? FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: false)
+    shell(["mount", "-o", "loop", image, mount])
+
+    // Baseline: the bare ioctls, in this process.
+    let freezer = IoctlFreezer()
+    let clock = ContinuousClock()
+    var bare: [Double] = []
+    for _ in 0..<cycles {
+        // As far apart as the cycles are: how much FIFREEZE must flush depends on the gap.
+        usleep(150_000)
+        let start = clock.now
+        do {
+            try freezer.freeze(mount: mount)
+            try freezer.thaw(mount: mount)
+        } catch {
+            fail("bare freeze failed: \(error)")
+        }
+        bare.append((clock.now - start).milliseconds)
+    }
+
+    let settings = "\(work)/agent.json"
+    let json = """
+        {"pluginConfigPath": "\(work)/absent.json", "pluginHostPath": "\(work)/absent.conf", "stateDirectory": "\(work)/state",
+         "freeze": {"mounts": ["\(mount)"], "timeoutSeconds": 30},
+         "snapshot": {"provider": "command", "command": ["/bin/true"], "timeoutSeconds": 30}}
+        """
+    _ = FileManager.default.createFile(atPath: settings, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
+    var overhead: [Double] = []
+    var frozen: [Double] = []
+    var added: [Double] = []
+    for _ in 0..<cycles {
+        let output = shell([agent, "run-once", "--settings", settings, "--json"])
+        guard let report = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+            let freeze = report["freeze"] as? [String: Any], let frozenMs = freeze["frozenMs"] as? Double,
+            freeze["heldThroughSnapshot"] as? Bool == true,
+            let freezeCallMs = freeze["freezeCallMs"] as? Double,
+            let snapshotMs = (report["snapshot"] as? [String: Any])?["durationMs"] as? Double
+        else { fail("unexpected report: \(output)") }
+        frozen.append(frozenMs)
+        overhead.append(frozenMs - snapshotMs)
+        added.append(frozenMs - snapshotMs - freezeCallMs)
+    }
+    let baseline = median(bare)
+    print("freeze-overhead: \(cycles) cycles on a loop-mounted 64 MiB ext4 image")
+    print("  baseline  bare FIFREEZE+FITHAW in process   median \(format(baseline))")
+    print("  cycle     frozen time (first FIFREEZE to last FITHAW)   median \(format(median(frozen)))")
+    print("  cycle     frozen time beyond the snapshot command   median \(format(median(overhead)))  "
+        + String(format: "(%.2fx the bare ioctls; min %@, max %@)", median(overhead) / baseline, format(overhead.min()!), format(overhead.max()!)))
+    print("  cycle     of which Quiesce's own (guard round trips, FITHAW; not the kernel's FIFREEZE flush)   median \(format(median(added)))")
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "freeze-overhead":
+    freezeOverhead(cycles: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
+default:
+    fail("usage: quiesce-bench freeze-overhead [cycles]")
+}
