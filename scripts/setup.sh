@@ -8,6 +8,7 @@ packages=(
     e2fsprogs            # mkfs.ext4 and e2fsck for the loop-mounted test images and the demo
     util-linux           # mount, losetup, fsfreeze, mountpoint
     mount
+    btrfs-progs          # mkfs.btrfs and btrfs, for the btrfs snapshot provider's tests
 )
 missing=()
 for package in "${packages[@]}"; do

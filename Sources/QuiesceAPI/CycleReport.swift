@@ -70,6 +70,8 @@ public struct FreezeReport: Codable, Sendable {
     public var enabled: Bool
     /// The mounts actually frozen, in freeze order.
     public var mounts: [String]
+    /// Mounts left unfrozen because the snapshot provider snapshots them atomically (btrfs).
+    public var atomicMounts: [String] = []
     /// True only if every freeze was still held when the snapshot finished.
     public var heldThroughSnapshot: Bool
     /// Time from the first FIFREEZE to the last FITHAW, or nil when nothing was frozen.
@@ -81,9 +83,10 @@ public struct FreezeReport: Codable, Sendable {
     public var thawedAt: Date?
 
     public init(
-        enabled: Bool, mounts: [String], heldThroughSnapshot: Bool, frozenMs: Double?, freezeCallMs: Double? = nil,
-        frozenAt: Date? = nil, thawedAt: Date? = nil
+        enabled: Bool, mounts: [String], atomicMounts: [String] = [], heldThroughSnapshot: Bool, frozenMs: Double?,
+        freezeCallMs: Double? = nil, frozenAt: Date? = nil, thawedAt: Date? = nil
     ) {
+        self.atomicMounts = atomicMounts
         self.freezeCallMs = freezeCallMs
         self.enabled = enabled
         self.mounts = mounts

@@ -33,13 +33,21 @@ extension AgentSettings {
                 if let provider = Snapshot.Provider(rawValue: name) {
                     settings.snapshot.provider = provider
                 } else {
-                    let known = Snapshot.Provider.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
-                    snapshot.problem("`snapshot.provider` must be \(known), found \"\(name)\"")
+                    let known = Snapshot.Provider.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                    snapshot.problem("`snapshot.provider` must be one of \(known), found \"\(name)\"")
                 }
             }
             if let command = snapshot.stringArray("command") { settings.snapshot.command = command }
             if let count = snapshot.integer("diskCount", minimum: 1) { settings.snapshot.diskCount = count }
             if let timeout = snapshot.integer("timeoutSeconds", minimum: 1) { settings.snapshot.timeoutSeconds = timeout }
+            snapshot.object("btrfs") { btrfs in
+                if let subvolumes = btrfs.stringArray("subvolumes") { settings.snapshot.btrfsSubvolumes = subvolumes }
+                if let directory = btrfs.string("directory") { settings.snapshot.btrfsDirectory = directory }
+            }
+            snapshot.object("lvm") { lvm in
+                if let volumes = lvm.stringArray("volumes") { settings.snapshot.lvmVolumes = volumes }
+                if let size = lvm.string("size") { settings.snapshot.lvmSize = size }
+            }
         }
         for path in [settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory] where !path.hasPrefix("/") {
             object.problem("paths must be absolute, found \"\(path)\"")
@@ -52,6 +60,28 @@ extension AgentSettings {
             } else {
                 object.problem("`snapshot.command` must name the program to run when `snapshot.provider` is \"command\"")
             }
+        }
+        switch settings.snapshot.provider {
+        case .btrfs:
+            if settings.snapshot.btrfsSubvolumes.isEmpty {
+                object.problem("`snapshot.btrfs.subvolumes` must list the subvolumes to snapshot when `snapshot.provider` is \"btrfs\"")
+            }
+            for subvolume in settings.snapshot.btrfsSubvolumes where !subvolume.hasPrefix("/") {
+                object.problem("`snapshot.btrfs.subvolumes` entries must be absolute paths, found \"\(subvolume)\"")
+            }
+            let directory = settings.snapshot.btrfsDirectory
+            if directory.isEmpty || directory.hasPrefix("/") || directory.split(separator: "/").contains("..") {
+                object.problem("`snapshot.btrfs.directory` must be a relative path inside each subvolume, found \"\(directory)\"")
+            }
+        case .lvm:
+            if settings.snapshot.lvmVolumes.isEmpty {
+                object.problem("`snapshot.lvm.volumes` must list the origin volumes (\"VG/LV\") when `snapshot.provider` is \"lvm\"")
+            }
+            for volume in settings.snapshot.lvmVolumes where volume.split(separator: "/").count != 2 {
+                object.problem("`snapshot.lvm.volumes` entries must be \"VG/LV\", found \"\(volume)\"")
+            }
+        case .none, .command:
+            break
         }
         let problems = object.problems + object.unusedKeys.map { "unknown key `\($0)`" }
         guard problems.isEmpty else {

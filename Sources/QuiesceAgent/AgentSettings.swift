@@ -42,6 +42,10 @@ public struct AgentSettings: Sendable, Equatable {
             case none
             /// Runs `command` while frozen.
             case command
+            /// Read-only btrfs snapshots of `btrfs.subvolumes` (left unfrozen: btrfs snapshots are atomic).
+            case btrfs
+            /// LVM snapshots of `lvm.volumes`, taken while frozen.
+            case lvm
         }
 
         public var provider = Provider.none
@@ -50,9 +54,15 @@ public struct AgentSettings: Sendable, Equatable {
         /// How many disks the snapshot covers; 1 turns on the single-disk rule. `nil` = unknown,
         /// treated as several.
         public var diskCount: Int?
-        /// The `command` provider's time limit; it runs while frozen, so it is also bounded by
-        /// the freeze timeout.
+        /// The provider's time limit. A snapshot still running at the freeze deadline goes on;
+        /// the guard thaws and the result is crash consistent.
         public var timeoutSeconds = 60
+        /// `btrfs` provider: subvolume paths, and where their snapshots go, relative to each.
+        public var btrfsSubvolumes: [String] = []
+        public var btrfsDirectory = ".snapshots"
+        /// `lvm` provider: origin volumes as `VG/LV`, and each snapshot's copy-on-write space.
+        public var lvmVolumes: [String] = []
+        public var lvmSize = "10%ORIGIN"
 
         public init(provider: Provider = .none, command: [String] = [], diskCount: Int? = nil) {
             self.provider = provider

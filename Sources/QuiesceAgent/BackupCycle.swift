@@ -30,7 +30,8 @@ public struct BackupCycle: Sendable {
             case .runPreScripts:
                 machine.preScripts = await state.runPreScripts()
             case .freeze:
-                machine.freezeSucceeded = await state.freeze(with: freezeService)
+                machine.freezeSucceeded = await state.freeze(
+                    with: freezeService, leaving: snapshotProvider.atomicMounts)
             case .snapshot(let frozen):
                 machine.snapshotTaken = await state.takeSnapshot(with: snapshotProvider, frozen: frozen)
             case .thaw:
@@ -56,6 +57,12 @@ extension AgentSettings {
             CommandSnapshotProvider(
                 command: snapshot.command, timeout: .seconds(snapshot.timeoutSeconds),
                 killGrace: .seconds(scriptKillGraceSeconds))
+        case .btrfs:
+            BtrfsSnapshotProvider(
+                subvolumes: snapshot.btrfsSubvolumes, directory: snapshot.btrfsDirectory, mounts: try? MountTable.current(),
+                timeout: .seconds(snapshot.timeoutSeconds))
+        case .lvm:
+            LVMSnapshotProvider(volumes: snapshot.lvmVolumes, size: snapshot.lvmSize, timeout: .seconds(snapshot.timeoutSeconds))
         }
     }
 }

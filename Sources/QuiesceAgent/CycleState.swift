@@ -15,6 +15,8 @@ struct CycleState {
     private var preReports: [ScriptReport]
     private var postReports: [ScriptReport]
     private var held: (any HeldFreeze)?
+    /// Mounts the provider snapshots atomically, left out of the freeze.
+    private var atomicMounts: [String] = []
     private var frozenMounts: [String] = []
     private var frozenAt: Date?
     private var freezingSince: Date?
@@ -51,8 +53,10 @@ struct CycleState {
     }
 
     /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
-    mutating func freeze(with service: any FreezeService) async -> Bool {
-        let mounts: [String]
+    /// Mounts in `atomic` are left unfrozen: the provider's own snapshots of them are atomic,
+    /// and would block on a frozen file system.
+    mutating func freeze(with service: any FreezeService, leaving atomic: [String]) async -> Bool {
+        var mounts: [String]
         do {
             mounts = try settings.freezePlan().mounts
         } catch {
@@ -62,6 +66,12 @@ struct CycleState {
         guard !mounts.isEmpty else {
             errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: settings.noMountsMessage))
             return false
+        }
+        atomicMounts = mounts.filter { atomic.contains($0) }
+        mounts.removeAll { atomic.contains($0) }
+        if mounts.isEmpty {
+            heldThroughSnapshot = true
+            return true
         }
         switch await service.freeze(mounts, timeout: .seconds(settings.freeze.timeoutSeconds)) {
         case .success(let freeze):
@@ -91,7 +101,7 @@ struct CycleState {
 
     /// Thaws everything frozen; true when every freeze still held until now.
     mutating func thaw() async -> Bool {
-        guard let freeze = held else { return false }
+        guard let freeze = held else { return !atomicMounts.isEmpty }
         let thaw = await freeze.thaw()
         held = nil
         thawedAt = thaw.thawedAt
@@ -126,7 +136,8 @@ struct CycleState {
             startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: precheck.warnings,
             preScript: Self.summary(of: preReports), postScript: Self.summary(of: postReports), plugins: plugins,
             freeze: FreezeReport(
-                enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, heldThroughSnapshot: heldThroughSnapshot,
+                enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, atomicMounts: atomicMounts,
+                heldThroughSnapshot: heldThroughSnapshot,
                 frozenMs: freezingSince.flatMap { since in thawedAt.map { $0.timeIntervalSince(since) * 1000 } },
                 freezeCallMs: freezingSince.flatMap { since in frozenAt.map { $0.timeIntervalSince(since) * 1000 } },
                 frozenAt: frozenAt, thawedAt: thawedAt),

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import QuiesceAPI
 
 /// The human-readable reports: a few aligned lines with the facts that matter, errors with
@@ -78,6 +79,20 @@ public enum ReportText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    public static func render(_ report: SnapshotsReport) -> String {
+        var lines: [String] = []
+        if !report.deleted.isEmpty {
+            lines.append("Deleted \(report.deleted.count):")
+            lines += report.deleted.map { "  \($0.id)" }
+        }
+        lines.append("\(report.snapshots.count) snapshot\(report.snapshots.count == 1 ? "" : "s"):")
+        for snapshot in report.snapshots {
+            lines.append("  \(snapshot.createdAt.formatted(.iso8601))  \(snapshot.origin)  \(snapshot.id)")
+        }
+        lines += report.errors.map { "Error: \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     private static func row(_ label: String, _ text: String) -> String {
         "  " + label + String(repeating: " ", count: max(1, 13 - label.count)) + text
     }
@@ -92,9 +107,10 @@ public enum ReportText {
 
     private static func describe(_ freeze: FreezeReport) -> String {
         guard freeze.enabled else { return "disabled by fsFreezeEnabled" }
-        guard let frozenMs = freeze.frozenMs else { return "not frozen" }
+        let atomic = freeze.atomicMounts.isEmpty ? "" : "; \(freeze.atomicMounts.joined(separator: ", ")) left unfrozen (atomic snapshots)"
+        guard let frozenMs = freeze.frozenMs else { return (freeze.atomicMounts.isEmpty ? "not frozen" : "nothing frozen") + atomic }
         let held = freeze.heldThroughSnapshot ? "held through the snapshot" : "did NOT hold through the snapshot"
-        return "\(freeze.mounts.joined(separator: ", ")) frozen for \(milliseconds(frozenMs)), \(held)"
+        return "\(freeze.mounts.joined(separator: ", ")) frozen for \(milliseconds(frozenMs)), \(held)\(atomic)"
     }
 
     private static func appendProblems(_ errors: [ReportedError], _ warnings: [ReportedError], to lines: inout [String]) {

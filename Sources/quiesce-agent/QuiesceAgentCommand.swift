@@ -7,7 +7,9 @@ struct QuiesceAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiesce-agent",
         abstract: "Application-consistent snapshots of this VM: pre/post scripts, freeze, snapshot.",
-        subcommands: [RunOnceCommand.self, CheckCommand.self, ThawAllCommand.self, FreezeGuardCommand.self]
+        subcommands: [
+            RunOnceCommand.self, CheckCommand.self, ThawAllCommand.self, SnapshotsCommand.self, FreezeGuardCommand.self,
+        ]
     )
 
     /// Exit codes are a contract: 0 and 1 are the command's verdict, 2 is unusable arguments or

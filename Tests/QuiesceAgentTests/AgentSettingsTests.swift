@@ -48,7 +48,7 @@ struct AgentSettingsTests {
             problem(#"{"freeze": {"mount": ["/"], "timeoutSeconds": "60"}, "snapshot": {"provider": "lvm2"}, "listen": 1}"#))
         #expect(message.contains("unknown key `freeze.mount`"))
         #expect(message.contains("`freeze.timeoutSeconds` must be an integer ≥ 1, found string \"60\""))
-        #expect(message.contains("`snapshot.provider` must be \"none\" or \"command\", found \"lvm2\""))
+        #expect(message.contains("`snapshot.provider` must be one of \"none\", \"command\", \"btrfs\", \"lvm\", found \"lvm2\""))
         #expect(message.contains("unknown key `listen`"))
     }
 
@@ -57,6 +57,18 @@ struct AgentSettingsTests {
         #expect(
             try #require(problem(#"{"snapshot": {"provider": "command", "command": ["cp", "a", "b"]}}"#))
                 .contains("`snapshot.command[0]` must be an absolute path"))
+    }
+
+    @Test func btrfsAndLVMProvidersNeedTheirVolumes() throws {
+        let btrfs = try parse(#"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/data"], "directory": ".snaps"}}}"#)
+        #expect(btrfs.snapshot.btrfsSubvolumes == ["/data"] && btrfs.snapshot.btrfsDirectory == ".snaps")
+        let lvm = try parse(#"{"snapshot": {"provider": "lvm", "lvm": {"volumes": ["vg0/data"], "size": "2G"}}}"#)
+        #expect(lvm.snapshot.lvmVolumes == ["vg0/data"] && lvm.snapshot.lvmSize == "2G")
+        #expect(try #require(problem(#"{"snapshot": {"provider": "btrfs"}}"#)).contains("`snapshot.btrfs.subvolumes` must list"))
+        #expect(
+            try #require(problem(#"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/d"], "directory": "../x"}}}"#))
+                .contains("must be a relative path inside each subvolume"))
+        #expect(try #require(problem(#"{"snapshot": {"provider": "lvm", "lvm": {"volumes": ["data"]}}}"#)).contains("must be \"VG/LV\""))
     }
 
     @Test func relativePathsAndBadJSONAreRejected() throws {

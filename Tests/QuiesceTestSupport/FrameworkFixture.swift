@@ -80,6 +80,14 @@ public struct FrameworkFixture {
         ]
         if !settings.snapshot.command.isEmpty { snapshot["command"] = settings.snapshot.command }
         if let disks = settings.snapshot.diskCount { snapshot["diskCount"] = disks }
+        if !settings.snapshot.btrfsSubvolumes.isEmpty {
+            snapshot["btrfs"] = [
+                "subvolumes": settings.snapshot.btrfsSubvolumes, "directory": settings.snapshot.btrfsDirectory,
+            ] as [String: any Sendable]
+        }
+        if !settings.snapshot.lvmVolumes.isEmpty {
+            snapshot["lvm"] = ["volumes": settings.snapshot.lvmVolumes, "size": settings.snapshot.lvmSize] as [String: any Sendable]
+        }
         let json: [String: any Sendable] = [
             "pluginConfigPath": settings.pluginConfigPath, "pluginHostPath": settings.pluginHostPath,
             "scriptTimeoutCapSeconds": settings.scriptTimeoutCapSeconds,

@@ -9,13 +9,18 @@ public final class LoopImage: Sendable {
     public let imagePath: String
     public let mountPoint: String
 
-    public init(sizeMiB: Int = 16, name: String = "disk") throws {
+    /// `fileSystem` is `ext4` or `btrfs` (which needs at least 128 MiB).
+    public init(sizeMiB: Int = 16, name: String = "disk", fileSystem: String = "ext4") throws {
         directory = try TemporaryDirectory(prefix: "quiesce-loop")
         imagePath = directory.url("\(name).img")
         mountPoint = directory.url(name)
         do {
             try Shell.run(["truncate", "-s", "\(sizeMiB)M", imagePath])
-            try Shell.run(["mkfs.ext4", "-q", "-F", imagePath])
+            // Inode tables and journal initialised now, not written in the background later.
+            try Shell.run(
+                fileSystem == "btrfs"
+                    ? ["mkfs.btrfs", "-q", "-f", imagePath]
+                    : ["mkfs.\(fileSystem)", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", imagePath])
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
             try Shell.run(["mount", "-o", "loop", imagePath, mountPoint])
         } catch {

@@ -2,9 +2,16 @@
 public protocol SnapshotProvider: Sendable {
     /// The name reported, e.g. `"command"`.
     var name: String { get }
+    /// Mount points whose snapshots this provider takes atomically and which must not be
+    /// frozen for it.
+    var atomicMounts: [String] { get }
     /// Takes one snapshot. A failure is a result, not a thrown error: the cycle must go on to
     /// thaw and run the post-scripts whatever happens here.
     func takeSnapshot(_ request: SnapshotRequest) async -> SnapshotOutcome
+}
+
+extension SnapshotProvider {
+    public var atomicMounts: [String] { [] }
 }
 
 /// What a provider is told about the snapshot to take.

@@ -1,0 +1,60 @@
+import ArgumentParser
+import QuiesceAPI
+import QuiesceAgent
+
+struct SnapshotsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshots",
+        abstract: "List or prune the snapshots the btrfs or lvm provider made on this machine.",
+        subcommands: [List.self, Prune.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List Quiesce's snapshots, oldest first.")
+
+        @OptionGroup var options: SettingsOptions
+
+        func run() async throws {
+            let report = await SnapshotManagement.list(try options.managedProvider())
+            try Output.print(report, json: options.json, text: ReportText.render)
+            if !report.errors.isEmpty { throw ExitCode.failure }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete all but the newest N snapshots of each origin.",
+            discussion: "Only snapshots Quiesce named (quiesce-...) are ever touched. Exits 1 when a deletion failed."
+        )
+
+        @OptionGroup var options: SettingsOptions
+
+        @Option(help: "How many snapshots of each origin to keep.")
+        var keep: Int
+
+        @Flag(help: "Say what would be deleted without deleting it.")
+        var dryRun = false
+
+        func validate() throws {
+            guard keep >= 0 else { throw ValidationError("--keep must be 0 or more, found \(keep)") }
+        }
+
+        func run() async throws {
+            let report = await SnapshotManagement.prune(try options.managedProvider(), keep: keep, dryRun: dryRun)
+            try Output.print(report, json: options.json, text: ReportText.render)
+            if !report.errors.isEmpty { throw ExitCode.failure }
+        }
+    }
+}
+
+extension SettingsOptions {
+    /// The settings' managed snapshot provider; exits 2 when the provider keeps no snapshots here.
+    func managedProvider() throws -> any ManagedSnapshotProvider {
+        do {
+            return try SnapshotManagement.provider(for: try load())
+        } catch let error as AgentError {
+            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            throw ExitCode(2)
+        }
+    }
+}
