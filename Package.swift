@@ -22,6 +22,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         // The agent's command line; it uses FoundationEssentials only.
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // The agent's HTTP server: plain NIO is the leanest stack measured for a daemon on every VM.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // TLS and mutual TLS for the agent's listener.
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        // Signals, graceful shutdown and cancellation for `serve`.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // ServiceGroup's logger; already a dependency of the lifecycle package.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .target(name: "QuiesceAPI", swiftSettings: strict),
@@ -38,12 +46,28 @@ let package = Package(
             dependencies: ["QuiesceAPI", "QuiesceSystem", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
+        .target(
+            name: "QuiesceAgentServer",
+            dependencies: [
+                "QuiesceAgent", "QuiesceAPI", "QuiesceSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "quiesce-agent",
             dependencies: [
                 "QuiesceAgent",
+                "QuiesceAgentServer",
                 "QuiesceAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

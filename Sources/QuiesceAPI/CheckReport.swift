@@ -71,14 +71,20 @@ public struct FileCheck: Codable, Sendable, Equatable {
     public var mode: String?
     /// Every broken rule, in words; empty when the file is compliant.
     public var violations: [String]
+    /// Scripts: the SHA-256 of the content, so a coordinator can tell drift from what it pushed.
+    public var sha256: String?
 
-    public init(role: Role, path: String, exists: Bool, ownerUid: UInt32?, mode: String?, violations: [String]) {
+    public init(
+        role: Role, path: String, exists: Bool, ownerUid: UInt32?, mode: String?, violations: [String],
+        sha256: String? = nil
+    ) {
         self.role = role
         self.path = path
         self.exists = exists
         self.ownerUid = ownerUid
         self.mode = mode
         self.violations = violations
+        self.sha256 = sha256
     }
 }
 

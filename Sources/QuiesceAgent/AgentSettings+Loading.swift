@@ -49,7 +49,35 @@ extension AgentSettings {
                 if let size = lvm.string("size") { settings.snapshot.lvmSize = size }
             }
         }
-        for path in [settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory] where !path.hasPrefix("/") {
+        if let listen = object.string("listen") { settings.server.listen = listen }
+        if let root = object.string("scriptRoot") { settings.server.scriptRoot = root }
+        object.object("auth") { auth in
+            if let file = auth.string("tokenFile") { settings.server.tokenFile = file }
+        }
+        object.object("tls") { tls in
+            settings.server.certificateFile = tls.string("certificateFile")
+            settings.server.keyFile = tls.string("keyFile")
+            settings.server.clientCAFile = tls.string("clientCAFile")
+        }
+        object.object("limits") { limits in
+            if let bytes = limits.integer("configBytes", minimum: 1) { settings.server.configBodyLimit = bytes }
+            if let bytes = limits.integer("scriptBytes", minimum: 1) { settings.server.scriptBodyLimit = bytes }
+            if let count = limits.integer("concurrentRequests", minimum: 1) { settings.server.maxConcurrentRequests = count }
+            if let seconds = limits.integer("requestTimeoutSeconds", minimum: 1) {
+                settings.server.requestTimeoutSeconds = seconds
+            }
+        }
+        if (settings.server.certificateFile == nil) != (settings.server.keyFile == nil) {
+            object.problem("`tls.certificateFile` and `tls.keyFile` go together: set both or neither")
+        }
+        if settings.server.clientCAFile != nil && settings.server.certificateFile == nil {
+            object.problem("`tls.clientCAFile` needs `tls.certificateFile` and `tls.keyFile`: mutual TLS is TLS first")
+        }
+        for path in [
+            settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory, settings.server.tokenFile,
+            settings.server.scriptRoot,
+        ] + [settings.server.certificateFile, settings.server.keyFile, settings.server.clientCAFile].compactMap({ $0 })
+        where !path.hasPrefix("/") {
             object.problem("paths must be absolute, found \"\(path)\"")
         }
         if settings.snapshot.provider == .command {

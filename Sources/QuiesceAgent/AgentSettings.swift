@@ -17,8 +17,30 @@ public struct AgentSettings: Sendable, Equatable {
     public var stateDirectory = "/run/quiesce"
     public var freeze = Freeze()
     public var snapshot = Snapshot()
+    public var server = Server()
 
     public init() {}
+
+    /// `quiesce-agent serve`: where it listens, who may talk to it, what it accepts.
+    public struct Server: Sendable, Equatable {
+        /// `host:port`; without TLS only a loopback address is accepted.
+        public var listen = "127.0.0.1:7710"
+        /// The bearer token, in a file owned by `requiredOwnerUid` with mode 0600 or 0400.
+        public var tokenFile = "/etc/quiesce/agent.token"
+        /// TLS: the agent's certificate chain and key (PEM); with `clientCAFile`, clients must
+        /// present a certificate that chains to it (mutual TLS).
+        public var certificateFile: String?
+        public var keyFile: String?
+        public var clientCAFile: String?
+        /// Scripts pushed over the API may only be written under this directory.
+        public var scriptRoot = "/etc/quiesce/scripts"
+        public var configBodyLimit = 64 * 1024
+        public var scriptBodyLimit = 1024 * 1024
+        public var maxConcurrentRequests = 16
+        public var requestTimeoutSeconds = 30
+
+        public init() {}
+    }
 
     public struct Freeze: Sendable, Equatable {
         /// Mount points to freeze, in order. `nil` means discovery.

@@ -79,10 +79,3 @@ public struct PluginHostFile: Sendable, Equatable {
         AgentError(code: .incorrectPluginhostFile, message: "\(path): " + problems.joined(separator: "; "))
     }
 }
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        let characters = self.drop { $0.isWhitespace }
-        return String(characters.reversed().drop { $0.isWhitespace }.reversed())
-    }
-}

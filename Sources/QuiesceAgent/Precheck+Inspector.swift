@@ -102,11 +102,14 @@ extension Precheck {
         ) -> FileFacts? {
             do {
                 let facts = try FileFacts.read(path: path)
+                // Scripts are content addressed: their digest shows drift from what was pushed.
+                let digest = rule == .script && facts.target.isRegularFile
+                    ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map { SHA256.hex(of: $0) } : nil
                 check.files.append(
                     FileCheck(
                         role: role, path: path, exists: true, ownerUid: facts.target.ownerUid,
                         mode: PermissionRule.octal(facts.target.permissions),
-                        violations: rule.violations(of: facts, owner: owner)))
+                        violations: rule.violations(of: facts, owner: owner), sha256: digest))
                 return facts
             } catch {
                 check.files.append(

@@ -29,7 +29,8 @@ public enum AtomicFile {
         }
         _ = try Syscalls.retryingOnInterrupt("fchmod", temporary) { (0, fchmod(fd, mode) != 0) }
         if let owner {
-            _ = try Syscalls.retryingOnInterrupt("fchown", temporary) { (0, fchown(fd, owner, 0) != 0) }
+            // The group is left as it is (-1): the modes give the group nothing anyway.
+            _ = try Syscalls.retryingOnInterrupt("fchown", temporary) { (0, fchown(fd, owner, gid_t.max) != 0) }
         }
         _ = try Syscalls.retryingOnInterrupt("fsync", temporary) { (0, fsync(fd) != 0) }
         _ = try Syscalls.retryingOnInterrupt("rename", path) { (0, rename(temporary, path) != 0) }

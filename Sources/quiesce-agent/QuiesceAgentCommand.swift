@@ -8,7 +8,8 @@ struct QuiesceAgentCommand: AsyncParsableCommand {
         commandName: "quiesce-agent",
         abstract: "Application-consistent snapshots of this VM: pre/post scripts, freeze, snapshot.",
         subcommands: [
-            RunOnceCommand.self, CheckCommand.self, ThawAllCommand.self, SnapshotsCommand.self, FreezeGuardCommand.self,
+            RunOnceCommand.self, CheckCommand.self, ServeCommand.self, ThawAllCommand.self, SnapshotsCommand.self,
+            FreezeGuardCommand.self,
         ]
     )
 

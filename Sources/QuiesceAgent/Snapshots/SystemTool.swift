@@ -1,3 +1,4 @@
+import QuiesceAPI
 import QuiesceSystem
 import SystemPackage
 

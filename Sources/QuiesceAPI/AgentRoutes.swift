@@ -1,0 +1,93 @@
+/// The agent's HTTP API, version 1: every path in one place, used by the agent's router and the
+/// coordinator's client alike. See docs/api.md.
+public enum AgentRoutes {
+    public static let health = "/v1/health"
+    public static let version = "/v1/version"
+    public static let pluginConfig = "/v1/plugin-config"
+    /// `/v1/scripts/pre` or `/v1/scripts/post`.
+    public static func script(_ phase: ScriptPhase) -> String { "/v1/scripts/\(phase.rawValue)" }
+    public static let compliance = "/v1/compliance"
+    public static let metrics = "/v1/metrics"
+
+    /// The header carrying a script body's SHA-256, lowercase hex.
+    public static let contentSHA256Header = "X-Content-SHA256"
+
+    public enum ScriptPhase: String, Codable, Sendable, CaseIterable {
+        case pre
+        case post
+    }
+}
+
+/// `GET /v1/health`: little, and without authentication.
+public struct AgentHealth: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var frozen: Bool
+
+    public init(name: String, version: String, frozen: Bool) {
+        self.name = name
+        self.version = version
+        self.frozen = frozen
+    }
+}
+
+/// `GET /v1/version`.
+public struct AgentVersion: Codable, Sendable, Equatable {
+    public var version: String
+    public var hostname: String
+    public var frozen: Bool
+    public var activeSession: String?
+
+    public init(version: String, hostname: String, frozen: Bool, activeSession: String?) {
+        self.version = version
+        self.hostname = hostname
+        self.frozen = frozen
+        self.activeSession = activeSession
+    }
+}
+
+/// The body of every 4xx and 5xx answer: a stable code and what to do about it.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    public var code: ErrorCode
+    public var message: String
+    /// Further problems, e.g. every one of an invalid plugin config.
+    public var details: [String]?
+
+    public init(code: ErrorCode, message: String, details: [String]? = nil) {
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+}
+
+/// `PUT /v1/plugin-config` and `PUT /v1/scripts/...`: what was written.
+public struct WriteResult: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    /// False when the file already had exactly this content (a retried push).
+    public var changed: Bool
+
+    public init(path: String, sha256: String, changed: Bool) {
+        self.path = path
+        self.sha256 = sha256
+        self.changed = changed
+    }
+}
+
+/// The agent's version, reported on the API and by `--version`.
+public enum QuiesceVersion {
+    public static let current = "0.1.0"
+}
+
+extension ErrorCode {
+    public static let unauthorized = ErrorCode(rawValue: "Unauthorized")
+    public static let notFound = ErrorCode(rawValue: "NotFound")
+    public static let methodNotAllowed = ErrorCode(rawValue: "MethodNotAllowed")
+    public static let bodyTooLarge = ErrorCode(rawValue: "BodyTooLarge")
+    public static let badRequest = ErrorCode(rawValue: "BadRequest")
+    public static let hashMismatch = ErrorCode(rawValue: "HashMismatch")
+    public static let outsideScriptRoot = ErrorCode(rawValue: "OutsideScriptRoot")
+    public static let frozen = ErrorCode(rawValue: "Frozen")
+    public static let busy = ErrorCode(rawValue: "Busy")
+    public static let writeFailed = ErrorCode(rawValue: "WriteFailed")
+}

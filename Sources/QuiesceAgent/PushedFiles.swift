@@ -1,0 +1,99 @@
+import QuiesceAPI
+import QuiesceSystem
+
+/// Files the coordinator pushes: validated before anything is written, written atomically with
+/// the framework's modes and owner, never through a symlink, scripts only under the script root.
+/// A rejected push changes nothing.
+public struct PushedFiles: Sendable {
+    public let settings: AgentSettings
+
+    public init(settings: AgentSettings) { self.settings = settings }
+
+    /// Why a push is refused; `code` decides the HTTP status.
+    public struct Refusal: Error, Sendable {
+        public var code: ErrorCode
+        public var message: String
+        public var details: [String]
+    }
+
+    /// Replaces the plugin config after checking it with the same loader the cycle uses.
+    public func replacePluginConfig(_ bytes: [UInt8]) throws(Refusal) -> WriteResult {
+        do {
+            _ = try PluginConfig.parse(bytes, path: settings.pluginConfigPath)
+        } catch {
+            throw Refusal(code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message])
+        }
+        return try write(bytes, to: settings.pluginConfigPath, mode: 0o600, directoryMode: 0o755)
+    }
+
+    /// Replaces the pre- or post-script the current plugin config names, after checking the
+    /// body's SHA-256 and that the path is under the script root.
+    public func replaceScript(_ phase: AgentRoutes.ScriptPhase, _ bytes: [UInt8], sha256: String?) throws(Refusal) -> WriteResult {
+        guard let expected = sha256?.lowercased(), expected.count == 64 else {
+            throw Refusal(
+                code: .badRequest,
+                message: "send the script's SHA-256 as 64 hex digits in the \(AgentRoutes.contentSHA256Header) header",
+                details: [])
+        }
+        let actual = SHA256.hex(of: bytes)
+        guard actual == expected else {
+            throw Refusal(
+                code: .hashMismatch,
+                message: "the body's SHA-256 is \(actual), the header says \(expected): the script was damaged or "
+                    + "truncated on the way; nothing was written", details: [])
+        }
+        let config: PluginConfig
+        do {
+            config = try PluginConfig.parse(try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath).config
+        } catch let error as AgentError {
+            throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", details: [])
+        } catch {
+            throw Refusal(
+                code: .incorrectJSONConfigFile,
+                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))", details: [])
+        }
+        let path = phase == .pre ? config.preScriptLocation : config.postScriptLocation
+        let key = phase == .pre ? "preScriptLocation" : "postScriptLocation"
+        guard !path.isEmpty else {
+            throw Refusal(code: phase == .pre ? .preScriptNotFound : .postScriptNotFound, message: "`\(key)` is empty in the plugin config; push a config that names the script first", details: [])
+        }
+        guard Self.isInside(path, root: settings.server.scriptRoot) else {
+            throw Refusal(
+                code: .outsideScriptRoot,
+                message: "\(path) (`\(key)`) is outside the script root \(settings.server.scriptRoot); pushed scripts are "
+                    + "only written there. Point the config at a path under it", details: [])
+        }
+        return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700)
+    }
+
+    /// True when `path`, taken literally, lies strictly under `root`; `..` and `.` are refused
+    /// rather than interpreted.
+    static func isInside(_ path: String, root: String) -> Bool {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard path.hasPrefix("/"), !components.contains(".."), !components.dropFirst().contains("."),
+            !components.dropFirst().contains("")
+        else { return false }
+        let base = root.hasSuffix("/") ? root : root + "/"
+        return path.hasPrefix(base) && path.count > base.count
+    }
+
+    /// Missing parent directories are created with `directoryMode`.
+    private func write(_ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32) throws(Refusal) -> WriteResult {
+        let digest = SHA256.hex(of: bytes)
+        // A retried push of the same content is harmless and reported as such.
+        if let current = try? FileReader.read(path, limit: bytes.count + 1), current == bytes,
+            let facts = try? FileFacts.read(path: path), facts.path == facts.target.path,
+            facts.target.permissions == mode, facts.target.ownerUid == settings.requiredOwnerUid
+        {
+            return WriteResult(path: path, sha256: digest, changed: false)
+        }
+        do {
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            if !directory.isEmpty { try AtomicFile.makeDirectory(directory, mode: directoryMode) }
+            try AtomicFile.write(bytes, to: path, mode: mode, owner: settings.requiredOwnerUid)
+        } catch {
+            throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", details: [])
+        }
+        return WriteResult(path: path, sha256: digest, changed: true)
+    }
+}

@@ -1,0 +1,223 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import QuiesceAPI
+import QuiesceAgent
+import ServiceLifecycle
+import Synchronization
+
+/// `quiesce-agent serve`: the agent's HTTP API on plain SwiftNIO, as a lifecycle `Service`.
+///
+/// Every request is authenticated before its route is even looked up (except `/v1/health`),
+/// its body is bounded by the route's limit as it arrives, and at most
+/// `maxConcurrentRequests` run at once. `Expect: 100-continue` is answered, so curl's uploads
+/// do not wait a second for it.
+public struct AgentServer: Service {
+    public let address: ListenAddress
+    public let router: Router
+    public let token: BearerToken
+    public let tls: NIOSSLContext?
+    public let limits: AgentSettings.Server
+    public let metrics: RequestMetrics
+    /// Called with the bound port once listening (useful with port 0).
+    public var onListening: @Sendable (Int) -> Void = { _ in }
+
+    public init(
+        address: ListenAddress, router: Router, token: BearerToken, tls: NIOSSLContext?, limits: AgentSettings.Server,
+        metrics: RequestMetrics
+    ) {
+        self.address = address
+        self.router = router
+        self.token = token
+        self.tls = tls
+        self.limits = limits
+        self.metrics = metrics
+    }
+
+    public func run() async throws {
+        let tls = tls
+        let timeout = TimeAmount.seconds(Int64(limits.requestTimeoutSeconds))
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
+                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        onListening(server.channel.localAddress?.port ?? address.port)
+        let inFlight = ConcurrencyLimit(maximum: limits.maxConcurrentRequests)
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection, inFlight: inFlight) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    /// One connection: requests in order (HTTP/1.1 keep-alive), until the client closes.
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, inFlight: ConcurrencyLimit) async {
+        let peer = connection.channel.remoteAddress?.description ?? "unknown"
+        try? await connection.executeThenClose { inbound, outbound in
+            var pending: PendingRequest?
+            for try await part in inbound {
+                switch part {
+                case .head(let head):
+                    pending = PendingRequest(head: head, admission: admit(head))
+                    if case .accepted = pending!.admission, head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
+                    }
+                case .body(let chunk):
+                    pending?.append(chunk)
+                case .end:
+                    guard let request = pending else { continue }
+                    pending = nil
+                    let response = await respond(to: request, peer: peer, inFlight: inFlight)
+                    metrics.count(status: response.status.code)
+                    var headers = response.headers
+                    headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+                    let keepAlive = request.head.isKeepAlive && request.admission.keepsConnection
+                    headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+                    try await outbound.write(.head(HTTPResponseHead(version: request.head.version, status: response.status, headers: headers)))
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+                    try await outbound.write(.end(nil))
+                    if !keepAlive { return }
+                }
+            }
+        }
+    }
+
+    /// Decides at the head, before any body is read, whether a request may go on.
+    private func admit(_ head: HTTPRequestHead) -> Admission {
+        let path = String(head.uri.prefix { $0 != "?" })
+        let lookup = router.lookup(head.method, path)
+        let open: Bool = if case .found(let route, _) = lookup { !route.requiresAuthentication } else { false }
+        guard open || token.accepts(authorization: head.headers.first(name: "Authorization")) else {
+            return .refused(.unauthorized)
+        }
+        switch lookup {
+        case .notFound:
+            return .refused(HTTPError(.notFound, .notFound, "no such route: \(head.method) \(path); see docs/api.md"))
+        case .wrongMethod(let allowed):
+            return .refused(
+                HTTPError(.methodNotAllowed, .methodNotAllowed, "\(path) accepts \(allowed.map { "\($0)" }.joined(separator: ", "))"))
+        case .found(let route, let parameters):
+            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > route.bodyLimit {
+                return .refused(Self.tooLarge(route))
+            }
+            return .accepted(route, parameters)
+        }
+    }
+
+    private func respond(to request: PendingRequest, peer: String, inFlight: ConcurrencyLimit) async -> HTTPResponse {
+        guard case .accepted(let route, let parameters) = request.admission else {
+            if case .refused(let error) = request.admission { return error.response }
+            return HTTPError(.internalServerError, .badRequest, "unexpected request state").response
+        }
+        if request.body.count > route.bodyLimit { return Self.tooLarge(route).response }
+        guard inFlight.enter() else {
+            return HTTPError(.serviceUnavailable, .busy, "the agent is answering \(limits.maxConcurrentRequests) requests already; retry shortly").response
+        }
+        defer { inFlight.leave() }
+        let (path, query) = Self.split(request.head.uri)
+        let httpRequest = HTTPRequest(
+            method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
+            peer: peer, parameters: parameters)
+        do {
+            return try await route.handler(httpRequest)
+        } catch let error as HTTPError {
+            return error.response
+        } catch {
+            return HTTPError(.internalServerError, .badRequest, "the agent failed to answer: \(error)").response
+        }
+    }
+
+    private static func tooLarge(_ route: Route) -> HTTPError {
+        HTTPError(.payloadTooLarge, .bodyTooLarge, "the body is larger than the \(route.bodyLimit) bytes this route accepts")
+    }
+
+    private static func split(_ uri: String) -> (String, [String: String]) {
+        let parts = uri.split(separator: "?", maxSplits: 1)
+        let path = parts.first.map(String.init) ?? "/"
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let keyValue = pair.split(separator: "=", maxSplits: 1)
+                query[String(keyValue[0])] = keyValue.count == 2 ? String(keyValue[1]) : ""
+            }
+        }
+        return (path, query)
+    }
+}
+
+/// What the head of a request decided.
+enum Admission: Sendable {
+    case accepted(Route, [String: String])
+    case refused(HTTPError)
+
+    /// A refused request's body may not have been read; close rather than parse it as a request.
+    var keepsConnection: Bool { if case .accepted = self { true } else { false } }
+}
+
+/// A request whose body is arriving; bytes beyond the route's limit are counted, not kept.
+struct PendingRequest: Sendable {
+    let head: HTTPRequestHead
+    let admission: Admission
+    private(set) var body: [UInt8] = []
+    private var limit: Int {
+        if case .accepted(let route, _) = admission { route.bodyLimit } else { 0 }
+    }
+
+    init(head: HTTPRequestHead, admission: Admission) {
+        self.head = head
+        self.admission = admission
+    }
+
+    mutating func append(_ chunk: ByteBuffer) {
+        if body.count <= limit {
+            body += chunk.readableBytesView.prefix(limit + 1 - body.count)
+        }
+    }
+}
+
+/// Closes a connection that stayed silent past the request timeout.
+final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+/// At most `maximum` requests in handlers at once; the rest are told to retry (503).
+final class ConcurrencyLimit: Sendable {
+    let maximum: Int
+    private let running = Mutex(0)
+
+    init(maximum: Int) { self.maximum = maximum }
+
+    func enter() -> Bool {
+        running.withLock { count in
+            guard count < maximum else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { running.withLock { $0 -= 1 } }
+}

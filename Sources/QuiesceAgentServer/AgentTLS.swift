@@ -1,0 +1,27 @@
+import NIOSSL
+import QuiesceAPI
+import QuiesceAgent
+
+/// The listener's TLS context from the settings: none without a certificate; mutual TLS when a
+/// client CA is given (clients must present a certificate that chains to it).
+public enum AgentTLS {
+    public static func context(for server: AgentSettings.Server) throws(AgentError) -> NIOSSLContext? {
+        guard let certificateFile = server.certificateFile, let keyFile = server.keyFile else { return nil }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            if let clientCAFile = server.clientCAFile {
+                configuration.trustRoots = .file(clientCAFile)
+                configuration.certificateVerification = .noHostnameVerification
+            }
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw AgentError(
+                code: .invalidAgentSettings,
+                message: "cannot set up TLS from tls.certificateFile \(certificateFile) and tls.keyFile \(keyFile)"
+                    + (server.clientCAFile.map { " and tls.clientCAFile \($0)" } ?? "") + ": \(error)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import QuiesceAPI
+import QuiesceAgent
+
+/// `host:port` from the settings' `listen` (`[::1]:7710` for IPv6).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public static func parse(_ text: String) throws(AgentError) -> ListenAddress {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[close...].dropFirst().drop { $0 == ":" }
+        } else if let colon = text.lastIndex(of: ":") {
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        } else {
+            host = ""
+            port = ""
+        }
+        guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else {
+            throw AgentError(code: .invalidAgentSettings, message: "`listen` must be \"host:port\", e.g. \"127.0.0.1:7710\", found \"\(text)\"")
+        }
+        return ListenAddress(host: String(host), port: number)
+    }
+
+    /// Loopback addresses only: 127.0.0.0/8, ::1 and localhost.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

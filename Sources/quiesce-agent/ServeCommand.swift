@@ -1,0 +1,40 @@
+import ArgumentParser
+import Logging
+import QuiesceAgent
+import QuiesceAgentServer
+import ServiceLifecycle
+import UnixSignals
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the agent's authenticated HTTP API (docs/api.md) until SIGTERM or SIGINT.",
+        discussion: "Exits 0 after a graceful shutdown, 2 for unusable settings (listen address, token file, TLS files)."
+    )
+
+    @OptionGroup var options: SettingsOptions
+
+    @Flag(help: "Allow plaintext HTTP on a non-loopback address. Tokens then cross the network in the clear.")
+    var insecurePlaintext = false
+
+    func run() async throws {
+        let settings = try options.load()
+        let server: AgentServer
+        do {
+            server = try AgentServer(settings: settings, insecurePlaintext: insecurePlaintext)
+        } catch {
+            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var listening = server
+        listening.onListening = { port in
+            FileHandleStandardError.write("quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [listening], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "quiesce-agent")))
+        try await group.run()
+    }
+}
