@@ -45,11 +45,11 @@ struct AgentSettingsTests {
 
     @Test func unknownKeysAndWrongTypesAreErrorsNamingThem() throws {
         let message = try #require(
-            problem(#"{"freeze": {"mount": ["/"], "timeoutSeconds": "60"}, "snapshot": {"provider": "lvm2"}, "listen": 1}"#))
+            problem(#"{"freeze": {"mount": ["/"], "timeoutSeconds": "60"}, "snapshot": {"provider": "lvm2"}, "listening": 1}"#))
         #expect(message.contains("unknown key `freeze.mount`"))
         #expect(message.contains("`freeze.timeoutSeconds` must be an integer ≥ 1, found string \"60\""))
         #expect(message.contains("`snapshot.provider` must be one of \"none\", \"command\", \"btrfs\", \"lvm\", found \"lvm2\""))
-        #expect(message.contains("unknown key `listen`"))
+        #expect(message.contains("unknown key `listening`"))
     }
 
     @Test func commandProviderNeedsAnAbsoluteProgram() throws {
