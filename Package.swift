@@ -100,6 +100,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "QuiesceAgentServerTests",
+            dependencies: ["QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "QuiesceAgentIntegrationTests",
             dependencies: ["QuiesceAgent", "QuiesceTestSupport", "quiesce-agent"],
             swiftSettings: strict

@@ -67,32 +67,49 @@ public struct AgentServer: Service {
     }
 
     /// One connection: requests in order (HTTP/1.1 keep-alive), until the client closes.
+    /// A request refused at its head, or whose body outgrows its route's limit, is answered at
+    /// once and the connection closed: its body is never wanted, and with `Expect: 100-continue`
+    /// the client is waiting for exactly this answer.
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, inFlight: ConcurrencyLimit) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         try? await connection.executeThenClose { inbound, outbound in
             var pending: PendingRequest?
+            let send = { (head: HTTPRequestHead, response: HTTPResponse, keepAlive: Bool) in
+                metrics.count(status: response.status.code)
+                var headers = response.headers
+                headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+                headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+                try await outbound.write(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)))
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+                try await outbound.write(.end(nil))
+            }
             for try await part in inbound {
                 switch part {
                 case .head(let head):
-                    pending = PendingRequest(head: head, admission: admit(head))
-                    if case .accepted = pending!.admission, head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
+                    switch admit(head) {
+                    case .refused(let error):
+                        try await send(head, error.response, false)
+                        return
+                    case .accepted(let route, let parameters):
+                        pending = PendingRequest(head: head, route: route, parameters: parameters)
+                        if head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
+                        }
                     }
                 case .body(let chunk):
-                    pending?.append(chunk)
+                    guard var request = pending else { continue }
+                    request.append(chunk)
+                    if request.isTooLarge {
+                        try await send(request.head, Self.tooLarge(request.route).response, false)
+                        return
+                    }
+                    pending = request
                 case .end:
                     guard let request = pending else { continue }
                     pending = nil
                     let response = await respond(to: request, peer: peer, inFlight: inFlight)
-                    metrics.count(status: response.status.code)
-                    var headers = response.headers
-                    headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-                    let keepAlive = request.head.isKeepAlive && request.admission.keepsConnection
-                    headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-                    try await outbound.write(.head(HTTPResponseHead(version: request.head.version, status: response.status, headers: headers)))
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-                    try await outbound.write(.end(nil))
-                    if !keepAlive { return }
+                    try await send(request.head, response, request.head.isKeepAlive)
+                    if !request.head.isKeepAlive { return }
                 }
             }
         }
@@ -121,21 +138,19 @@ public struct AgentServer: Service {
     }
 
     private func respond(to request: PendingRequest, peer: String, inFlight: ConcurrencyLimit) async -> HTTPResponse {
-        guard case .accepted(let route, let parameters) = request.admission else {
-            if case .refused(let error) = request.admission { return error.response }
-            return HTTPError(.internalServerError, .badRequest, "unexpected request state").response
-        }
-        if request.body.count > route.bodyLimit { return Self.tooLarge(route).response }
         guard inFlight.enter() else {
-            return HTTPError(.serviceUnavailable, .busy, "the agent is answering \(limits.maxConcurrentRequests) requests already; retry shortly").response
+            return HTTPError(
+                .serviceUnavailable, .busy,
+                "the agent is answering \(limits.maxConcurrentRequests) requests already; retry shortly"
+            ).response
         }
         defer { inFlight.leave() }
         let (path, query) = Self.split(request.head.uri)
         let httpRequest = HTTPRequest(
             method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
-            peer: peer, parameters: parameters)
+            peer: peer, parameters: request.parameters)
         do {
-            return try await route.handler(httpRequest)
+            return try await request.route.handler(httpRequest)
         } catch let error as HTTPError {
             return error.response
         } catch {
@@ -165,29 +180,25 @@ public struct AgentServer: Service {
 enum Admission: Sendable {
     case accepted(Route, [String: String])
     case refused(HTTPError)
-
-    /// A refused request's body may not have been read; close rather than parse it as a request.
-    var keepsConnection: Bool { if case .accepted = self { true } else { false } }
 }
 
-/// A request whose body is arriving; bytes beyond the route's limit are counted, not kept.
+/// A request whose body is arriving; a byte beyond the route's limit is kept only to notice it.
 struct PendingRequest: Sendable {
     let head: HTTPRequestHead
-    let admission: Admission
+    let route: Route
+    let parameters: [String: String]
     private(set) var body: [UInt8] = []
-    private var limit: Int {
-        if case .accepted(let route, _) = admission { route.bodyLimit } else { 0 }
+
+    init(head: HTTPRequestHead, route: Route, parameters: [String: String]) {
+        self.head = head
+        self.route = route
+        self.parameters = parameters
     }
 
-    init(head: HTTPRequestHead, admission: Admission) {
-        self.head = head
-        self.admission = admission
-    }
+    var isTooLarge: Bool { body.count > route.bodyLimit }
 
     mutating func append(_ chunk: ByteBuffer) {
-        if body.count <= limit {
-            body += chunk.readableBytesView.prefix(limit + 1 - body.count)
-        }
+        body += chunk.readableBytesView.prefix(route.bodyLimit + 1 - body.count)
     }
 }
 

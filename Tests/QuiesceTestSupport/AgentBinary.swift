@@ -26,11 +26,7 @@ public enum AgentBinary {
     /// Runs the agent to completion. The waiting happens off Swift's cooperative pool, which a
     /// long-running agent would otherwise starve.
     public static func run(_ arguments: [String]) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments) })
-            }
-        }
+        try await onBlockingThread { try runBlocking(arguments) }
     }
 
     private static func runBlocking(_ arguments: [String]) throws -> Result {
@@ -45,7 +41,7 @@ public enum AgentBinary {
         // Drain both pipes at once so neither can fill up and stall the agent.
         nonisolated(unsafe) var errors = Data()
         let errorsRead = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             errors = stderr.fileHandleForReading.readDataToEndOfFile()
             errorsRead.signal()
         }

@@ -10,11 +10,7 @@ public final class LineReader: @unchecked Sendable {
 
     /// The next line without its newline, or nil at end of file or after `seconds`.
     public func nextLine(within seconds: Double) async -> String? {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: self.readLine(until: Date().addingTimeInterval(seconds)))
-            }
-        }
+        (try? await onBlockingThread { self.readLine(until: Date().addingTimeInterval(seconds)) }) ?? nil
     }
 
     private func readLine(until deadline: Date) -> String? {

@@ -1,4 +1,3 @@
-import Dispatch
 import FoundationEssentials
 import Glibc
 import Synchronization
@@ -71,10 +70,13 @@ public final class GuardProcess: Sendable {
     /// The guard's next report, or nil when it closed its output (it died) or said nothing
     /// within `timeout`.
     public func nextEvent(within timeout: Duration) async -> GuardEvent? {
+        // On a thread of its own: blocking one of Dispatch's global threads would stall Swift's
+        // cooperative pool, which runs on them.
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            let thread = Thread.start {
                 continuation.resume(returning: self.readEvent(until: ContinuousClock.now.advanced(by: timeout)))
             }
+            pthread_detach(thread)
         }
     }
 
@@ -90,10 +92,11 @@ public final class GuardProcess: Sendable {
         Glibc.close(commands)
         Glibc.close(reports)
         let pid = pid
-        DispatchQueue.global().async {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
+        pthread_detach(
+            Thread.start {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            })
     }
 
     private func readEvent(until deadline: ContinuousClock.Instant) -> GuardEvent? {

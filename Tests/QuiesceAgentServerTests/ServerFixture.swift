@@ -1,0 +1,66 @@
+import Foundation
+import QuiesceAgent
+import QuiesceAgentServer
+import QuiesceTestSupport
+
+/// A real agent server on 127.0.0.1 port 0 in this process, with its own temp root: token file,
+/// plugin config path and script root, owned by whoever runs the tests.
+struct ServerFixture {
+    let directory: TemporaryDirectory
+    let token = "test-token-0123456789abcdef"
+    let settings: AgentSettings
+    let client: RawHTTPClient
+    private let task: Task<Void, any Error>
+
+    static func start(configure: (inout AgentSettings) -> Void = { _ in }) async throws -> ServerFixture {
+        let directory = try TemporaryDirectory()
+        var settings = AgentSettings()
+        settings.requiredOwnerUid = geteuid()
+        settings.pluginConfigPath = directory.url("azure/VMSnapshotScriptPluginConfig.json")
+        settings.pluginHostPath = directory.url("azure/VMSnapshotPluginHost.conf")
+        settings.stateDirectory = directory.url("state")
+        settings.freeze.mounts = []
+        settings.server.listen = "127.0.0.1:0"
+        settings.server.tokenFile = try directory.write("agent.token", "test-token-0123456789abcdef\n", mode: 0o600)
+        settings.server.scriptRoot = directory.url("scripts")
+        settings.server.configBodyLimit = 4096
+        configure(&settings)
+        var server = try AgentServer(settings: settings)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        server.onListening = { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let task = Task { try await server.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CocoaError(.fileNoSuchFile) }
+        return ServerFixture(directory: directory, settings: settings, client: RawHTTPClient(port: port), task: task)
+    }
+
+    private init(directory: TemporaryDirectory, settings: AgentSettings, client: RawHTTPClient, task: Task<Void, any Error>) {
+        self.directory = directory
+        self.settings = settings
+        self.client = client
+        self.task = task
+    }
+
+    func send(
+        _ method: String, _ path: String, authorized: Bool = true, headers: [String: String] = [:], body: [UInt8] = []
+    ) async throws -> RawHTTPClient.Response {
+        try await client.send(method, path, token: authorized ? token : nil, headers: headers, body: body)
+    }
+
+    /// A valid plugin config naming scripts under the script root.
+    func config(pre: String = "pre.sh", post: String = "post.sh") -> [UInt8] {
+        Array(
+            """
+            {"preScriptLocation": "\(settings.server.scriptRoot)/\(pre)", "postScriptLocation": "\(settings.server.scriptRoot)/\(post)",
+             "preScriptParams": ["", ""], "timeoutInSeconds": 30}
+            """.utf8)
+    }
+
+    func stop() {
+        task.cancel()
+        directory.remove()
+    }
+}
