@@ -79,11 +79,11 @@ extension AgentBinary {
 }
 
 /// Waits for a condition without blocking Swift's cooperative pool for long.
-public func eventually(within seconds: Double, _ condition: () throws -> Bool) async rethrows -> Bool {
+public func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
-    return try condition()
+    return try await condition()
 }

@@ -1,0 +1,99 @@
+import Foundation
+import QuiesceTestSupport
+import Testing
+
+/// `quiesce-agent serve` as a process: refusals at start-up, TLS and mutual TLS, shutdown.
+@Suite("quiesce-agent serve")
+struct ServeCommandTests {
+    /// Settings for `serve` in a temp dir, with a token file; returns the settings path.
+    private func settings(_ directory: TemporaryDirectory, listen: String, extra: String = "") throws -> String {
+        try directory.write("agent.token", "serve-test-token-0123456789\n", mode: 0o600)
+        return try directory.write(
+            "agent.json",
+            """
+            {"listen": "\(listen)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile": "\(directory.url("agent.token"))"},
+             "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
+             "scriptRoot": "\(directory.url("scripts"))"\(extra)}
+            """)
+    }
+
+    @Test func plaintextOnANonLoopbackAddressIsRefusedWithTheReason() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try await AgentBinary.run(["serve", "--settings", try settings(directory, listen: "0.0.0.0:7711")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("refusing to serve plaintext HTTP on 0.0.0.0:7711"))
+        #expect(result.stderr.contains("--insecure-plaintext"))
+    }
+
+    @Test func aTokenFileOthersCanReadIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try settings(directory, listen: "127.0.0.1:0")
+        try directory.chmod("agent.token", 0o644)
+        let result = try await AgentBinary.run(["serve", "--settings", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the token file is not private"))
+        #expect(result.stderr.contains("chmod 0600"))
+    }
+
+    @Test func sigtermStopsTheServerGracefullyWithStatusZero() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let port = try freePort()
+        let server = try AgentBinary.start(["serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)")])
+        let client = RawHTTPClient(port: port)
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        #expect(server.process.terminationReason == .exit)
+    }
+
+    @Test func tlsAndMutualTLSAcceptOnlyClientsWithACertificateFromTheCA() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let pki = try TestPKI(in: directory)
+        let port = try freePort()
+        let path = try settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "tls": {"certificateFile": "\#(pki.serverCertificate)", "keyFile": "\#(pki.serverKey)", "clientCAFile": "\#(pki.caCertificate)"}"#)
+        let server = try AgentBinary.start(["serve", "--settings", path])
+        defer {
+            kill(server.process.processIdentifier, SIGTERM)
+            server.process.waitUntilExit()
+        }
+        let url = "https://127.0.0.1:\(port)/v1/version"
+        let token = "Authorization: Bearer serve-test-token-0123456789"
+        let withCertificate = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate, "--cert", pki.clientCertificate, "--key", pki.clientKey, "-H", token, url]
+        #expect(await eventually(within: 10) { (try? Shell.run(withCertificate)) == "200" })
+        // No client certificate: the handshake fails, nothing reaches a handler.
+        let without = try Shell.status(["curl", "-s", "-o", "/dev/null", "--cacert", pki.caCertificate, "-H", token, url])
+        #expect(without.status != 0)
+        // A certificate from another CA is refused the same way.
+        let rogue = try TestPKI(in: directory, name: "rogue")
+        let foreign = try Shell.status(["curl", "-s", "-o", "/dev/null", "--cacert", pki.caCertificate, "--cert", rogue.clientCertificate, "--key", rogue.clientKey, "-H", token, url])
+        #expect(foreign.status != 0)
+        // Plain HTTP to the TLS port gets nowhere.
+        let plain = try Shell.status(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/health"])
+        #expect(plain.output != "200")
+    }
+}
+
+/// A free TCP port on 127.0.0.1, found by binding port 0 and letting it go.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    try withUnsafeMutablePointer(to: &address) { pointer in
+        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+            guard bind(fd, socketAddress, length) == 0, getsockname(fd, socketAddress, &length) == 0 else {
+                throw POSIXError(POSIXErrorCode(rawValue: errno)!)
+            }
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
