@@ -5,6 +5,8 @@ public struct CycleReport: Codable, Sendable {
     public enum Status: String, Codable, Sendable {
         case succeeded
         case failed
+        /// A session still under way; `consistency` is the best it can still reach.
+        case inProgress
     }
 
     /// Whether a plugin config existed at all (`notConfigured` is the original's state name).

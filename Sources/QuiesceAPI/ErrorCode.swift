@@ -23,6 +23,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let fsFreezeFailed = ErrorCode(rawValue: "FsFreezeFailed")
     public static let fsFreezeTimeout = ErrorCode(rawValue: "FsFreezeTimeout")
     public static let snapshotFailed = ErrorCode(rawValue: "SnapshotFailed")
+    /// The coordinator called a session's snapshot off, or its lease expired first.
+    public static let sessionAborted = ErrorCode(rawValue: "SessionAborted")
     /// The agent's own settings cannot be used; the command line exits 2.
     public static let invalidAgentSettings = ErrorCode(rawValue: "InvalidAgentSettings")
     /// A warning, not a failure: the plugin config carries a key the framework does not know.

@@ -22,26 +22,9 @@ public struct BackupCycle: Sendable {
     }
 
     public func run(sessionId: String = UUID().uuidString.lowercased()) async -> CycleReport {
-        let precheck = Precheck.run(settings: settings)
-        var state = CycleState(sessionId: sessionId, precheck: precheck, settings: settings)
-        var machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
-        while true {
-            switch machine.next() {
-            case .runPreScripts:
-                machine.preScripts = await state.runPreScripts()
-            case .freeze:
-                machine.freezeSucceeded = await state.freeze(
-                    with: freezeService, leaving: snapshotProvider.atomicMounts)
-            case .snapshot(let frozen):
-                machine.snapshotTaken = await state.takeSnapshot(with: snapshotProvider, frozen: frozen)
-            case .thaw:
-                machine.freezeHeld = await state.thaw()
-            case .runPostScripts:
-                machine.postScripts = await state.runPostScripts()
-            case .finish(let verdict):
-                return state.report(verdict: verdict, provider: snapshotProvider.name)
-            }
-        }
+        let runner = CycleRunner(
+            settings: settings, freezeService: freezeService, snapshotProvider: snapshotProvider, sessionId: sessionId)
+        return await runner.runToEnd()
     }
 }
 

@@ -5,7 +5,7 @@ import QuiesceAPI
 public enum ComplianceCheck {
     public static func run(settings: AgentSettings) -> CheckReport {
         let precheck = Precheck.run(settings: settings)
-        var machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
+        let machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
         var errors = precheck.errors
         var plan = FreezeCandidates(mounts: [], excluded: [])
         do {
@@ -18,33 +18,24 @@ public enum ComplianceCheck {
             errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: settings.noMountsMessage))
         }
         // Play the cycle forward assuming everything that has not been checked yet works.
-        while true {
-            switch machine.next() {
-            case .runPreScripts: machine.preScripts = .succeeded
-            case .freeze: machine.freezeSucceeded = !mounts.isEmpty
-            case .snapshot: machine.snapshotTaken = true
-            case .thaw: machine.freezeHeld = true
-            case .runPostScripts: machine.postScripts = .succeeded
-            case .finish(let verdict):
-                return CheckReport(
-                    predictedConsistency: verdict.consistency,
-                    reason: reason(precheck: precheck, settings: settings, errors: errors, verdict: verdict),
-                    configState: precheck.verdict == .notConfigured ? .notConfigured : .configured,
-                    errors: errors, warnings: precheck.warnings,
-                    plugins: precheck.plugins.map {
-                        PluginCheck(
-                            name: $0.name, configPath: $0.configPath, preScript: $0.config.preScriptLocation,
-                            postScript: $0.config.postScriptLocation, timeoutSeconds: $0.budgetSeconds,
-                            continueBackupOnFailure: $0.config.continueBackupOnFailure,
-                            fsFreezeEnabled: $0.config.fsFreezeEnabled)
-                    },
-                    files: precheck.files,
-                    freeze: FreezePlan(
-                        enabled: precheck.policy.freezeEnabled, discovered: settings.freeze.mounts == nil, mounts: mounts,
-                        excluded: plan.excluded),
-                    snapshotProvider: settings.snapshot.provider.rawValue)
-            }
-        }
+        let verdict = machine.prospect(freezeWorks: !mounts.isEmpty)
+        return CheckReport(
+            predictedConsistency: verdict.consistency,
+            reason: reason(precheck: precheck, settings: settings, errors: errors, verdict: verdict),
+            configState: precheck.verdict == .notConfigured ? .notConfigured : .configured,
+            errors: errors, warnings: precheck.warnings,
+            plugins: precheck.plugins.map {
+                PluginCheck(
+                    name: $0.name, configPath: $0.configPath, preScript: $0.config.preScriptLocation,
+                    postScript: $0.config.postScriptLocation, timeoutSeconds: $0.budgetSeconds,
+                    continueBackupOnFailure: $0.config.continueBackupOnFailure,
+                    fsFreezeEnabled: $0.config.fsFreezeEnabled)
+            },
+            files: precheck.files,
+            freeze: FreezePlan(
+                enabled: precheck.policy.freezeEnabled, discovered: settings.freeze.mounts == nil, mounts: mounts,
+                excluded: plan.excluded),
+            snapshotProvider: settings.snapshot.provider.rawValue)
     }
 
     private static func reason(

@@ -48,15 +48,35 @@ public struct CycleMachine: Sendable {
     /// Whether every freeze still held when the snapshot finished (false = `FsFreezeTimeout`).
     public var freezeHeld: Bool?
     public var postScripts: ScriptsOutcome?
+    /// The coordinator called the snapshot off: nothing is snapshotted, the rest still runs.
+    public var snapshotAbandoned = false
 
     public init(policy: CyclePolicy, precheck: Precheck.Verdict) {
         self.policy = policy
         self.precheck = precheck
     }
 
+    /// The verdict if every step still to come succeeds; `freezeWorks` false plays a freeze
+    /// that cannot be taken (no mounts).
+    public func prospect(freezeWorks: Bool = true) -> Verdict {
+        var playing = self
+        while true {
+            switch playing.next() {
+            case .runPreScripts: playing.preScripts = .succeeded
+            case .freeze: playing.freezeSucceeded = freezeWorks
+            case .snapshot: playing.snapshotTaken = true
+            case .thaw: playing.freezeHeld = true
+            case .runPostScripts: playing.postScripts = .succeeded
+            case .finish(let verdict): return verdict
+            }
+        }
+    }
+
     public func next() -> Step {
         if precheck == .ready && preScripts == nil { return .runPreScripts }
-        if wantsSnapshot && policy.freezeEnabled && scriptsAllowFreeze && freezeSucceeded == nil { return .freeze }
+        if wantsSnapshot && !snapshotAbandoned && policy.freezeEnabled && scriptsAllowFreeze && freezeSucceeded == nil {
+            return .freeze
+        }
         if snapshotAllowed && snapshotTaken == nil { return .snapshot(frozen: frozen) }
         if frozen && freezeHeld == nil { return .thaw }
         if preScripts != nil && postScripts == nil { return .runPostScripts }

@@ -34,6 +34,9 @@ struct CycleState {
         postReports = precheck.plugins.map { .skipped(path: $0.config.postScriptLocation) }
     }
 
+    /// Adds an error found outside the steps (a session aborted by its coordinator).
+    mutating func record(_ error: ReportedError) { errors.append(error) }
+
     mutating func runPreScripts() async -> CycleMachine.ScriptsOutcome {
         let results = await runScripts(.preScript) { _ in [:] }
         preReports = results.map(\.0)

@@ -1,0 +1,122 @@
+import FoundationEssentials
+import QuiesceAPI
+
+/// A backup cycle carried out one step at a time: by `BackupCycle.run()` straight through, or
+/// phase by phase by a snapshot session the coordinator drives.
+///
+///     let runner = CycleRunner(settings: s, freezeService: f, snapshotProvider: p, sessionId: id)
+///     await runner.perform(upTo: .freeze)     // pre-scripts done, freeze next
+///     let report = await runner.runToEnd()
+public actor CycleRunner {
+    /// The cycle's steps, in order, as a session's phases name them.
+    public enum Phase: Int, Sendable, Comparable, CaseIterable {
+        case preScripts, freeze, snapshot, thaw, postScripts, finished
+
+        public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    public let sessionId: String
+    private let freezeService: any FreezeService
+    private let snapshotProvider: any SnapshotProvider
+    private var machine: CycleMachine
+    private var state: CycleState
+    private var verdict: CycleMachine.Verdict?
+
+    public init(
+        settings: AgentSettings, freezeService: any FreezeService, snapshotProvider: any SnapshotProvider,
+        sessionId: String
+    ) {
+        let precheck = Precheck.run(settings: settings)
+        self.sessionId = sessionId
+        self.freezeService = freezeService
+        self.snapshotProvider = snapshotProvider
+        machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
+        state = CycleState(sessionId: sessionId, precheck: precheck, settings: settings)
+    }
+
+    /// The phase the next step belongs to.
+    public var nextPhase: Phase { Self.phase(of: machine.next()) }
+
+    /// Carries out steps while the next one comes before `phase`; returns the phase that is next.
+    @discardableResult
+    public func perform(upTo phase: Phase) async -> Phase {
+        while nextPhase < phase { await performNext() }
+        if phase == .finished && verdict == nil { await performNext() }
+        return nextPhase
+    }
+
+    /// Carries out every remaining step and returns the final report.
+    public func runToEnd() async -> CycleReport {
+        await perform(upTo: .finished)
+        return report
+    }
+
+    /// Takes no snapshot after all (the coordinator aborted the group): what is frozen is
+    /// thawed and the post-scripts still run when the cycle goes on.
+    public func abandonSnapshot(reason: String) {
+        guard machine.snapshotTaken == nil else { return }
+        machine.snapshotTaken = false
+        machine.snapshotAbandoned = true
+        state.record(ReportedError(code: .sessionAborted, phase: .snapshot, message: reason))
+    }
+
+    /// Records a snapshot taken outside the agent (one command for the whole group) instead of
+    /// running the provider.
+    public func recordExternalSnapshot(_ outcome: SnapshotOutcome) async {
+        guard nextPhase == .snapshot else { return }
+        let frozen = if case .snapshot(let frozen) = machine.next() { frozen } else { false }
+        var working = state
+        machine.snapshotTaken = await working.takeSnapshot(with: RecordedSnapshot(outcome: outcome), frozen: frozen)
+        state = working
+    }
+
+    /// The report as it stands: final once the cycle finished, `inProgress` before.
+    public var report: CycleReport {
+        if let verdict { return state.report(verdict: verdict, provider: snapshotProvider.name) }
+        var report = state.report(verdict: prospect, provider: snapshotProvider.name)
+        report.status = .inProgress
+        return report
+    }
+
+    /// The best the cycle can still reach if every remaining step succeeds.
+    public var prospect: CycleMachine.Verdict { machine.prospect() }
+
+    /// One step. The state is worked on as a copy and put back after the step's awaits: callers
+    /// (one session's phases, taken one at a time) never run two steps at once.
+    private func performNext() async {
+        var working = state
+        switch machine.next() {
+        case .runPreScripts:
+            machine.preScripts = await working.runPreScripts()
+        case .freeze:
+            machine.freezeSucceeded = await working.freeze(with: freezeService, leaving: snapshotProvider.atomicMounts)
+        case .snapshot(let frozen):
+            machine.snapshotTaken = await working.takeSnapshot(with: snapshotProvider, frozen: frozen)
+        case .thaw:
+            machine.freezeHeld = await working.thaw()
+        case .runPostScripts:
+            machine.postScripts = await working.runPostScripts()
+        case .finish(let verdict):
+            self.verdict = verdict
+        }
+        state = working
+    }
+
+    private static func phase(of step: CycleMachine.Step) -> Phase {
+        switch step {
+        case .runPreScripts: .preScripts
+        case .freeze: .freeze
+        case .snapshot: .snapshot
+        case .thaw: .thaw
+        case .runPostScripts: .postScripts
+        case .finish: .finished
+        }
+    }
+}
+
+/// Stands in for the provider when the snapshot was taken outside the agent.
+private struct RecordedSnapshot: SnapshotProvider {
+    let outcome: SnapshotOutcome
+    var name: String { "external" }
+    func takeSnapshot(_ request: SnapshotRequest) async -> SnapshotOutcome { outcome }
+}
