@@ -78,6 +78,12 @@ public actor CycleRunner {
         return report
     }
 
+    /// True while a freeze is held.
+    public var isFrozen: Bool { state.isFrozen }
+
+    /// True once the final verdict is in.
+    public var isFinished: Bool { verdict != nil }
+
     /// The best the cycle can still reach if every remaining step succeeds.
     public var prospect: CycleMachine.Verdict { machine.prospect() }
 

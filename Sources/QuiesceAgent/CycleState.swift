@@ -34,6 +34,9 @@ struct CycleState {
         postReports = precheck.plugins.map { .skipped(path: $0.config.postScriptLocation) }
     }
 
+    /// True while a freeze is held.
+    var isFrozen: Bool { held != nil }
+
     /// Adds an error found outside the steps (a session aborted by its coordinator).
     mutating func record(_ error: ReportedError) { errors.append(error) }
 

@@ -9,22 +9,28 @@ import QuiesceSystem
 public struct AgentAPI: Sendable {
     public let settings: AgentSettings
     public let metrics: RequestMetrics
+    public let sessions: SessionManager
 
-    public init(settings: AgentSettings, metrics: RequestMetrics) {
+    public init(settings: AgentSettings, metrics: RequestMetrics, sessions: SessionManager) {
         self.settings = settings
         self.metrics = metrics
+        self.sessions = sessions
     }
 
     public func router() -> Router {
         let settings = settings
         let metrics = metrics
+        let sessions = sessions
         let files = PushedFiles(settings: settings)
         return Router(routes: [
             Route(.GET, AgentRoutes.health, requiresAuthentication: false) { _ in
-                try .json(AgentHealth(name: "quiesce-agent", version: QuiesceVersion.current, frozen: false))
+                try .json(AgentHealth(name: "quiesce-agent", version: QuiesceVersion.current, frozen: await sessions.isFrozen()))
             },
             Route(.GET, AgentRoutes.version) { _ in
-                try .json(AgentVersion(version: QuiesceVersion.current, hostname: Self.hostname, frozen: false, activeSession: nil))
+                try .json(
+                    AgentVersion(
+                        version: QuiesceVersion.current, hostname: Self.hostname, frozen: await sessions.isFrozen(),
+                        activeSession: await sessions.activeSessionId))
             },
             Route(.GET, AgentRoutes.pluginConfig) { _ in
                 do {
@@ -57,7 +63,60 @@ public struct AgentAPI: Sendable {
             Route(.GET, AgentRoutes.metrics) { _ in
                 HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(metrics.render().utf8))
             },
+            Route(.POST, AgentRoutes.sessions, bodyLimit: 4096) { request in
+                let body = try StrictRequestBody.decode(SessionRequest.self, from: request.body, allowedKeys: ["id", "leaseSeconds"])!
+                return try await Self.sessionResponse { () throws(SessionManager.SessionError) in try await sessions.create(body) }
+            },
+            Route(.GET, "/v1/sessions/:id") { request in
+                try await Self.sessionResponse { () throws(SessionManager.SessionError) in
+                    try await sessions.read(request.parameters["id"] ?? "")
+                }
+            },
+            Route(.POST, "/v1/sessions/:id/:phase", bodyLimit: 4096) { request in
+                let id = request.parameters["id"] ?? ""
+                guard let phase = request.parameters["phase"].flatMap(SessionPhase.init(rawValue:)) else {
+                    throw HTTPError(
+                        .notFound, .notFound,
+                        "session phases are \(SessionPhase.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                var external: ExternalSnapshot?
+                var abortReason: String?
+                switch phase {
+                case .snapshot:
+                    external = try StrictRequestBody.decode(
+                        SnapshotPhaseRequest.self, from: request.body, allowedKeys: ["external"], optional: true)?.external
+                case .finish:
+                    abortReason = try StrictRequestBody.decode(
+                        FinishPhaseRequest.self, from: request.body, allowedKeys: ["abortReason"], optional: true)?.abortReason
+                default:
+                    _ = try StrictRequestBody.decode(EmptyRequest.self, from: request.body, allowedKeys: [], optional: true)
+                }
+                return try await Self.sessionResponse { () throws(SessionManager.SessionError) in
+                    try await sessions.run(phase, of: id, external: external, abortReason: abortReason)
+                }
+            },
         ])
+    }
+
+    private struct EmptyRequest: Decodable {}
+
+    /// A session's state as JSON, or its refusal as the matching status.
+    private static func sessionResponse(
+        _ body: () async throws(SessionManager.SessionError) -> SessionState
+    ) async throws -> HTTPResponse {
+        let state: SessionState
+        do {
+            state = try await body()
+        } catch {
+            let status: HTTPResponseStatus =
+                switch error.kind {
+                case .notFound: .notFound
+                case .conflict: .conflict
+                case .invalid: .badRequest
+                }
+            throw HTTPError(status, error.code, error.message)
+        }
+        return try .json(state)
     }
 
     /// How a refused push is answered.

@@ -4,7 +4,10 @@ import QuiesceAgent
 extension AgentServer {
     /// The server the settings describe: listen address, TLS, token, limits. Plaintext on a
     /// non-loopback address is refused unless `insecurePlaintext`.
-    public init(settings: AgentSettings, insecurePlaintext: Bool = false) throws(AgentError) {
+    /// `freezeService` defaults to the guard process of this executable.
+    public init(
+        settings: AgentSettings, insecurePlaintext: Bool = false, freezeService: (any FreezeService)? = nil
+    ) throws(AgentError) {
         let address = try ListenAddress.parse(settings.server.listen)
         let tls = try AgentTLS.context(for: settings.server)
         if tls == nil && !address.isLoopback && !insecurePlaintext {
@@ -16,8 +19,13 @@ extension AgentServer {
         }
         let token = try BearerToken.load(path: settings.server.tokenFile, owner: settings.requiredOwnerUid)
         let metrics = RequestMetrics()
+        let freezing = freezeService ?? GuardFreezeService.forThisExecutable(settings: settings)
+        let provider = settings.makeSnapshotProvider()
+        let sessions = SessionManager { id in
+            CycleRunner(settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id)
+        }
         self.init(
-            address: address, router: AgentAPI(settings: settings, metrics: metrics).router(), token: token, tls: tls,
-            limits: settings.server, metrics: metrics)
+            address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
+            token: token, tls: tls, limits: settings.server, metrics: metrics, sessions: sessions)
     }
 }

@@ -20,13 +20,16 @@ public struct AgentServer: Service {
     public let tls: NIOSSLContext?
     public let limits: AgentSettings.Server
     public let metrics: RequestMetrics
+    /// The snapshot sessions, which also gate pushes: nothing is written while one is active.
+    public let sessions: SessionManager
     /// Called with the bound port once listening (useful with port 0).
     public var onListening: @Sendable (Int) -> Void = { _ in }
 
     public init(
         address: ListenAddress, router: Router, token: BearerToken, tls: NIOSSLContext?, limits: AgentSettings.Server,
-        metrics: RequestMetrics
+        metrics: RequestMetrics, sessions: SessionManager
     ) {
+        self.sessions = sessions
         self.address = address
         self.router = router
         self.token = token
@@ -145,6 +148,12 @@ public struct AgentServer: Service {
             ).response
         }
         defer { inFlight.leave() }
+        if request.route.mutating, let session = await sessions.activeSessionId {
+            return HTTPError(
+                .conflict, .frozen,
+                "snapshot session \(session) is under way (its freeze may be held); pushes wait until it finishes"
+            ).response
+        }
         let (path, query) = Self.split(request.head.uri)
         let httpRequest = HTTPRequest(
             method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,

@@ -33,7 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [listening], gracefulShutdownSignals: [.sigterm, .sigint],
+                // Shut down in reverse: sessions first (thaw, post-scripts), then the listener.
+                services: [listening, SessionService(sessions: server.sessions)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "quiesce-agent")))
         try await group.run()
     }

@@ -25,13 +25,22 @@ struct ServerFixture {
         settings.server.scriptRoot = directory.url("scripts")
         settings.server.configBodyLimit = 4096
         configure(&settings)
-        var server = try AgentServer(settings: settings)
+        // Freezes go through the real guard of the built quiesce-agent.
+        var server = try AgentServer(
+            settings: settings,
+            freezeService: GuardFreezeService(executable: AgentBinary.path, records: GuardRecords(directory: settings.stateDirectory)))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         server.onListening = { port in
             continuation.yield(port)
             continuation.finish()
         }
-        let task = Task { try await server.run() }
+        let running = server
+        let task = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await running.run() }
+                group.addTask { try await SessionService(sessions: running.sessions).run() }
+            }
+        }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CocoaError(.fileNoSuchFile) }
         return ServerFixture(directory: directory, settings: settings, client: RawHTTPClient(port: port), task: task)
@@ -48,6 +57,27 @@ struct ServerFixture {
         _ method: String, _ path: String, authorized: Bool = true, headers: [String: String] = [:], body: [UInt8] = []
     ) async throws -> RawHTTPClient.Response {
         try await client.send(method, path, token: authorized ? token : nil, headers: headers, body: body)
+    }
+
+    /// Installs a config and scripts that log to the temp dir: `pre.sh` and `post.sh` under the
+    /// script root, with `fsFreezeEnabled` as given.
+    func installFramework(freeze: Bool, pre: String = "exit 0", post: String = "exit 0") throws {
+        let scripts = settings.server.scriptRoot
+        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for (name, body) in [("pre.sh", pre), ("post.sh", post)] {
+            let script = "#!/bin/sh\necho \"$QUIESCE_PHASE $QUIESCE_SESSION_ID ${QUIESCE_PRE_RESULT:-} ${QUIESCE_SNAPSHOT_RESULT:-}\" >> \(directory.url("ran.log"))\n\(body)\n"
+            try script.write(toFile: "\(scripts)/\(name)", atomically: false, encoding: .utf8)
+            chmod("\(scripts)/\(name)", 0o700)
+        }
+        let config = "{\"preScriptLocation\": \"\(scripts)/pre.sh\", \"postScriptLocation\": \"\(scripts)/post.sh\", \"fsFreezeEnabled\": \(freeze)}"
+        try FileManager.default.createDirectory(atPath: directory.url("azure"), withIntermediateDirectories: true)
+        try config.write(toFile: settings.pluginConfigPath, atomically: false, encoding: .utf8)
+        chmod(settings.pluginConfigPath, 0o600)
+    }
+
+    /// The scripts' log: one line per run, `phase session preResult snapshotResult`.
+    var ranLog: [String] {
+        ((try? directory.read("ran.log")) ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// A valid plugin config naming scripts under the script root.

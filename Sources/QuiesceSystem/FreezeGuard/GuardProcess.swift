@@ -36,6 +36,9 @@ public final class GuardProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, toGuard.0, 0)
         posix_spawn_file_actions_adddup2(&actions, fromGuard.1, 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else of the agent's: an inherited client socket (NIO accepts without
+        // close-on-exec) would keep that connection open for as long as the freeze is held.
+        closeFrom(3, in: &actions)
         // Start from default signal handling whatever the agent has set up for itself.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -123,6 +126,14 @@ public final class GuardProcess: Sendable {
         let line = Array(buffer[..<newline])
         buffer.removeFirst(newline + 1)
         return line
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34) is not exported to Swift; it is
+    /// looked up at run time instead.
+    private static func closeFrom(_ fd: Int32, in actions: inout posix_spawn_file_actions_t) {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, fd)
     }
 
     private static func makeSocketPair() throws(SystemError) -> (CInt, CInt) {

@@ -1,0 +1,102 @@
+import FoundationEssentials
+
+extension AgentRoutes {
+    /// `POST` creates a session (`SessionRequest`).
+    public static let sessions = "/v1/sessions"
+    /// `GET` reads a session's state.
+    public static func session(_ id: String) -> String { "/v1/sessions/\(id)" }
+    /// `POST` runs a phase of a session.
+    public static func session(_ id: String, _ phase: SessionPhase) -> String { "/v1/sessions/\(id)/\(phase.rawValue)" }
+}
+
+/// A snapshot session's phases, in order. Each is idempotent: asking again for a phase that
+/// ran (or that the decision table skipped) returns the state without running anything.
+public enum SessionPhase: String, Codable, Sendable, CaseIterable {
+    /// Pre-check and pre-scripts.
+    case prepare
+    /// Freeze through the guard, with its deadline.
+    case freeze
+    /// The configured provider, or a result the coordinator took for the whole group.
+    case snapshot
+    case thaw
+    /// Post-scripts and the final report; with `abortReason`, calls the snapshot off first.
+    case finish
+}
+
+/// `POST /v1/sessions`.
+public struct SessionRequest: Codable, Sendable, Equatable {
+    /// Chosen by the coordinator: 1 to 64 of `A-Z a-z 0-9 . _ -`. Creating it again is harmless.
+    public var id: String
+    /// Without a request for this long, the agent finishes the session itself.
+    public var leaseSeconds: Int
+
+    public init(id: String, leaseSeconds: Int) {
+        self.id = id
+        self.leaseSeconds = leaseSeconds
+    }
+}
+
+/// The optional body of `POST /v1/sessions/{id}/snapshot`.
+public struct SnapshotPhaseRequest: Codable, Sendable, Equatable {
+    /// The snapshot was taken outside the agent, for the whole group at once: record this
+    /// instead of running the agent's provider.
+    public var external: ExternalSnapshot?
+
+    public init(external: ExternalSnapshot?) { self.external = external }
+}
+
+public struct ExternalSnapshot: Codable, Sendable, Equatable {
+    public var taken: Bool
+    public var id: String?
+    public var failure: String?
+
+    public init(taken: Bool, id: String? = nil, failure: String? = nil) {
+        self.taken = taken
+        self.id = id
+        self.failure = failure
+    }
+}
+
+/// The optional body of `POST /v1/sessions/{id}/finish`.
+public struct FinishPhaseRequest: Codable, Sendable, Equatable {
+    /// Call the snapshot off (the group will not be snapshotted): thaw, post-scripts, failed.
+    public var abortReason: String?
+
+    public init(abortReason: String?) { self.abortReason = abortReason }
+}
+
+/// A session as the agent reports it after every request.
+public struct SessionState: Codable, Sendable {
+    public enum FinishedBy: String, Codable, Sendable {
+        case coordinator
+        /// Nobody asked within the lease: the agent thawed and ran the post-scripts itself.
+        case leaseExpiry
+        /// The agent was shut down.
+        case shutdown
+    }
+
+    public var id: String
+    public var leaseExpiresAt: Date
+    public var finished: Bool
+    public var finishedBy: FinishedBy?
+    /// The phase the next request should ask for (`finish` once only that is left).
+    public var nextPhase: SessionPhase?
+    /// True while the guard holds the freeze.
+    public var frozen: Bool
+    /// The report so far: `status` is `inProgress` and `consistency` the best still reachable
+    /// until the session finished.
+    public var report: CycleReport
+
+    public init(
+        id: String, leaseExpiresAt: Date, finished: Bool, finishedBy: FinishedBy?, nextPhase: SessionPhase?, frozen: Bool,
+        report: CycleReport
+    ) {
+        self.id = id
+        self.leaseExpiresAt = leaseExpiresAt
+        self.finished = finished
+        self.finishedBy = finishedBy
+        self.nextPhase = nextPhase
+        self.frozen = frozen
+        self.report = report
+    }
+}
