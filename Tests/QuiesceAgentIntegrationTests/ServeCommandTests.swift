@@ -50,6 +50,36 @@ struct ServeCommandTests {
         #expect(server.process.terminationReason == .exit)
     }
 
+    @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
+    func sigtermDuringAFrozenSessionThawsRunsThePostScriptAndExitsZero() async throws {
+        let disk = try LoopImage()
+        defer { disk.remove() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let log = directory.url("ran.log")
+        try directory.write("scripts/pre.sh", "#!/bin/sh\necho pre >> \(log)\n", mode: 0o700)
+        try directory.write("scripts/post.sh", "#!/bin/sh\necho \"post $QUIESCE_SNAPSHOT_RESULT\" >> \(log)\n", mode: 0o700)
+        try directory.write(
+            "config.json",
+            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "\#(directory.url("scripts/post.sh"))"}"#)
+        let port = try freePort()
+        let path = try settings(directory, listen: "127.0.0.1:\(port)", extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
+        let server = try AgentBinary.start(["serve", "--settings", path])
+        let client = RawHTTPClient(port: port)
+        let token = "serve-test-token-0123456789"
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        _ = try await client.send("POST", "/v1/sessions", token: token, body: Array(#"{"id": "s", "leaseSeconds": 600}"#.utf8))
+        _ = try await client.send("POST", "/v1/sessions/s/prepare", token: token)
+        let frozen = try await client.send("POST", "/v1/sessions/s/freeze", token: token)
+        #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
+        #expect(try !disk.acceptsWrites(within: 0.2))
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        #expect(try disk.acceptsWrites(within: 1), "thawed on the way out")
+        #expect(try directory.read("ran.log") == "pre\npost skipped\n", "the post-script released the application")
+    }
+
     @Test func tlsAndMutualTLSAcceptOnlyClientsWithACertificateFromTheCA() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
