@@ -51,6 +51,7 @@ extension AgentSettings {
         }
         if let listen = object.string("listen") { settings.server.listen = listen }
         if let root = object.string("scriptRoot") { settings.server.scriptRoot = root }
+        if let audit = object.string("auditLogPath") { settings.server.auditLogPath = audit }
         object.object("auth") { auth in
             if let file = auth.string("tokenFile") { settings.server.tokenFile = file }
         }
@@ -75,7 +76,7 @@ extension AgentSettings {
         }
         for path in [
             settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory, settings.server.tokenFile,
-            settings.server.scriptRoot,
+            settings.server.scriptRoot, settings.server.auditLogPath,
         ] + [settings.server.certificateFile, settings.server.keyFile, settings.server.clientCAFile].compactMap({ $0 })
         where !path.hasPrefix("/") {
             object.problem("paths must be absolute, found \"\(path)\"")

@@ -34,6 +34,8 @@ public struct AgentSettings: Sendable, Equatable {
         public var clientCAFile: String?
         /// Scripts pushed over the API may only be written under this directory.
         public var scriptRoot = "/etc/quiesce/scripts"
+        /// One JSON line per mutating request, mode 0600.
+        public var auditLogPath = "/var/log/quiesce/audit.log"
         public var configBodyLimit = 64 * 1024
         public var scriptBodyLimit = 1024 * 1024
         public var maxConcurrentRequests = 16

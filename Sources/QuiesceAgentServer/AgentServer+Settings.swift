@@ -26,6 +26,7 @@ extension AgentServer {
         }
         self.init(
             address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
-            token: token, tls: tls, limits: settings.server, metrics: metrics, sessions: sessions)
+            token: token, tls: tls, limits: settings.server, metrics: metrics, sessions: sessions,
+            audit: AuditLog(path: settings.server.auditLogPath))
     }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -22,14 +23,16 @@ public struct AgentServer: Service {
     public let metrics: RequestMetrics
     /// The snapshot sessions, which also gate pushes: nothing is written while one is active.
     public let sessions: SessionManager
+    public let audit: AuditLog
     /// Called with the bound port once listening (useful with port 0).
     public var onListening: @Sendable (Int) -> Void = { _ in }
 
     public init(
         address: ListenAddress, router: Router, token: BearerToken, tls: NIOSSLContext?, limits: AgentSettings.Server,
-        metrics: RequestMetrics, sessions: SessionManager
+        metrics: RequestMetrics, sessions: SessionManager, audit: AuditLog
     ) {
         self.sessions = sessions
+        self.audit = audit
         self.address = address
         self.router = router
         self.token = token
@@ -77,8 +80,15 @@ public struct AgentServer: Service {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         try? await connection.executeThenClose { inbound, outbound in
             var pending: PendingRequest?
-            let send = { (head: HTTPRequestHead, response: HTTPResponse, keepAlive: Bool) in
+            let send = { (head: HTTPRequestHead, response: HTTPResponse, keepAlive: Bool, body: [UInt8]?) in
                 metrics.count(status: response.status.code)
+                if head.method != .GET && head.method != .HEAD {
+                    audit.record(
+                        AuditLog.Entry(
+                            time: Date(), peer: peer, method: "\(head.method)", path: String(head.uri.prefix { $0 != "?" }),
+                            status: response.status.code, bodySHA256: body.map { SHA256.hex(of: $0) }),
+                        frozen: await sessions.isFrozen())
+                }
                 var headers = response.headers
                 headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
                 headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
@@ -91,7 +101,7 @@ public struct AgentServer: Service {
                 case .head(let head):
                     switch admit(head) {
                     case .refused(let error):
-                        try await send(head, error.response, false)
+                        try await send(head, error.response, false, nil)
                         return
                     case .accepted(let route, let parameters):
                         pending = PendingRequest(head: head, route: route, parameters: parameters)
@@ -103,7 +113,7 @@ public struct AgentServer: Service {
                     guard var request = pending else { continue }
                     request.append(chunk)
                     if request.isTooLarge {
-                        try await send(request.head, Self.tooLarge(request.route).response, false)
+                        try await send(request.head, Self.tooLarge(request.route).response, false, nil)
                         return
                     }
                     pending = request
@@ -111,7 +121,7 @@ public struct AgentServer: Service {
                     guard let request = pending else { continue }
                     pending = nil
                     let response = await respond(to: request, peer: peer, inFlight: inFlight)
-                    try await send(request.head, response, request.head.isKeepAlive)
+                    try await send(request.head, response, request.head.isKeepAlive, request.body)
                     if !request.head.isKeepAlive { return }
                 }
             }

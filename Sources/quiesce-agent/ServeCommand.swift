@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 // Shut down in reverse: sessions first (thaw, post-scripts), then the listener.
-                services: [listening, SessionService(sessions: server.sessions)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [listening, SessionService(sessions: server.sessions, audit: server.audit)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "quiesce-agent")))
         try await group.run()
     }

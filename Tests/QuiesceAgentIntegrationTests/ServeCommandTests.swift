@@ -13,7 +13,7 @@ struct ServeCommandTests {
             """
             {"listen": "\(listen)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile": "\(directory.url("agent.token"))"},
              "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
-             "scriptRoot": "\(directory.url("scripts"))"\(extra)}
+             "scriptRoot": "\(directory.url("scripts"))", "auditLogPath": "\(directory.url("audit.log"))"\(extra)}
             """)
     }
 

@@ -162,6 +162,26 @@ struct AgentAPITests {
         #expect(refused.interim.isEmpty && refused.status == 401)
     }
 
+    @Test func everyMutatingRequestIsAuditedWithTheBodysHash() async throws {
+        let server = try await ServerFixture.start()
+        defer { server.stop() }
+        let config = server.config()
+        _ = try await server.send("PUT", AgentRoutes.pluginConfig, body: config)
+        _ = try await server.send("PUT", AgentRoutes.pluginConfig, authorized: false, body: config)
+        _ = try await server.send("GET", AgentRoutes.version)
+        let path = server.settings.server.auditLogPath
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2, "reads are not audited")
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["method"] as? String == "PUT" && first["path"] as? String == AgentRoutes.pluginConfig)
+        #expect(first["status"] as? Int == 200)
+        #expect(first["bodySHA256"] as? String == SHA256.hex(of: config))
+        #expect((first["peer"] as? String)?.contains("127.0.0.1") == true)
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(second["status"] as? Int == 401)
+        #expect(try FileFacts.read(path: path).target.permissions == 0o600)
+    }
+
     @Test func metricsCountRequestsByStatus() async throws {
         let server = try await ServerFixture.start()
         defer { server.stop() }

@@ -24,6 +24,7 @@ struct ServerFixture {
         settings.server.tokenFile = try directory.write("agent.token", "test-token-0123456789abcdef\n", mode: 0o600)
         settings.server.scriptRoot = directory.url("scripts")
         settings.server.configBodyLimit = 4096
+        settings.server.auditLogPath = directory.url("log/audit.log")
         configure(&settings)
         // Freezes go through the real guard of the built quiesce-agent.
         var server = try AgentServer(
@@ -38,7 +39,7 @@ struct ServerFixture {
         let task = Task {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await running.run() }
-                group.addTask { try await SessionService(sessions: running.sessions).run() }
+                group.addTask { try await SessionService(sessions: running.sessions, audit: running.audit).run() }
             }
         }
         var iterator = ports.makeAsyncIterator()

@@ -126,9 +126,12 @@ struct SessionAPITests {
         #expect(frozen["frozen"] as? Bool == true)
         #expect(try await server.send("GET", AgentRoutes.health, authorized: false).json()["frozen"] as? Bool == true)
         #expect(try !disk.acceptsWrites(within: 0.2))
+        let auditLines = { ((try? String(contentsOfFile: server.settings.server.auditLogPath, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        #expect(auditLines() == 2, "the freeze request's line waits in memory while frozen")
         // The coordinator vanishes here.
         #expect(await eventually(within: 10) { server.ranLog.count == 2 })
         #expect(try disk.acceptsWrites(within: 2))
+        #expect(await eventually(within: 5) { auditLines() == 3 }, "and is written after the thaw")
         let state = try await server.send("GET", AgentRoutes.session("mid-freeze")).json()
         #expect(state["finishedBy"] as? String == "leaseExpiry")
         let report = try #require(state["report"] as? [String: Any])
