@@ -28,5 +28,11 @@ place "$here/agent.json" /etc/quiesce/agent.json 0600
 place "$here/VMSnapshotScriptPluginConfig.json" /etc/azure/VMSnapshotScriptPluginConfig.json 0600
 place "$here/scripts/mysql-pre.sh" /etc/quiesce/scripts/mysql-pre.sh 0700
 place "$here/scripts/mysql-post.sh" /etc/quiesce/scripts/mysql-post.sh 0700
+if [[ ! -e /etc/quiesce/agent.token ]]; then
+    # The token the coordinator presents; copy it to the coordinator's token file for this VM.
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /etc/quiesce/agent.token)
+    echo "created  /etc/quiesce/agent.token (mode 0600)"
+fi
 echo
-echo "Now edit /etc/quiesce/agent.json (freeze.mounts, snapshot) and run: quiesce-agent check"
+echo "Now edit /etc/quiesce/agent.json (freeze, snapshot, listen, tls) and run: quiesce-agent check"
+echo "Then run the API with: quiesce-agent serve (for example from a systemd unit)"
