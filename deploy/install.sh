@@ -35,4 +35,5 @@ if [[ ! -e /etc/quiesce/agent.token ]]; then
 fi
 echo
 echo "Now edit /etc/quiesce/agent.json (freeze, snapshot, listen, tls) and run: quiesce-agent check"
-echo "Then run the API with: quiesce-agent serve (for example from a systemd unit)"
+install -o root -g root -m 0644 "$here/quiesce-agent.service" /etc/systemd/system/quiesce-agent.service
+echo "installed /etc/systemd/system/quiesce-agent.service; start the API with: systemctl enable --now quiesce-agent"
