@@ -24,6 +24,8 @@ public struct AgentServer: Service {
     /// The snapshot sessions, which also gate pushes: nothing is written while one is active.
     public let sessions: SessionManager
     public let audit: AuditLog
+    /// Faults to inject (the fleet simulator); none for a real agent.
+    public var faults = AgentFaults()
     /// Called with the bound port once listening (useful with port 0).
     public var onListening: @Sendable (Int) -> Void = { _ in }
 
@@ -99,6 +101,7 @@ public struct AgentServer: Service {
             for try await part in inbound {
                 switch part {
                 case .head(let head):
+                    if faults.dropConnection == true { return }
                     switch admit(head) {
                     case .refused(let error):
                         try await send(head, error.response, false, nil)
@@ -165,6 +168,7 @@ public struct AgentServer: Service {
             ).response
         }
         let (path, query) = Self.split(request.head.uri)
+        if let injected = await injectFaults(path: path) { return injected }
         let httpRequest = HTTPRequest(
             method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
             peer: peer, parameters: request.parameters)
@@ -175,6 +179,19 @@ public struct AgentServer: Service {
         } catch {
             return HTTPError(.internalServerError, .badRequest, "the agent failed to answer: \(error)").response
         }
+    }
+
+    /// The simulator's latency, failures and hangs for this request, if any.
+    private func injectFaults(path: String) async -> HTTPResponse? {
+        let key = AgentFaults.key(for: path)
+        if let delay = faults.latencyMs?[key] { try? await Task.sleep(for: .milliseconds(delay)) }
+        if faults.hang?.contains(key) == true {
+            try? await Task.sleep(for: .seconds(3600))
+        }
+        if faults.fail?.contains(key) == true {
+            return HTTPError(.internalServerError, .simulatedFault, "simulated failure of \(key)").response
+        }
+        return nil
     }
 
     private static func tooLarge(_ route: Route) -> HTTPError {

@@ -9,6 +9,7 @@ struct QuiesceAgentCommand: AsyncParsableCommand {
         abstract: "Application-consistent snapshots of this VM: pre/post scripts, freeze, snapshot.",
         subcommands: [
             RunOnceCommand.self, CheckCommand.self, ServeCommand.self, ThawAllCommand.self, SnapshotsCommand.self,
+            SimulateCommand.self,
             FreezeGuardCommand.self,
         ]
     )

@@ -1,0 +1,66 @@
+import QuiesceAPI
+import QuiesceAgent
+import QuiesceSystem
+import ServiceLifecycle
+
+/// Many agents in one process, for the coordinator's tests and benchmarks: each on its own
+/// loopback port with its own root directory, real HTTP, real authentication, real sessions and
+/// real scripts; only the freeze and the snapshot are simulated (instant, nothing frozen).
+public struct FleetSimulator: Sendable {
+    public var count: Int
+    public var basePort: Int
+    public var root: String
+    public var tokenFile: String
+    public var faults: FaultPlan
+
+    public init(count: Int, basePort: Int, root: String, tokenFile: String, faults: FaultPlan = FaultPlan()) {
+        self.count = count
+        self.basePort = basePort
+        self.root = root
+        self.tokenFile = tokenFile
+        self.faults = faults
+    }
+
+    /// The services to run: a server and a session keeper per agent that accepts connections.
+    public func services() throws(AgentError) -> [any Service] {
+        var services: [any Service] = []
+        for index in 0..<count {
+            let agentFaults = faults.faults(for: index, of: count)
+            if agentFaults.refuseConnection == true { continue }
+            let settings = self.settings(for: index)
+            do {
+                try AtomicFile.makeDirectory(settings.server.scriptRoot, mode: 0o700)
+            } catch {
+                throw AgentError(code: .invalidAgentSettings, message: "cannot create the simulated agent's root: \(error)")
+            }
+            var server = try AgentServer(
+                settings: settings, freezeService: InProcessFreezeService(freezer: SimulatedFreezer()))
+            server.faults = agentFaults
+            services.append(server)
+            services.append(SessionService(sessions: server.sessions, audit: server.audit))
+        }
+        return services
+    }
+
+    /// Agent `index`'s settings: everything under `root/agent-<index>`.
+    public func settings(for index: Int) -> AgentSettings {
+        let home = "\(root)/agent-\(index)"
+        var settings = AgentSettings()
+        settings.requiredOwnerUid = CurrentProcess.effectiveUserID
+        settings.pluginConfigPath = "\(home)/VMSnapshotScriptPluginConfig.json"
+        settings.pluginHostPath = "\(home)/VMSnapshotPluginHost.conf"
+        settings.stateDirectory = "\(home)/state"
+        settings.freeze.mounts = ["/simulated/agent-\(index)"]
+        settings.server.listen = "127.0.0.1:\(basePort + index)"
+        settings.server.tokenFile = tokenFile
+        settings.server.scriptRoot = "\(home)/scripts"
+        settings.server.auditLogPath = "\(home)/audit.log"
+        return settings
+    }
+}
+
+/// Freezes nothing and always succeeds.
+struct SimulatedFreezer: FileSystemFreezer {
+    func freeze(mount: String) throws(SystemError) {}
+    func thaw(mount: String) throws(SystemError) {}
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import FoundationEssentials
+import Logging
+import QuiesceAPI
+import QuiesceAgent
+import QuiesceAgentServer
+import QuiesceSystem
+import ServiceLifecycle
+import UnixSignals
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run many simulated agents in one process, for testing and benchmarking the coordinator.",
+        discussion: """
+            Agent i listens on 127.0.0.1:(base-port + i) with its files under ROOT/agent-i: real HTTP, \
+            authentication, pushes, sessions and scripts; the freeze and the snapshot are simulated. \
+            A faults file (JSON, see FaultPlan) adds latency, failures, hangs, dropped or refused connections.
+            """
+    )
+
+    @Option(help: "How many agents.") var count: Int
+    @Option(help: "The first agent's port on 127.0.0.1.") var basePort: Int
+    @Option(help: "A directory for the agents' files.") var root: String
+    @Option(help: "The token every agent accepts (a file of mode 0600).") var tokenFile: String
+    @Option(help: "A JSON fault plan.") var faults: String?
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard (1...65535).contains(basePort), basePort + count - 1 <= 65535 else {
+            throw ValidationError("--base-port \(basePort) with --count \(count) runs past port 65535")
+        }
+    }
+
+    func run() async throws {
+        var plan = FaultPlan()
+        if let faults {
+            do {
+                plan = try QuiesceJSON.decoder().decode(FaultPlan.self, from: Data(try FileReader.read(faults)))
+            } catch {
+                FileHandleStandardError.write("quiesce-agent: cannot read the fault plan \(faults): \(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        let simulator = FleetSimulator(count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan)
+        let services: [any Service]
+        do {
+            services = try simulator.services()
+        } catch {
+            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        FileHandleStandardError.write(
+            "quiesce-agent: simulating \(count) agents on 127.0.0.1:\(basePort)-\(basePort + count - 1)\n")
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-simulate")))
+        try await group.run()
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import QuiesceTestSupport
+import Testing
+
+/// The fleet simulator: real agents in one process, with the faults its plan asks for.
+@Suite("quiesce-agent simulate")
+struct SimulateCommandTests {
+    @Test func simulatedAgentsAnswerForRealAndMisbehaveAsPlanned() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = "simulated-fleet-token-0123"
+        let tokenFile = try directory.write("token", token + "\n", mode: 0o600)
+        let faults = try directory.write(
+            "faults.json",
+            #"{"agents": {"1": {"refuseConnection": true}, "2": {"dropConnection": true}, "3": {"latencyMs": {"/v1/compliance": 300}}, "4": {"fail": ["freeze"]}}}"#)
+        let base = try freePort()
+        let simulator = try AgentBinary.start([
+            "simulate", "--count", "5", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
+            "--faults", faults,
+        ])
+        defer {
+            kill(simulator.process.processIdentifier, SIGTERM)
+            simulator.process.waitUntilExit()
+        }
+        let agent = { (index: Int) in RawHTTPClient(port: base + index) }
+        #expect(await eventually(within: 15) { (try? await agent(0).send("GET", "/v1/health"))?.status == 200 })
+
+        // Agent 0 is a working agent: a push, then a whole session over a simulated freeze.
+        let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)
+        #expect(try await agent(0).send("PUT", "/v1/plugin-config", token: token, body: config).status == 200)
+        #expect(FileManager.default.fileExists(atPath: directory.url("fleet/agent-0/VMSnapshotScriptPluginConfig.json")))
+        _ = try await agent(0).send("POST", "/v1/sessions", token: token, body: Array(#"{"id": "g1", "leaseSeconds": 60}"#.utf8))
+        _ = try await agent(0).send("POST", "/v1/sessions/g1/prepare", token: token)
+        let frozen = try await agent(0).send("POST", "/v1/sessions/g1/freeze", token: token)
+        #expect(try frozen.json()["frozen"] as? Bool == true)
+        #expect(try await agent(0).send("GET", "/v1/version").status == 401, "authentication is real")
+
+        await #expect(throws: (any Error).self, "agent 1 refuses connections") { _ = try await agent(1).send("GET", "/v1/health") }
+        await #expect(throws: (any Error).self, "agent 2 drops them") { _ = try await agent(2).send("GET", "/v1/health") }
+        let start = Date()
+        #expect(try await agent(3).send("GET", "/v1/compliance", token: token).status == 200)
+        #expect(Date().timeIntervalSince(start) >= 0.3, "agent 3 answers late")
+        _ = try await agent(4).send("POST", "/v1/sessions", token: token, body: Array(#"{"id": "g1", "leaseSeconds": 60}"#.utf8))
+        _ = try await agent(4).send("POST", "/v1/sessions/g1/prepare", token: token)
+        let failed = try await agent(4).send("POST", "/v1/sessions/g1/freeze", token: token)
+        #expect(failed.status == 500)
+        #expect(try failed.json()["code"] as? String == "SimulatedFault")
+    }
+}
