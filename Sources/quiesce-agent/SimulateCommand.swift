@@ -42,6 +42,11 @@ struct SimulateCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        // A listening socket per agent, and connections on top: the usual 1024 is not enough.
+        let openFiles = CurrentProcess.raiseOpenFileLimit()
+        if openFiles < UInt64(count) * 2 + 64 {
+            FileHandleStandardError.write("quiesce-agent: warning: only \(openFiles) open files allowed; raise `ulimit -Hn` for \(count) agents\n")
+        }
         let simulator = FleetSimulator(count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan)
         let services: [any Service]
         do {
