@@ -30,49 +30,51 @@ public enum AgentBinary {
     }
 
     private static func runBlocking(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
+        let started = try start(arguments, capturingStandardError: true)
+        try started.input.fileHandleForWriting.close()
         // Drain both pipes at once so neither can fill up and stall the agent.
         nonisolated(unsafe) var errors = Data()
         let errorsRead = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            errors = stderr.fileHandleForReading.readDataToEndOfFile()
+            errors = started.errors?.fileHandleForReading.readDataToEndOfFile() ?? Data()
             errorsRead.signal()
         }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let outputData = started.output.fileHandleForReading.readDataToEndOfFile()
+        started.process.waitUntilExit()
         errorsRead.wait()
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+            status: started.process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
             stderr: String(decoding: errors, as: UTF8.self))
     }
 }
 
 extension AgentBinary {
+    /// A running agent and the pipes to it.
+    public struct Started: Sendable {
+        public let process: Process
+        /// Its standard input; closing it is what the agent's guard takes as its parent dying.
+        public let input: Pipe
+        public let output: Pipe
+        /// Its standard error, when captured; otherwise it goes to /dev/null.
+        public let errors: Pipe?
+    }
+
     /// Starts the agent without waiting for it, for tests that kill it or talk to it.
-    /// Its standard input is a pipe the caller holds (`input`), its output a pipe it reads.
-    public static func start(_ arguments: [String]) throws -> (process: Process, input: Pipe, output: Pipe) {
+    public static func start(_ arguments: [String], capturingStandardError: Bool = false) throws -> Started {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let started = Started(process: process, input: Pipe(), output: Pipe(), errors: capturingStandardError ? Pipe() : nil)
+        process.standardInput = started.input
+        process.standardOutput = started.output
+        process.standardError = started.errors ?? FileHandle.nullDevice
         try process.run()
-        return (process, input, output)
+        return started
     }
 
     /// Ends a started agent the way its parent dying would: its input closes. A freeze guard
     /// thaws and exits on that.
-    public static func stop(_ started: (process: Process, input: Pipe, output: Pipe)) {
+    public static func stop(_ started: Started) {
         try? started.input.fileHandleForWriting.close()
         started.process.waitUntilExit()
     }
