@@ -49,11 +49,17 @@ func median(_ values: [Double]) -> Double {
 
 func format(_ milliseconds: Double) -> String { String(format: "%.3f ms", milliseconds) }
 
-func freezeOverhead(cycles: Int) {
-    guard geteuid() == 0 else { fail("freeze-overhead needs root (it loop-mounts and freezes an ext4 image)") }
+/// The agent executable beside this benchmark.
+func agentExecutable() -> String {
     let agent = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("quiesce-agent").path
     guard FileManager.default.isExecutableFile(atPath: agent) else { fail("no quiesce-agent beside this binary: \(agent)") }
+    return agent
+}
+
+func freezeOverhead(cycles: Int) {
+    guard geteuid() == 0 else { fail("freeze-overhead needs root (it loop-mounts and freezes an ext4 image)") }
+    let agent = agentExecutable()
     let work = shell(["mktemp", "-d", "/tmp/quiesce-bench.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
     let image = "\(work)/disk.img"
     let mount = "\(work)/disk"
@@ -120,6 +126,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "freeze-overhead":
     freezeOverhead(cycles: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
+case "agent-footprint":
+    agentFootprint()
 default:
-    fail("usage: quiesce-bench freeze-overhead [cycles]")
+    fail("usage: quiesce-bench freeze-overhead [cycles] | agent-footprint")
 }

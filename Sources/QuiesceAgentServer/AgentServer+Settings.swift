@@ -21,9 +21,11 @@ extension AgentServer {
         let metrics = RequestMetrics()
         let freezing = freezeService ?? GuardFreezeService.forThisExecutable(settings: settings)
         let provider = settings.makeSnapshotProvider()
-        let sessions = SessionManager { id in
-            CycleRunner(settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id)
-        }
+        let sessions = SessionManager(
+            makeRunner: { id in
+                CycleRunner(settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id)
+            },
+            onFinished: { metrics.record($0) })
         self.init(
             address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
             token: token, tls: tls, limits: settings.server, metrics: metrics, sessions: sessions,

@@ -44,6 +44,9 @@ struct SessionAPITests {
         #expect(server.ranLog.count == 2)
         let read = try await server.send("GET", AgentRoutes.session("s-1"))
         #expect(try read.json()["finished"] as? Bool == true)
+        let metrics = try await server.send("GET", AgentRoutes.metrics).text
+        #expect(metrics.contains(#"quiesce_agent_sessions_total{status="succeeded",consistency="applicationConsistent"} 1"#))
+        #expect(metrics.contains(#"quiesce_agent_script_seconds_count{phase="pre"} 1"#))
     }
 
     @Test func phasesCannotSkipAheadAndOneSessionRunsAtATime() async throws {

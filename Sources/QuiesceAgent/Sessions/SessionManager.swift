@@ -29,12 +29,17 @@ public actor SessionManager {
     }
 
     private let makeRunner: @Sendable (String) -> CycleRunner
+    /// Told about every session that finishes, for metrics.
+    private let onFinished: @Sendable (SessionState) -> Void
     private var active: Active?
     private var finished: [SessionState] = []
     private static let keptFinished = 32
 
-    public init(makeRunner: @escaping @Sendable (String) -> CycleRunner) {
+    public init(
+        makeRunner: @escaping @Sendable (String) -> CycleRunner, onFinished: @escaping @Sendable (SessionState) -> Void = { _ in }
+    ) {
         self.makeRunner = makeRunner
+        self.onFinished = onFinished
     }
 
     /// The session whose freeze is held or whose phases are under way, if any.
@@ -147,6 +152,7 @@ public actor SessionManager {
         active = nil
         finished.insert(done, at: 0)
         finished = Array(finished.prefix(Self.keptFinished))
+        onFinished(done)
         return done
     }
 
