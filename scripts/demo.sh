@@ -77,6 +77,7 @@ install -m 0600 /dev/stdin "$work/VMSnapshotScriptPluginConfig.json" <<JSON
 JSON
 install -m 0600 /dev/stdin "$work/agent.json" <<JSON
 {"pluginConfigPath": "$work/VMSnapshotScriptPluginConfig.json", "pluginHostPath": "$work/VMSnapshotPluginHost.conf",
+ "stateDirectory": "$work/state",
  "requiredOwnerUid": $(id -u), "freeze": {"mounts": $mounts, "timeoutSeconds": 30},
  "snapshot": {"provider": "command", "command": ["$work/snapshot.sh"], "timeoutSeconds": 20}}
 JSON
