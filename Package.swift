@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
-            dependencies: ["QuiesceAgent", "QuiesceTestSupport", "quiesce-agent"],
+            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport", "quiesce-agent"],
             swiftSettings: strict
         ),
     ]

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import QuiesceAPI
+import QuiesceSystem
 
 /// A backup cycle carried out one step at a time: by `BackupCycle.run()` straight through, or
 /// phase by phase by a snapshot session the coordinator drives.
@@ -24,14 +25,14 @@ public actor CycleRunner {
 
     public init(
         settings: AgentSettings, freezeService: any FreezeService, snapshotProvider: any SnapshotProvider,
-        sessionId: String
+        sessionId: String, scripts: any ScriptRunning = ScriptRunner()
     ) {
         let precheck = Precheck.run(settings: settings)
         self.sessionId = sessionId
         self.freezeService = freezeService
         self.snapshotProvider = snapshotProvider
         machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
-        state = CycleState(sessionId: sessionId, precheck: precheck, settings: settings)
+        state = CycleState(sessionId: sessionId, precheck: precheck, settings: settings, scripts: scripts)
     }
 
     /// The phase the next step belongs to.

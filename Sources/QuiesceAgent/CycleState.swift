@@ -9,6 +9,7 @@ struct CycleState {
     let sessionId: String
     let precheck: Precheck
     let settings: AgentSettings
+    let scripts: any ScriptRunning
     let startedAt = Date()
     private let clock = ContinuousClock()
     private(set) var errors: [ReportedError]
@@ -25,10 +26,11 @@ struct CycleState {
     private var snapshot: SnapshotOutcome?
     private var snapshotDuration: Duration?
 
-    init(sessionId: String, precheck: Precheck, settings: AgentSettings) {
+    init(sessionId: String, precheck: Precheck, settings: AgentSettings, scripts: any ScriptRunning) {
         self.sessionId = sessionId
         self.precheck = precheck
         self.settings = settings
+        self.scripts = scripts
         errors = precheck.errors
         preReports = precheck.plugins.map { .skipped(path: $0.config.preScriptLocation) }
         postReports = precheck.plugins.map { .skipped(path: $0.config.postScriptLocation) }
@@ -160,11 +162,12 @@ struct CycleState {
         let plugins = precheck.plugins
         let sessionId = sessionId
         let settings = settings
+        let scripts = scripts
         return await withTaskGroup(of: (Int, ScriptReport, ReportedError?).self) { group in
             for (index, plugin) in plugins.enumerated() {
                 group.addTask {
                     let (report, error) = await Self.runScript(
-                        of: plugin, phase: phase, sessionId: sessionId, settings: settings,
+                        of: plugin, phase: phase, sessionId: sessionId, settings: settings, scripts: scripts,
                         extraEnvironment: extraEnvironment(index))
                     return (index, report, error)
                 }
@@ -177,7 +180,7 @@ struct CycleState {
 
     private static func runScript(
         of plugin: Precheck.Plugin, phase: CyclePhase, sessionId: String, settings: AgentSettings,
-        extraEnvironment: [String: String]
+        scripts: any ScriptRunning, extraEnvironment: [String: String]
     ) async -> (ScriptReport, ReportedError?) {
         let pre = phase == .preScript
         let path = pre ? plugin.config.preScriptLocation : plugin.config.postScriptLocation
@@ -188,7 +191,7 @@ struct CycleState {
             report.result = .failed
             return (report, ReportedError(code: .insufficientPermissionForPostScript, phase: phase, message: problem))
         }
-        let run = await ScriptRunner().run(
+        let run = await scripts.run(
             ScriptInvocation(
                 executable: FilePath(path), arguments: pre ? plugin.config.preScriptParams : plugin.config.postScriptParams,
                 environment: ScriptEnvironment.base.merging(

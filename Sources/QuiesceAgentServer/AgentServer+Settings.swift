@@ -1,12 +1,14 @@
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceSystem
 
 extension AgentServer {
     /// The server the settings describe: listen address, TLS, token, limits. Plaintext on a
     /// non-loopback address is refused unless `insecurePlaintext`.
-    /// `freezeService` defaults to the guard process of this executable.
+    /// `freezeService` defaults to the guard process of this executable; `scripts` to real runs.
     public init(
-        settings: AgentSettings, insecurePlaintext: Bool = false, freezeService: (any FreezeService)? = nil
+        settings: AgentSettings, insecurePlaintext: Bool = false, freezeService: (any FreezeService)? = nil,
+        scripts: any ScriptRunning = ScriptRunner()
     ) throws(AgentError) {
         let address = try ListenAddress.parse(settings.server.listen)
         let tls = try AgentTLS.context(for: settings.server)
@@ -23,7 +25,8 @@ extension AgentServer {
         let provider = settings.makeSnapshotProvider()
         let sessions = SessionManager(
             makeRunner: { id in
-                CycleRunner(settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id)
+                CycleRunner(
+                    settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id, scripts: scripts)
             },
             onFinished: { metrics.record($0) })
         self.init(

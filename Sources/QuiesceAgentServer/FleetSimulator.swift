@@ -12,13 +12,20 @@ public struct FleetSimulator: Sendable {
     public var root: String
     public var tokenFile: String
     public var faults: FaultPlan
+    /// Report every script as succeeded at once instead of running it, to measure the
+    /// coordinator rather than process start-up.
+    public var instantScripts: Bool
 
-    public init(count: Int, basePort: Int, root: String, tokenFile: String, faults: FaultPlan = FaultPlan()) {
+    public init(
+        count: Int, basePort: Int, root: String, tokenFile: String, faults: FaultPlan = FaultPlan(),
+        instantScripts: Bool = false
+    ) {
         self.count = count
         self.basePort = basePort
         self.root = root
         self.tokenFile = tokenFile
         self.faults = faults
+        self.instantScripts = instantScripts
     }
 
     /// The services to run: a server and a session keeper per agent that accepts connections.
@@ -34,7 +41,8 @@ public struct FleetSimulator: Sendable {
                 throw AgentError(code: .invalidAgentSettings, message: "cannot create the simulated agent's root: \(error)")
             }
             var server = try AgentServer(
-                settings: settings, freezeService: InProcessFreezeService(freezer: SimulatedFreezer()))
+                settings: settings, freezeService: InProcessFreezeService(freezer: SimulatedFreezer()),
+                scripts: instantScripts ? InstantScripts() : ScriptRunner())
             server.faults = agentFaults
             services.append(server)
             services.append(SessionService(sessions: server.sessions, audit: server.audit))
@@ -57,6 +65,11 @@ public struct FleetSimulator: Sendable {
         settings.server.auditLogPath = "\(home)/audit.log"
         return settings
     }
+}
+
+/// Every script succeeds at once; nothing is started.
+struct InstantScripts: ScriptRunning {
+    func run(_ invocation: ScriptInvocation) async -> ScriptRun { .succeededInstantly() }
 }
 
 /// Freezes nothing and always succeeds.

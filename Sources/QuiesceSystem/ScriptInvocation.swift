@@ -49,4 +49,11 @@ public struct ScriptRun: Sendable {
     public var duration: Duration
     public var stdout: OutputTail
     public var stderr: OutputTail
+
+    /// A run that succeeded at once without starting anything, for simulations.
+    public static func succeededInstantly() -> ScriptRun {
+        ScriptRun(
+            outcome: .succeeded, attempts: 1, exitCode: 0, signal: nil, duration: .zero, stdout: OutputTail(),
+            stderr: OutputTail())
+    }
 }

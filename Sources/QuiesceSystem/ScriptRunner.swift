@@ -2,10 +2,15 @@ import Glibc
 import Subprocess
 import SystemPackage
 
+/// Runs scripts; `ScriptRunner` does it for real, the fleet simulator can stand in instantly.
+public protocol ScriptRunning: Sendable {
+    func run(_ invocation: ScriptInvocation) async -> ScriptRun
+}
+
 /// Runs a script as the framework demands: exec through its shebang in its own session and
 /// process group, retried for real within one budget, the whole group killed on timeout, and
 /// both output streams drained all the time with their tails kept.
-public struct ScriptRunner: Sendable {
+public struct ScriptRunner: ScriptRunning {
     public init() {}
 
     public func run(_ invocation: ScriptInvocation) async -> ScriptRun {

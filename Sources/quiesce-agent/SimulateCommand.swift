@@ -24,6 +24,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "A directory for the agents' files.") var root: String
     @Option(help: "The token every agent accepts (a file of mode 0600).") var tokenFile: String
     @Option(help: "A JSON fault plan.") var faults: String?
+    @Flag(help: "Report every script as succeeded at once instead of running it.") var instantScripts = false
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
@@ -47,7 +48,8 @@ struct SimulateCommand: AsyncParsableCommand {
         if openFiles < UInt64(count) * 2 + 64 {
             FileHandleStandardError.write("quiesce-agent: warning: only \(openFiles) open files allowed; raise `ulimit -Hn` for \(count) agents\n")
         }
-        let simulator = FleetSimulator(count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan)
+        let simulator = FleetSimulator(
+            count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan, instantScripts: instantScripts)
         let services: [any Service]
         do {
             services = try simulator.services()

@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceAPI
 import QuiesceTestSupport
 import Testing
 
@@ -45,5 +46,38 @@ struct SimulateCommandTests {
         let failed = try await agent(4).send("POST", "/v1/sessions/g1/freeze", token: token)
         #expect(failed.status == 500)
         #expect(try failed.json()["code"] as? String == "SimulatedFault")
+    }
+
+    @Test func instantScriptsAreReportedAsSucceededWithoutRunning() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = "simulated-fleet-token-0123"
+        let tokenFile = try directory.write("token", token + "\n", mode: 0o600)
+        let base = try freePort()
+        let simulator = try AgentBinary.start([
+            "simulate", "--count", "1", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
+            "--instant-scripts",
+        ])
+        defer {
+            kill(simulator.process.processIdentifier, SIGTERM)
+            simulator.process.waitUntilExit()
+        }
+        let agent = RawHTTPClient(port: base)
+        #expect(await eventually(within: 15) { (try? await agent.send("GET", "/v1/health"))?.status == 200 })
+        let scripts = directory.url("fleet/agent-0/scripts")
+        let config = Array(#"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#.utf8)
+        #expect(try await agent.send("PUT", "/v1/plugin-config", token: token, body: config).status == 200)
+        let marker = directory.url("ran")
+        let script = Array("#!/bin/sh\ntouch \(marker)\n".utf8)
+        for phase in ["pre", "post"] {
+            let pushed = try await agent.send(
+                "PUT", "/v1/scripts/\(phase)", token: token, headers: ["X-Content-SHA256": SHA256.hex(of: script)], body: script)
+            #expect(pushed.status == 200, "\(pushed.text)")
+        }
+        _ = try await agent.send("POST", "/v1/sessions", token: token, body: Array(#"{"id": "i", "leaseSeconds": 60}"#.utf8))
+        let prepared = try await agent.send("POST", "/v1/sessions/i/prepare", token: token).json()
+        let report = try #require(prepared["report"] as? [String: Any])
+        #expect((report["preScript"] as? [String: Any])?["result"] as? String == "succeeded")
+        #expect(!FileManager.default.fileExists(atPath: marker), "nothing was started")
     }
 }
