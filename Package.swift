@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "quiesce-agent", targets: ["quiesce-agent"]),
         .executable(name: "quiesce-bench", targets: ["quiesce-bench"]),
+        .library(name: "QuiesceHTTPClient", targets: ["QuiesceHTTPClient"]),
     ],
     dependencies: [
         // Child processes with their own session, process-group teardown and streamed output.
@@ -33,6 +34,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "QuiesceAPI", swiftSettings: strict),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "QuiesceHTTPClient", dependencies: ["CCurl", "QuiesceAPI"], swiftSettings: strict),
         .target(
             name: "QuiesceSystem",
             dependencies: [
@@ -97,6 +100,11 @@ let package = Package(
                 "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "QuiesceHTTPClientTests",
+            dependencies: ["QuiesceHTTPClient", "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

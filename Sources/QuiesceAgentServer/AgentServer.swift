@@ -123,7 +123,7 @@ public struct AgentServer: Service {
                 case .end:
                     guard let request = pending else { continue }
                     pending = nil
-                    let response = await respond(to: request, peer: peer, inFlight: inFlight)
+                    let response = await respond(to: request, peer: peer, inFlight: inFlight, channel: connection.channel)
                     try await send(request.head, response, request.head.isKeepAlive, request.body)
                     if !request.head.isKeepAlive { return }
                 }
@@ -153,7 +153,9 @@ public struct AgentServer: Service {
         }
     }
 
-    private func respond(to request: PendingRequest, peer: String, inFlight: ConcurrencyLimit) async -> HTTPResponse {
+    private func respond(
+        to request: PendingRequest, peer: String, inFlight: ConcurrencyLimit, channel: any Channel
+    ) async -> HTTPResponse {
         guard inFlight.enter() else {
             return HTTPError(
                 .serviceUnavailable, .busy,
@@ -168,7 +170,7 @@ public struct AgentServer: Service {
             ).response
         }
         let (path, query) = Self.split(request.head.uri)
-        if let injected = await injectFaults(path: path) { return injected }
+        if let injected = await injectFaults(path: path, channel: channel) { return injected }
         let httpRequest = HTTPRequest(
             method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
             peer: peer, parameters: request.parameters)
@@ -181,12 +183,13 @@ public struct AgentServer: Service {
         }
     }
 
-    /// The simulator's latency, failures and hangs for this request, if any.
-    private func injectFaults(path: String) async -> HTTPResponse? {
+    /// The simulator's latency, failures and hangs for this request, if any. A hang lasts until
+    /// the client gives up (closes the connection) or the task is cancelled.
+    private func injectFaults(path: String, channel: any Channel) async -> HTTPResponse? {
         let key = AgentFaults.key(for: path)
         if let delay = faults.latencyMs?[key] { try? await Task.sleep(for: .milliseconds(delay)) }
         if faults.hang?.contains(key) == true {
-            try? await Task.sleep(for: .seconds(3600))
+            while channel.isActive, (try? await Task.sleep(for: .milliseconds(50))) != nil {}
         }
         if faults.fail?.contains(key) == true {
             return HTTPError(.internalServerError, .simulatedFault, "simulated failure of \(key)").response

@@ -60,9 +60,11 @@ struct SimulateCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         FileHandleStandardError.write(
             "quiesce-agent: simulating \(count) agents on 127.0.0.1:\(basePort)-\(basePort + count - 1)\n")
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-simulate")))
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-simulate"))
+        // Hanging agents never finish their requests by themselves: cut them off.
+        configuration.maximumGracefulShutdownDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 }

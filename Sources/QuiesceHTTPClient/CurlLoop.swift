@@ -1,0 +1,71 @@
+import CCurl
+import Synchronization
+
+/// The thread that owns the multi handle: it adds submitted transfers (at most
+/// `maxConcurrentTransfers` at once), drives them with `curl_multi_perform`, sleeps in
+/// `curl_multi_poll` and answers each transfer as it completes. Only this thread touches the
+/// handles; other threads only queue transfers and wake it (`curl_multi_wakeup` is the one
+/// multi call libcurl allows from any thread), hence `@unchecked`.
+final class CurlLoop: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let maxConcurrentTransfers: Int
+    private let tls: ClientTLS
+    private let queue = Mutex<(waiting: [Transfer], stopping: Bool)>(([], false))
+
+    init(maxConcurrentTransfers: Int, tls: ClientTLS) {
+        multi = curl_multi_init()
+        self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
+        self.tls = tls
+        // Keep a connection per agent between phases: the default cache is far smaller than a fleet.
+        _ = quiesce_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 10_000)
+    }
+
+    func submit(_ transfer: Transfer) {
+        let stopping = queue.withLock { queue in
+            if !queue.stopping { queue.waiting.append(transfer) }
+            return queue.stopping
+        }
+        if stopping {
+            transfer.finish(.failure(TransportError(kind: .other, address: transfer.address, message: "the client was shut down")))
+            return
+        }
+        curl_multi_wakeup(multi)
+    }
+
+    func stop() {
+        queue.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi)
+    }
+
+    /// The loop; returns after `stop()`, once every transfer has been answered.
+    func run() {
+        var active: [UnsafeMutableRawPointer: Transfer] = [:]
+        while true {
+            let (incoming, stopping) = queue.withLock { queue in
+                let room = maxConcurrentTransfers - active.count
+                let taken = Array(queue.waiting.prefix(max(0, room)))
+                queue.waiting.removeFirst(taken.count)
+                return (taken, queue.stopping)
+            }
+            for transfer in incoming {
+                guard let handle = transfer.makeHandle(tls: tls) else { continue }
+                curl_multi_add_handle(multi, handle)
+                active[handle] = transfer
+            }
+            if stopping && active.isEmpty && queue.withLock({ $0.waiting.isEmpty }) { break }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var remaining: Int32 = 0
+            while let message = curl_multi_info_read(multi, &remaining) {
+                guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                    let transfer = active.removeValue(forKey: handle)
+                else { continue }
+                let code = message.pointee.data.result
+                curl_multi_remove_handle(multi, handle)
+                transfer.complete(code: code)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        curl_multi_cleanup(multi)
+    }
+}

@@ -1,0 +1,138 @@
+import CCurl
+import Foundation
+
+/// One request in flight: its easy handle, its buffers, and who waits for it. Created by the
+/// caller, then touched only by the loop thread.
+final class Transfer: @unchecked Sendable {
+    let request: HTTPClientRequest
+    private let continuation: CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>
+    private(set) var handle: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var uploadBody: UnsafeMutableRawBufferPointer?
+    private var errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    var responseBody: [UInt8] = []
+    var responseHeaders: [String: String] = [:]
+
+    init(request: HTTPClientRequest, continuation: CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>) {
+        self.request = request
+        self.continuation = continuation
+        errorBuffer.initialize(to: 0)
+    }
+
+    deinit {
+        if let handle { curl_easy_cleanup(handle) }
+        curl_slist_free_all(headerList)
+        uploadBody?.deallocate()
+        errorBuffer.deallocate()
+    }
+
+    var address: String {
+        guard let url = URL(string: request.url), let host = url.host else { return request.url }
+        return url.port.map { "\(host):\($0)" } ?? host
+    }
+
+    /// A configured easy handle, or nil (and the caller is answered) when libcurl refuses.
+    func makeHandle(tls: ClientTLS) -> UnsafeMutableRawPointer? {
+        guard let handle = curl_easy_init() else {
+            finish(.failure(TransportError(kind: .other, address: address, message: "curl_easy_init failed")))
+            return nil
+        }
+        self.handle = handle
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        quiesce_curl_easy_setopt_string(handle, CURLOPT_URL, request.url)
+        quiesce_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        quiesce_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        quiesce_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        quiesce_curl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, transferWrite)
+        quiesce_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        quiesce_curl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, transferHeader)
+        if request.method == "HEAD" { quiesce_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1) }
+        var headers = request.headers.map { "\($0.name): \($0.value)" }
+        if let body = request.body {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(body.count, 1), alignment: 1)
+            body.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            uploadBody = buffer
+            quiesce_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            quiesce_curl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, buffer.baseAddress)
+            // Without this libcurl asks for 100-continue and may wait a second for it.
+            headers.append("Expect:")
+        }
+        for header in headers { headerList = curl_slist_append(headerList, header) }
+        quiesce_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        if let ca = tls.caFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_CAINFO, ca) }
+        if let certificate = tls.certificateFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
+        if let key = tls.keyFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLKEY, key) }
+        return handle
+    }
+
+    /// Answers the caller once the transfer is done.
+    func complete(code: CURLcode) {
+        guard code == CURLE_OK, let handle else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            finish(.failure(TransportError(kind: Self.kind(of: code), address: address, message: message)))
+            return
+        }
+        var status = 0
+        var connects = 0
+        var total = 0.0
+        _ = quiesce_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = quiesce_curl_easy_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        _ = quiesce_curl_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &total)
+        finish(
+            .success(
+                HTTPClientResponse(
+                    status: status, headers: responseHeaders, body: responseBody, newConnections: connects, totalSeconds: total)))
+    }
+
+    func finish(_ result: Result<HTTPClientResponse, TransportError>) {
+        continuation.resume(returning: result)
+    }
+
+    static func kind(of code: CURLcode) -> TransportError.Kind {
+        switch code {
+        case CURLE_COULDNT_CONNECT: .refused
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .resolve
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ISSUER_ERROR,
+            CURLE_SSL_CRL_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
+            .tls
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE: .dropped
+        default: .other
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+/// libcurl's write callback: the body arrives here, on the loop thread.
+private func transferWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    data.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+    return length
+}
+
+/// libcurl's header callback: one header line at a time.
+private func transferHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+    if line.hasPrefix("HTTP/") {
+        transfer.responseHeaders = [:]  // a new response (after a 100 Continue, say)
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        transfer.responseHeaders[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return length
+}

@@ -1,0 +1,156 @@
+import Foundation
+import QuiesceAPI
+import QuiesceHTTPClient
+import QuiesceTestSupport
+import Testing
+
+/// The libcurl transport against simulated agents (real HTTP, real auth) and a real `serve`.
+@Suite("libcurl transport")
+struct CurlClientTests {
+    static let token = "transport-test-token-0123456789"
+
+    /// A simulated fleet of `count` agents with `faults`, stopped by `stop`.
+    struct Fleet {
+        let directory: TemporaryDirectory
+        let base: Int
+        let process: AgentBinary.Started
+
+        /// Waits until the last agent answers; give faulty agents lower indexes.
+        init(count: Int, faults: String = "{}") async throws {
+            directory = try TemporaryDirectory()
+            let tokenFile = try directory.write("token", CurlClientTests.token + "\n", mode: 0o600)
+            let plan = try directory.write("faults.json", faults)
+            base = try Self.freeBase(count: count)
+            process = try AgentBinary.start([
+                "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", directory.url("fleet"),
+                "--token-file", tokenFile, "--faults", plan, "--instant-scripts",
+            ])
+            let last = RawHTTPClient(port: base + count - 1)
+            _ = await eventually(within: 15) { (try? await last.send("GET", "/v1/health"))?.status == 200 }
+        }
+
+        func url(_ index: Int, _ path: String) -> String { "http://127.0.0.1:\(base + index)\(path)" }
+
+        /// SIGTERM, then SIGKILL if the simulator is still there after 10 s: a test must end.
+        func stop() {
+            kill(process.process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(10)
+            while process.process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
+            process.process.waitUntilExit()
+            directory.remove()
+        }
+
+        static func freeBase(count: Int) throws -> Int {
+            // A base well away from the ephemeral range, spread by pid so parallel runs differ.
+            20_000 + Int(getpid() % 200) * 50 + Int.random(in: 0..<40)
+        }
+    }
+
+    private func get(_ url: String, authorized: Bool = true, timeout: Duration = .seconds(10)) -> HTTPClientRequest {
+        HTTPClientRequest(
+            method: "GET", url: url, headers: authorized ? [("Authorization", "Bearer \(Self.token)")] : [], timeout: timeout)
+    }
+
+    @Test func requestsGetRealAnswersAndReuseTheirConnection() async throws {
+        let fleet = try await Fleet(count: 2)
+        defer { fleet.stop() }
+        let client = CurlClient(maxConcurrentTransfers: 8)
+        let first = try await client.send(get(fleet.url(0, AgentRoutes.version)))
+        #expect(first.status == 200)
+        #expect(first.newConnections == 1)
+        #expect(first.headers["content-type"] == "application/json")
+        let second = try await client.send(get(fleet.url(0, AgentRoutes.version)))
+        #expect(second.newConnections == 0, "the second request reuses the connection")
+        let unauthorized = try await client.send(get(fleet.url(1, AgentRoutes.version), authorized: false))
+        #expect(unauthorized.status == 401, "an HTTP error is an answer, not a transport error")
+        let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)
+        let put = try await client.send(
+            HTTPClientRequest(
+                method: "PUT", url: fleet.url(1, AgentRoutes.pluginConfig), headers: [("Authorization", "Bearer \(Self.token)")],
+                body: config))
+        #expect(put.status == 200, "\(String(decoding: put.body, as: UTF8.self))")
+        #expect(FileManager.default.contents(atPath: fleet.directory.url("fleet/agent-1/VMSnapshotScriptPluginConfig.json")) == Data(config))
+    }
+
+    @Test func manyConcurrentRequestsAllComplete() async throws {
+        let fleet = try await Fleet(count: 20)
+        defer { fleet.stop() }
+        let client = CurlClient(maxConcurrentTransfers: 16)
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask { (try? await client.send(get(fleet.url(index % 20, AgentRoutes.compliance))))?.status ?? -1 }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.count == 200)
+        #expect(statuses.allSatisfy { $0 == 200 })
+    }
+
+    /// Sends `request` expecting a transport failure of `kind`.
+    private func expectFailure(_ client: CurlClient, _ request: HTTPClientRequest, _ kind: TransportError.Kind) async {
+        do {
+            _ = try await client.send(request)
+            Issue.record("expected \(kind)")
+        } catch {
+            #expect(error.kind == kind, "\(error)")
+        }
+    }
+
+    @Test func aRefusedConnectionIsRefused() async throws {
+        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#)
+        defer { fleet.stop() }
+        await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .refused)
+    }
+
+    @Test func aDroppedConnectionIsDropped() async throws {
+        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#)
+        defer { fleet.stop() }
+        await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .dropped)
+    }
+
+    @Test func aHangingAgentTimesOut() async throws {
+        let fleet = try await Fleet(count: 1, faults: #"{"agents": {"0": {"hang": ["/v1/compliance"]}}}"#)
+        defer { fleet.stop() }
+        await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.compliance), timeout: .milliseconds(500)), .timeout)
+    }
+
+    @Test func anUnknownHostDoesNotResolve() async {
+        await expectFailure(CurlClient(), get("http://no-such-host.invalid:7710/v1/health", timeout: .seconds(5)), .resolve)
+    }
+
+    @Test func mutualTLSNeedsTheCoordinatorsCertificate() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let pki = try TestPKI(in: directory)
+        try directory.write("agent.token", Self.token + "\n", mode: 0o600)
+        let port = Fleet.freeBaseForOne()
+        let settings = try directory.write(
+            "agent.json",
+            """
+            {"listen": "127.0.0.1:\(port)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile": "\(directory.url("agent.token"))"},
+             "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
+             "scriptRoot": "\(directory.url("scripts"))", "auditLogPath": "\(directory.url("audit.log"))",
+             "tls": {"certificateFile": "\(pki.serverCertificate)", "keyFile": "\(pki.serverKey)", "clientCAFile": "\(pki.caCertificate)"}}
+            """)
+        let server = try AgentBinary.start(["serve", "--settings", settings])
+        defer {
+            kill(server.process.processIdentifier, SIGTERM)
+            server.process.waitUntilExit()
+        }
+        let url = "https://127.0.0.1:\(port)\(AgentRoutes.version)"
+        let trusted = CurlClient(tls: ClientTLS(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey))
+        #expect(await eventually(within: 10) { (try? await trusted.send(get(url)))?.status == 200 })
+        let anonymous = CurlClient(tls: ClientTLS(caFile: pki.caCertificate))
+        do {
+            _ = try await anonymous.send(get(url))
+            Issue.record("a client without a certificate must not get an answer")
+        } catch {
+            #expect(error.kind == .tls || error.kind == .dropped, "\(error)")
+        }
+    }
+}
+
+extension CurlClientTests.Fleet {
+    static func freeBaseForOne() -> Int { 30_000 + Int(getpid() % 1000) * 3 + Int.random(in: 0..<3) }
+}
