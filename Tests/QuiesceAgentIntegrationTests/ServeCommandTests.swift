@@ -40,7 +40,7 @@ struct ServeCommandTests {
     @Test func sigtermStopsTheServerGracefullyWithStatusZero() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let port = try freePort()
+        let port = try FreePorts.one()
         let server = try AgentBinary.start(["serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)")])
         let client = RawHTTPClient(port: port)
         #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
@@ -62,7 +62,7 @@ struct ServeCommandTests {
         try directory.write(
             "config.json",
             #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "\#(directory.url("scripts/post.sh"))"}"#)
-        let port = try freePort()
+        let port = try FreePorts.one()
         let path = try settings(directory, listen: "127.0.0.1:\(port)", extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
         let server = try AgentBinary.start(["serve", "--settings", path])
         let client = RawHTTPClient(port: port)
@@ -84,7 +84,7 @@ struct ServeCommandTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let pki = try TestPKI(in: directory)
-        let port = try freePort()
+        let port = try FreePorts.one()
         let path = try settings(
             directory, listen: "127.0.0.1:\(port)",
             extra: #", "tls": {"certificateFile": "\#(pki.serverCertificate)", "keyFile": "\#(pki.serverKey)", "clientCAFile": "\#(pki.caCertificate)"}"#)
@@ -108,22 +108,4 @@ struct ServeCommandTests {
         let plain = try Shell.status(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/health"])
         #expect(plain.output != "200")
     }
-}
-
-/// A free TCP port on 127.0.0.1, found by binding port 0 and letting it go.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    try withUnsafeMutablePointer(to: &address) { pointer in
-        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            guard bind(fd, socketAddress, length) == 0, getsockname(fd, socketAddress, &length) == 0 else {
-                throw POSIXError(POSIXErrorCode(rawValue: errno)!)
-            }
-        }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -14,7 +14,7 @@ struct SimulateCommandTests {
         let faults = try directory.write(
             "faults.json",
             #"{"agents": {"1": {"refuseConnection": true}, "2": {"dropConnection": true}, "3": {"latencyMs": {"/v1/compliance": 300}}, "4": {"fail": ["freeze"]}}}"#)
-        let base = try freePort()
+        let base = try FreePorts.range(count: 5)
         let simulator = try AgentBinary.start([
             "simulate", "--count", "5", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
             "--faults", faults,
@@ -53,7 +53,7 @@ struct SimulateCommandTests {
         defer { directory.remove() }
         let token = "simulated-fleet-token-0123"
         let tokenFile = try directory.write("token", token + "\n", mode: 0o600)
-        let base = try freePort()
+        let base = try FreePorts.one()
         let simulator = try AgentBinary.start([
             "simulate", "--count", "1", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
             "--instant-scripts",

@@ -20,7 +20,7 @@ struct CurlClientTests {
             directory = try TemporaryDirectory()
             let tokenFile = try directory.write("token", CurlClientTests.token + "\n", mode: 0o600)
             let plan = try directory.write("faults.json", faults)
-            base = try Self.freeBase(count: count)
+            base = try FreePorts.range(count: count)
             process = try AgentBinary.start([
                 "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", directory.url("fleet"),
                 "--token-file", tokenFile, "--faults", plan, "--instant-scripts",
@@ -41,10 +41,6 @@ struct CurlClientTests {
             directory.remove()
         }
 
-        static func freeBase(count: Int) throws -> Int {
-            // A base well away from the ephemeral range, spread by pid so parallel runs differ.
-            20_000 + Int(getpid() % 200) * 50 + Int.random(in: 0..<40)
-        }
     }
 
     private func get(_ url: String, authorized: Bool = true, timeout: Duration = .seconds(10)) -> HTTPClientRequest {
@@ -124,7 +120,7 @@ struct CurlClientTests {
         defer { directory.remove() }
         let pki = try TestPKI(in: directory)
         try directory.write("agent.token", Self.token + "\n", mode: 0o600)
-        let port = Fleet.freeBaseForOne()
+        let port = try FreePorts.one()
         let settings = try directory.write(
             "agent.json",
             """
@@ -149,8 +145,4 @@ struct CurlClientTests {
             #expect(error.kind == .tls || error.kind == .dropped, "\(error)")
         }
     }
-}
-
-extension CurlClientTests.Fleet {
-    static func freeBaseForOne() -> Int { 30_000 + Int(getpid() % 1000) * 3 + Int.random(in: 0..<3) }
 }
