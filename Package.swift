@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "quiesce-agent", targets: ["quiesce-agent"]),
         .executable(name: "quiesce-bench", targets: ["quiesce-bench"]),
+        .executable(name: "quiesce", targets: ["quiesce"]),
         .library(name: "QuiesceHTTPClient", targets: ["QuiesceHTTPClient"]),
     ],
     dependencies: [
@@ -36,6 +37,12 @@ let package = Package(
         .target(name: "QuiesceAPI", swiftSettings: strict),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "QuiesceHTTPClient", dependencies: ["CCurl", "QuiesceAPI"], swiftSettings: strict),
+        .target(name: "QuiesceCoordinator", dependencies: ["QuiesceAPI", "QuiesceHTTPClient"], swiftSettings: strict),
+        .executableTarget(
+            name: "quiesce",
+            dependencies: ["QuiesceCoordinator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .target(
             name: "QuiesceSystem",
             dependencies: [
@@ -102,6 +109,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceHTTPClientTests",
             dependencies: ["QuiesceHTTPClient", "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport"],

@@ -65,7 +65,6 @@ struct ScriptRunnerTests {
         #expect(run.attempts == 1)
         let grandchild = try #require(pid_t(try directory.read("grandchild.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(ProcessState.isGone(grandchild), "the grandchild must be dead")
-        #expect(run.duration < .seconds(10))
     }
 
     @Test func fiveMebibytesOfOutputNeverStallTheScriptAndTheTailIsKept() async throws {
@@ -122,7 +121,6 @@ struct ScriptRunnerTests {
         let body = "sleep 30 & echo $! > \(pidFile); echo started"
         let run = await run(try script("holder", body))
         #expect(run.outcome == .succeeded)
-        #expect(run.duration < .seconds(20))
         let holder = try #require(pid_t(try directory.read("holder.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!ProcessState.isGone(holder), "a successful script's background process is left alone")
         kill(holder, SIGKILL)

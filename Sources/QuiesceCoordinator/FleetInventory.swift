@@ -1,0 +1,57 @@
+import QuiesceAPI
+
+/// The fleet a coordinator drives (`fleet.example.json`): VMs with their agent addresses,
+/// groups with their snapshot policy and deadlines, defaults, and references to secrets (token
+/// and certificate files), never secrets themselves.
+public struct FleetInventory: Sendable, Equatable {
+    public var vms: [VM]
+    public var groups: [String: Group]
+    public var defaults: Defaults
+
+    public struct VM: Sendable, Equatable {
+        public var name: String
+        /// `host:port` of the agent.
+        public var address: String
+        public var groups: [String]
+        public var labels: [String: String]
+        /// This VM's token file; `defaults.tokenFile` when absent.
+        public var tokenFile: String
+        public var tls: TLSFiles?
+    }
+
+    public struct Group: Sendable, Equatable {
+        public enum Policy: String, Sendable, CaseIterable {
+            /// Any member that cannot reach application consistency at prepare aborts the group.
+            case requireAll
+            /// Go on without it; the group is labelled with its weakest member's level.
+            case bestEffort
+        }
+
+        public var name: String
+        public var policy: Policy
+        /// Deadlines of the group snapshot's phases, in seconds.
+        public var deadlines: Deadlines
+    }
+
+    public struct Deadlines: Sendable, Equatable {
+        public var prepareSeconds = 120
+        public var freezeSeconds = 10
+        public var snapshotSeconds = 60
+        public var thawSeconds = 10
+        public var finishSeconds = 120
+    }
+
+    public struct Defaults: Sendable, Equatable {
+        public var tokenFile: String?
+        public var tls: TLSFiles?
+        /// Per-request timeout towards agents.
+        public var requestTimeoutSeconds = 10
+    }
+
+    /// PEM files for TLS towards an agent: the CA that signed it, the coordinator's certificate and key.
+    public struct TLSFiles: Sendable, Equatable {
+        public var caFile: String?
+        public var certificateFile: String?
+        public var keyFile: String?
+    }
+}
