@@ -41,26 +41,26 @@ public struct GuardFreezeService: FreezeService {
                     rollbackErrors: []))
         }
         let event = await guardProcess.nextEvent(within: timeout + answerMargin)
-        switch event?.event {
-        case .frozen:
-            let frozenAt = Date(timeIntervalSince1970: event!.at / 1000)
+        switch event {
+        case .some(let event) where event.event == .frozen:
+            let frozenAt = Date(timeIntervalSince1970: event.at / 1000)
             return .success(
                 Held(
                     process: guardProcess, record: record, mounts: mounts, timeout: timeout, margin: answerMargin,
-                    freezingSince: event!.since.map { Date(timeIntervalSince1970: $0 / 1000) } ?? frozenAt,
+                    freezingSince: event.since.map { Date(timeIntervalSince1970: $0 / 1000) } ?? frozenAt,
                     frozenAt: frozenAt))
-        case .freezeFailed:
+        case .some(let event) where event.event == .freezeFailed:
             guardProcess.finish()
-            if event!.thawFailures == nil { forget() }
-            let failure = event!.failure
+            if event.thawFailures == nil { forget() }
+            let failure = event.failure
             let errno = failure.map { Errno(rawValue: $0.errno) }
             return .failure(
                 FreezeFailure(
                     mount: failure?.mount, reason: "\(failure?.call ?? "freeze"): \(errno?.description ?? "unknown error")",
                     alreadyFrozen: failure?.call == "ioctl(FIFREEZE)" && errno == .resourceBusy,
-                    rolledBack: event!.mounts,
-                    rollbackErrors: (event!.thawFailures ?? []).map(Self.describe)))
-        case .thawed, nil:
+                    rolledBack: event.mounts,
+                    rollbackErrors: (event.thawFailures ?? []).map(Self.describe)))
+        default:
             // The guard died or thawed before it said it froze: make sure nothing stays frozen.
             guardProcess.finish()
             let errors = Self.thawDirectly(mounts)
