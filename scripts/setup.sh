@@ -9,6 +9,8 @@ packages=(
     util-linux           # mount, losetup, fsfreeze, mountpoint
     mount
     btrfs-progs          # mkfs.btrfs and btrfs, for the btrfs snapshot provider's tests
+    openssl              # the tests' throwaway certificate authority
+    curl                 # a TLS client independent of ours, in the mutual TLS tests
 )
 missing=()
 for package in "${packages[@]}"; do
