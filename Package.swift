@@ -40,7 +40,10 @@ let package = Package(
         .target(name: "QuiesceCoordinator", dependencies: ["QuiesceAPI", "QuiesceHTTPClient"], swiftSettings: strict),
         .executableTarget(
             name: "quiesce",
-            dependencies: ["QuiesceCoordinator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -122,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
-            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport", "quiesce-agent"],
+            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport", "quiesce-agent", "quiesce"],
             swiftSettings: strict
         ),
     ]

@@ -12,15 +12,7 @@ struct InventoryCommand: ParsableCommand {
     @OptionGroup var options: FleetOptions
 
     func run() throws {
-        let inventory: FleetInventory
-        let selected: [FleetInventory.VM]
-        do {
-            inventory = try FleetInventory.load(path: options.fleet)
-            selected = try FleetSelection(groups: options.group, names: options.vm, labels: options.label).select(from: inventory)
-        } catch {
-            FileHandle.standardError.write(Data("quiesce: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let (inventory, selected) = try options.selectedVMs()
         if options.json {
             let vms = selected.map { vm in
                 ["name": vm.name, "address": vm.address, "groups": vm.groups, "labels": vm.labels, "tokenFile": vm.tokenFile] as [String: Any]

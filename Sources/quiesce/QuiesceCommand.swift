@@ -7,7 +7,7 @@ struct QuiesceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiesce",
         abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots.",
-        subcommands: [InventoryCommand.self]
+        subcommands: [InventoryCommand.self, SweepCommand.self]
     )
 
     /// Exit codes: 0 and 1 are the command's verdict, 2 is unusable arguments or files.

@@ -4,9 +4,12 @@ import Foundation
 /// tools run it.
 public enum AgentBinary {
     /// Beside the test bundle in the build products directory.
-    public static var path: String {
+    public static var path: String { path(of: "quiesce-agent") }
+
+    /// A program of this package built beside the test bundle (`quiesce-agent`, `quiesce`).
+    public static func path(of program: String) -> String {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent("quiesce-agent")
+        return ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(program)
     }
 
     public struct Result: Sendable {
@@ -25,12 +28,12 @@ public enum AgentBinary {
 
     /// Runs the agent to completion. The waiting happens off Swift's cooperative pool, which a
     /// long-running agent would otherwise starve.
-    public static func run(_ arguments: [String]) async throws -> Result {
-        try await onBlockingThread { try runBlocking(arguments) }
+    public static func run(_ arguments: [String], program: String = "quiesce-agent") async throws -> Result {
+        try await onBlockingThread { try runBlocking(arguments, program: program) }
     }
 
-    private static func runBlocking(_ arguments: [String]) throws -> Result {
-        let started = try start(arguments, capturingStandardError: true)
+    private static func runBlocking(_ arguments: [String], program: String) throws -> Result {
+        let started = try start(arguments, capturingStandardError: true, program: program)
         try started.input.fileHandleForWriting.close()
         // Drain both pipes at once so neither can fill up and stall the agent.
         nonisolated(unsafe) var errors = Data()
@@ -60,9 +63,11 @@ extension AgentBinary {
     }
 
     /// Starts the agent without waiting for it, for tests that kill it or talk to it.
-    public static func start(_ arguments: [String], capturingStandardError: Bool = false) throws -> Started {
+    public static func start(
+        _ arguments: [String], capturingStandardError: Bool = false, program: String = "quiesce-agent"
+    ) throws -> Started {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: path(of: program))
         process.arguments = arguments
         let started = Started(process: process, input: Pipe(), output: Pipe(), errors: capturingStandardError ? Pipe() : nil)
         process.standardInput = started.input

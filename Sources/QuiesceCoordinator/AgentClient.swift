@@ -1,0 +1,76 @@
+import Foundation
+import QuiesceAPI
+import QuiesceHTTPClient
+
+/// Talks to the agents of an inventory: their addresses, tokens and TLS, over one `CurlClient`.
+public struct AgentClient: Sendable {
+    public let client: CurlClient
+    public let requestTimeout: Duration
+
+    public init(client: CurlClient, requestTimeout: Duration) {
+        self.client = client
+        self.requestTimeout = requestTimeout
+    }
+
+    /// Why a call to an agent gave no usable answer.
+    public enum CallError: Error, Sendable, CustomStringConvertible {
+        case transport(TransportError)
+        /// The agent answered with an error status and, usually, its error body.
+        case refused(status: Int, body: APIErrorBody?)
+        case unreadable(String)
+        case noToken(String)
+
+        public var description: String {
+            switch self {
+            case .transport(let error):
+                "\(error.kind.rawValue) (\(error.address)): \(error.message)"
+            case .refused(401, _):
+                "the agent refused the token (401): check the VM's tokenFile against its /etc/quiesce/agent.token"
+            case .refused(let status, let body):
+                "HTTP \(status)" + (body.map { " \($0.code): \($0.message)" } ?? "")
+            case .unreadable(let what): what
+            case .noToken(let what): what
+            }
+        }
+
+        /// True when nothing answered at all.
+        public var isUnreachable: Bool { if case .transport = self { true } else { false } }
+    }
+
+    /// GETs `path` from `vm` and decodes the JSON answer.
+    public func get<T: Decodable & Sendable>(_ type: T.Type, _ path: String, from vm: FleetInventory.VM) async -> Result<T, CallError> {
+        await call("GET", path, on: vm).flatMap { body in
+            do {
+                return .success(try QuiesceJSON.decoder().decode(T.self, from: Data(body)))
+            } catch {
+                return .failure(.unreadable("the agent's answer to \(path) is not what this coordinator understands: \(error)"))
+            }
+        }
+    }
+
+    /// One request to `vm`; the body of a 2xx answer, or why there is none.
+    public func call(_ method: String, _ path: String, on vm: FleetInventory.VM, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [])
+        async -> Result<[UInt8], CallError>
+    {
+        let token: String
+        do {
+            token = try String(contentsOfFile: vm.tokenFile, encoding: .utf8).trimmingWhitespace()
+        } catch {
+            return .failure(.noToken("cannot read the token file \(vm.tokenFile): \(error.localizedDescription)"))
+        }
+        let scheme = vm.tls == nil ? "http" : "https"
+        let request = HTTPClientRequest(
+            method: method, url: "\(scheme)://\(vm.address)\(path)",
+            headers: [("Authorization", "Bearer \(token)")] + headers, body: body, timeout: requestTimeout)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.send(request)
+        } catch {
+            return .failure(.transport(error))
+        }
+        guard (200..<300).contains(response.status) else {
+            return .failure(.refused(status: response.status, body: try? QuiesceJSON.decoder().decode(APIErrorBody.self, from: Data(response.body))))
+        }
+        return .success(response.body)
+    }
+}
