@@ -1,11 +1,14 @@
 import Foundation
 import QuiesceAPI
 import QuiesceHTTPClient
+import Synchronization
 
 /// Talks to the agents of an inventory: their addresses, tokens and TLS, over one `CurlClient`.
 public struct AgentClient: Sendable {
     public let client: CurlClient
     public let requestTimeout: Duration
+    /// Token files read once per client: a fleet shares a few, and a sweep calls each agent twice.
+    private let tokens = TokenFiles()
 
     public init(client: CurlClient, requestTimeout: Duration) {
         self.client = client
@@ -53,10 +56,9 @@ public struct AgentClient: Sendable {
         async -> Result<[UInt8], CallError>
     {
         let token: String
-        do {
-            token = try String(contentsOfFile: vm.tokenFile, encoding: .utf8).trimmingWhitespace()
-        } catch {
-            return .failure(.noToken("cannot read the token file \(vm.tokenFile): \(error.localizedDescription)"))
+        switch tokens.token(in: vm.tokenFile) {
+        case .success(let found): token = found
+        case .failure(let error): return .failure(error)
         }
         let scheme = vm.tls == nil ? "http" : "https"
         let request = HTTPClientRequest(
@@ -72,5 +74,24 @@ public struct AgentClient: Sendable {
             return .failure(.refused(status: response.status, body: try? QuiesceJSON.decoder().decode(APIErrorBody.self, from: Data(response.body))))
         }
         return .success(response.body)
+    }
+}
+
+/// Token files, each read once.
+private final class TokenFiles: Sendable {
+    private let read = Mutex<[String: Result<String, AgentClient.CallError>]>([:])
+
+    func token(in path: String) -> Result<String, AgentClient.CallError> {
+        read.withLock { read in
+            if let known = read[path] { return known }
+            let result: Result<String, AgentClient.CallError>
+            do {
+                result = .success(try String(contentsOfFile: path, encoding: .utf8).trimmingWhitespace())
+            } catch {
+                result = .failure(.noToken("cannot read the token file \(path): \(error.localizedDescription)"))
+            }
+            read[path] = result
+            return result
+        }
     }
 }
