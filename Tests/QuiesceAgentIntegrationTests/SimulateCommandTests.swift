@@ -24,7 +24,10 @@ struct SimulateCommandTests {
             simulator.process.waitUntilExit()
         }
         let agent = { (index: Int) in RawHTTPClient(port: base + index) }
-        #expect(await eventually(within: 15) { (try? await agent(0).send("GET", "/v1/health"))?.status == 200 })
+        // Agents start side by side: wait for each one that should answer.
+        for index in [0, 3, 4] {
+            #expect(await eventually(within: 15) { (try? await agent(index).send("GET", "/v1/health"))?.status == 200 })
+        }
 
         // Agent 0 is a working agent: a push, then a whole session over a simulated freeze.
         let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)

@@ -21,8 +21,12 @@ struct SweepCommandTests {
             kill(fleet.process.processIdentifier, SIGTERM)
             fleet.process.waitUntilExit()
         }
+        // Agents start side by side: wait for each one that should answer.
+        for index in [0, 1, 3] {
+            let agent = RawHTTPClient(port: base + index)
+            #expect(await eventually(within: 15) { (try? await agent.send("GET", "/v1/health"))?.status == 200 })
+        }
         let first = RawHTTPClient(port: base)
-        #expect(await eventually(within: 15) { (try? await first.send("GET", "/v1/health"))?.status == 200 })
         // VM a0 gets a config and its scripts; a1 stays unconfigured.
         let scripts = directory.url("fleet/agent-0/scripts")
         _ = try await first.send(

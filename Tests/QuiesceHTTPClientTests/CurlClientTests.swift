@@ -15,8 +15,9 @@ struct CurlClientTests {
         let base: Int
         let process: AgentBinary.Started
 
-        /// Waits until the last agent answers; give faulty agents lower indexes.
-        init(count: Int, faults: String = "{}") async throws {
+        /// Waits until every agent in `ready` (all by default) answers its health check; agents
+        /// start side by side, so one answering says nothing of the others.
+        init(count: Int, faults: String = "{}", ready: [Int]? = nil) async throws {
             directory = try TemporaryDirectory()
             let tokenFile = try directory.write("token", CurlClientTests.token + "\n", mode: 0o600)
             let plan = try directory.write("faults.json", faults)
@@ -25,8 +26,10 @@ struct CurlClientTests {
                 "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", directory.url("fleet"),
                 "--token-file", tokenFile, "--faults", plan, "--instant-scripts",
             ])
-            let last = RawHTTPClient(port: base + count - 1)
-            _ = await eventually(within: 15) { (try? await last.send("GET", "/v1/health"))?.status == 200 }
+            for index in ready ?? Array(0..<count) {
+                let agent = RawHTTPClient(port: base + index)
+                _ = await eventually(within: 15) { (try? await agent.send("GET", "/v1/health"))?.status == 200 }
+            }
         }
 
         func url(_ index: Int, _ path: String) -> String { "http://127.0.0.1:\(base + index)\(path)" }
@@ -94,13 +97,13 @@ struct CurlClientTests {
     }
 
     @Test func aRefusedConnectionIsRefused() async throws {
-        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#)
+        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#, ready: [1])
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .refused)
     }
 
     @Test func aDroppedConnectionIsDropped() async throws {
-        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#)
+        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#, ready: [1])
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .dropped)
     }
