@@ -7,32 +7,18 @@ import Testing
 @Suite("quiesce-agent simulate")
 struct SimulateCommandTests {
     @Test func simulatedAgentsAnswerForRealAndMisbehaveAsPlanned() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let token = "simulated-fleet-token-0123"
-        let tokenFile = try directory.write("token", token + "\n", mode: 0o600)
-        let faults = try directory.write(
-            "faults.json",
-            #"{"agents": {"1": {"refuseConnection": true}, "2": {"dropConnection": true}, "3": {"latencyMs": {"/v1/compliance": 300}}, "4": {"fail": ["freeze"]}}}"#)
-        let base = try FreePorts.range(count: 5)
-        let simulator = try AgentBinary.start([
-            "simulate", "--count", "5", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
-            "--faults", faults,
-        ])
-        defer {
-            kill(simulator.process.processIdentifier, SIGTERM)
-            simulator.process.waitUntilExit()
-        }
-        let agent = { (index: Int) in RawHTTPClient(port: base + index) }
-        // Agents start side by side: wait for each one that should answer.
-        for index in [0, 3, 4] {
-            #expect(await eventually(within: 15) { (try? await agent(index).send("GET", "/v1/health"))?.status == 200 })
-        }
+        let fleet = try await SimulatedFleet(
+            count: 5,
+            faults: #"{"agents": {"1": {"refuseConnection": true}, "2": {"dropConnection": true}, "3": {"latencyMs": {"/v1/compliance": 300}}, "4": {"fail": ["freeze"]}}}"#,
+            ready: [0, 3, 4])
+        defer { fleet.stop() }
+        let token = SimulatedFleet.token
+        let agent = fleet.agent
 
         // Agent 0 is a working agent: a push, then a whole session over a simulated freeze.
         let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)
         #expect(try await agent(0).send("PUT", "/v1/plugin-config", token: token, body: config).status == 200)
-        #expect(FileManager.default.fileExists(atPath: directory.url("fleet/agent-0/VMSnapshotScriptPluginConfig.json")))
+        #expect(FileManager.default.fileExists(atPath: fleet.home(0) + "/VMSnapshotScriptPluginConfig.json"))
         _ = try await agent(0).send("POST", "/v1/sessions", token: token, body: Array(#"{"id": "g1", "leaseSeconds": 60}"#.utf8))
         _ = try await agent(0).send("POST", "/v1/sessions/g1/prepare", token: token)
         let frozen = try await agent(0).send("POST", "/v1/sessions/g1/freeze", token: token)
@@ -52,25 +38,14 @@ struct SimulateCommandTests {
     }
 
     @Test func instantScriptsAreReportedAsSucceededWithoutRunning() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let token = "simulated-fleet-token-0123"
-        let tokenFile = try directory.write("token", token + "\n", mode: 0o600)
-        let base = try FreePorts.one()
-        let simulator = try AgentBinary.start([
-            "simulate", "--count", "1", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
-            "--instant-scripts",
-        ])
-        defer {
-            kill(simulator.process.processIdentifier, SIGTERM)
-            simulator.process.waitUntilExit()
-        }
-        let agent = RawHTTPClient(port: base)
-        #expect(await eventually(within: 15) { (try? await agent.send("GET", "/v1/health"))?.status == 200 })
-        let scripts = directory.url("fleet/agent-0/scripts")
+        let fleet = try await SimulatedFleet(count: 1, instantScripts: true)
+        defer { fleet.stop() }
+        let token = SimulatedFleet.token
+        let agent = fleet.agent(0)
+        let scripts = fleet.home(0) + "/scripts"
         let config = Array(#"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#.utf8)
         #expect(try await agent.send("PUT", "/v1/plugin-config", token: token, body: config).status == 200)
-        let marker = directory.url("ran")
+        let marker = fleet.directory.url("ran")
         let script = Array("#!/bin/sh\ntouch \(marker)\n".utf8)
         for phase in ["pre", "post"] {
             let pushed = try await agent.send(

@@ -7,28 +7,15 @@ import Testing
 @Suite("quiesce sweep")
 struct SweepCommandTests {
     @Test func aSweepCountsAndExplainsEveryVM() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let token = "sweep-test-token-0123456789"
-        let tokenFile = try directory.write("token", token + "\n", mode: 0o600)
-        let faults = try directory.write("faults.json", #"{"agents": {"2": {"refuseConnection": true}, "3": {"fail": ["/v1/compliance"]}}}"#)
-        let base = try FreePorts.range(count: 4)
-        let fleet = try AgentBinary.start([
-            "simulate", "--count", "4", "--base-port", "\(base)", "--root", directory.url("fleet"), "--token-file", tokenFile,
-            "--faults", faults,
-        ])
-        defer {
-            kill(fleet.process.processIdentifier, SIGTERM)
-            fleet.process.waitUntilExit()
-        }
-        // Agents start side by side: wait for each one that should answer.
-        for index in [0, 1, 3] {
-            let agent = RawHTTPClient(port: base + index)
-            #expect(await eventually(within: 15) { (try? await agent.send("GET", "/v1/health"))?.status == 200 })
-        }
-        let first = RawHTTPClient(port: base)
+        let fleet = try await SimulatedFleet(
+            count: 4, faults: #"{"agents": {"2": {"refuseConnection": true}, "3": {"fail": ["/v1/compliance"]}}}"#,
+            ready: [0, 1, 3])
+        defer { fleet.stop() }
+        let token = SimulatedFleet.token
+        let base = fleet.base
+        let first = fleet.agent(0)
         // VM a0 gets a config and its scripts; a1 stays unconfigured.
-        let scripts = directory.url("fleet/agent-0/scripts")
+        let scripts = fleet.home(0) + "/scripts"
         _ = try await first.send(
             "PUT", "/v1/plugin-config", token: token,
             body: Array(#"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#.utf8))
@@ -37,7 +24,7 @@ struct SweepCommandTests {
             _ = try await first.send("PUT", "/v1/scripts/\(phase)", token: token, headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)], body: script)
         }
         let vms = (0..<4).map { #"{"name": "a\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["all"]}"# }
-        let inventory = try directory.write(
+        let inventory = try fleet.directory.write(
             "fleet.json",
             #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 5}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
 

@@ -7,52 +7,13 @@ import Testing
 /// The libcurl transport against simulated agents (real HTTP, real auth) and a real `serve`.
 @Suite("libcurl transport")
 struct CurlClientTests {
-    static let token = "transport-test-token-0123456789"
-
-    /// A simulated fleet of `count` agents with `faults`, stopped by `stop`.
-    struct Fleet {
-        let directory: TemporaryDirectory
-        let base: Int
-        let process: AgentBinary.Started
-
-        /// Waits until every agent in `ready` (all by default) answers its health check; agents
-        /// start side by side, so one answering says nothing of the others.
-        init(count: Int, faults: String = "{}", ready: [Int]? = nil) async throws {
-            directory = try TemporaryDirectory()
-            let tokenFile = try directory.write("token", CurlClientTests.token + "\n", mode: 0o600)
-            let plan = try directory.write("faults.json", faults)
-            base = try FreePorts.range(count: count)
-            process = try AgentBinary.start([
-                "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", directory.url("fleet"),
-                "--token-file", tokenFile, "--faults", plan, "--instant-scripts",
-            ])
-            for index in ready ?? Array(0..<count) {
-                let agent = RawHTTPClient(port: base + index)
-                _ = await eventually(within: 15) { (try? await agent.send("GET", "/v1/health"))?.status == 200 }
-            }
-        }
-
-        func url(_ index: Int, _ path: String) -> String { "http://127.0.0.1:\(base + index)\(path)" }
-
-        /// SIGTERM, then SIGKILL if the simulator is still there after 10 s: a test must end.
-        func stop() {
-            kill(process.process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while process.process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
-            process.process.waitUntilExit()
-            directory.remove()
-        }
-
-    }
-
     private func get(_ url: String, authorized: Bool = true, timeout: Duration = .seconds(10)) -> HTTPClientRequest {
         HTTPClientRequest(
-            method: "GET", url: url, headers: authorized ? [("Authorization", "Bearer \(Self.token)")] : [], timeout: timeout)
+            method: "GET", url: url, headers: authorized ? [("Authorization", "Bearer \(SimulatedFleet.token)")] : [], timeout: timeout)
     }
 
     @Test func requestsGetRealAnswersAndReuseTheirConnection() async throws {
-        let fleet = try await Fleet(count: 2)
+        let fleet = try await SimulatedFleet(count: 2, instantScripts: true)
         defer { fleet.stop() }
         let client = CurlClient(maxConcurrentTransfers: 8)
         let first = try await client.send(get(fleet.url(0, AgentRoutes.version)))
@@ -66,14 +27,14 @@ struct CurlClientTests {
         let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)
         let put = try await client.send(
             HTTPClientRequest(
-                method: "PUT", url: fleet.url(1, AgentRoutes.pluginConfig), headers: [("Authorization", "Bearer \(Self.token)")],
+                method: "PUT", url: fleet.url(1, AgentRoutes.pluginConfig), headers: [("Authorization", "Bearer \(SimulatedFleet.token)")],
                 body: config))
         #expect(put.status == 200, "\(String(decoding: put.body, as: UTF8.self))")
-        #expect(FileManager.default.contents(atPath: fleet.directory.url("fleet/agent-1/VMSnapshotScriptPluginConfig.json")) == Data(config))
+        #expect(FileManager.default.contents(atPath: fleet.home(1) + "/VMSnapshotScriptPluginConfig.json") == Data(config))
     }
 
     @Test func manyConcurrentRequestsAllComplete() async throws {
-        let fleet = try await Fleet(count: 20)
+        let fleet = try await SimulatedFleet(count: 20, instantScripts: true)
         defer { fleet.stop() }
         let client = CurlClient(maxConcurrentTransfers: 16)
         let statuses = await withTaskGroup(of: Int.self) { group in
@@ -97,19 +58,19 @@ struct CurlClientTests {
     }
 
     @Test func aRefusedConnectionIsRefused() async throws {
-        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#, ready: [1])
+        let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#, instantScripts: true, ready: [1])
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .refused)
     }
 
     @Test func aDroppedConnectionIsDropped() async throws {
-        let fleet = try await Fleet(count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#, ready: [1])
+        let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#, instantScripts: true, ready: [1])
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .dropped)
     }
 
     @Test func aHangingAgentTimesOut() async throws {
-        let fleet = try await Fleet(count: 1, faults: #"{"agents": {"0": {"hang": ["/v1/compliance"]}}}"#)
+        let fleet = try await SimulatedFleet(count: 1, faults: #"{"agents": {"0": {"hang": ["/v1/compliance"]}}}"#, instantScripts: true)
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.compliance), timeout: .milliseconds(500)), .timeout)
     }
@@ -122,7 +83,7 @@ struct CurlClientTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let pki = try TestPKI(in: directory)
-        try directory.write("agent.token", Self.token + "\n", mode: 0o600)
+        try directory.write("agent.token", SimulatedFleet.token + "\n", mode: 0o600)
         let port = try FreePorts.one()
         let settings = try directory.write(
             "agent.json",

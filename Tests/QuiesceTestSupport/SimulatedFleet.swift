@@ -1,0 +1,54 @@
+import Foundation
+
+/// `quiesce-agent simulate` started for a test: `count` agents on free loopback ports, with
+/// their own files and one token, stopped by `stop()` whatever they are doing.
+public struct SimulatedFleet: Sendable {
+    public let directory: TemporaryDirectory
+    public let base: Int
+    /// The token every simulated agent accepts.
+    public static let token = "simulated-fleet-token-0123456789"
+    public let tokenFile: String
+    private let process: AgentBinary.Started
+
+    public struct NotReady: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Waits until every agent in `ready` (all by default) answers its health check: agents start
+    /// side by side, so one answering says nothing of the others.
+    public init(count: Int, faults: String = "{}", instantScripts: Bool = false, ready: [Int]? = nil) async throws {
+        directory = try TemporaryDirectory()
+        tokenFile = try directory.write("token", Self.token + "\n", mode: 0o600)
+        let plan = try directory.write("faults.json", faults)
+        base = try FreePorts.range(count: count)
+        process = try AgentBinary.start(
+            [
+                "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", directory.url("fleet"),
+                "--token-file", tokenFile, "--faults", plan,
+            ] + (instantScripts ? ["--instant-scripts"] : []))
+        for index in ready ?? Array(0..<count) {
+            let agent = RawHTTPClient(port: base + index)
+            guard await eventually(within: 15, { (try? await agent.send("GET", "/v1/health"))?.status == 200 }) else {
+                stop()
+                throw NotReady(description: "simulated agent \(index) did not answer within 15 s")
+            }
+        }
+    }
+
+    public func agent(_ index: Int) -> RawHTTPClient { RawHTTPClient(port: base + index) }
+
+    public func url(_ index: Int, _ path: String) -> String { "http://127.0.0.1:\(base + index)\(path)" }
+
+    /// Agent `index`'s own files.
+    public func home(_ index: Int) -> String { directory.url("fleet/agent-\(index)") }
+
+    /// SIGTERM, then SIGKILL if the simulator is still there after 10 s: a test must end.
+    public func stop() {
+        kill(process.process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.process.isRunning { kill(process.process.processIdentifier, SIGKILL) }
+        process.process.waitUntilExit()
+        directory.remove()
+    }
+}
