@@ -10,12 +10,6 @@ public enum AppendFile {
             return (fd, fd < 0)
         }
         defer { Glibc.close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            offset += try Syscalls.retryingOnInterrupt("write", path) {
-                let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                return (count, count < 0)
-            }
-        }
+        try Syscalls.writeAll(fd, bytes, subject: path)
     }
 }

@@ -20,13 +20,7 @@ public enum AtomicFile {
             Glibc.close(fd)
             if !renamed { unlink(temporary) }
         }
-        var offset = 0
-        while offset < bytes.count {
-            offset += try Syscalls.retryingOnInterrupt("write", temporary) {
-                let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                return (count, count < 0)
-            }
-        }
+        try Syscalls.writeAll(fd, bytes, subject: temporary)
         _ = try Syscalls.retryingOnInterrupt("fchmod", temporary) { (0, fchmod(fd, mode) != 0) }
         if let owner {
             // The group is left as it is (-1): the modes give the group nothing anyway.

@@ -36,6 +36,17 @@ enum Syscalls {
         }
     }
 
+    /// Writes all of `bytes`, however many calls it takes.
+    static func writeAll(_ fd: CInt, _ bytes: [UInt8], subject: String) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try retryingOnInterrupt("write", subject) {
+                let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                return (count, count < 0)
+            }
+        }
+    }
+
     static func close(_ fd: CInt) {
         _ = Glibc.close(fd)
     }
