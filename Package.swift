@@ -49,6 +49,7 @@ let package = Package(
         .target(
             name: "QuiesceSystem",
             dependencies: [
+                "QuiesceAPI",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -86,7 +87,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quiesce-bench",
-            dependencies: ["QuiesceSystem", "quiesce-agent"],
+            dependencies: ["QuiesceAPI", "QuiesceSystem", "quiesce-agent"],
             path: "Benchmarks/quiesce-bench",
             swiftSettings: strict
         ),

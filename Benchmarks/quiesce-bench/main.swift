@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceAPI
 import QuiesceSystem
 
 // quiesce-bench: measurements printed with a baseline taken in the same run.

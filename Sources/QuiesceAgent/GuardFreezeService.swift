@@ -1,4 +1,5 @@
 import FoundationEssentials
+import QuiesceAPI
 import QuiesceSystem
 import SystemPackage
 

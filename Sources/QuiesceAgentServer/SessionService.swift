@@ -1,3 +1,4 @@
+import QuiesceAPI
 import QuiesceAgent
 import ServiceLifecycle
 

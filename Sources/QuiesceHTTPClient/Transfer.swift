@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import QuiesceAPI
 
 /// One request in flight: its easy handle, its buffers, and who waits for it. Created by the
 /// caller, then touched only by the loop thread.
@@ -42,8 +43,8 @@ final class Transfer: @unchecked Sendable {
         quiesce_curl_easy_setopt_string(handle, CURLOPT_URL, request.url)
         quiesce_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         quiesce_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        quiesce_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
-        quiesce_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
         quiesce_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         quiesce_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         quiesce_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
@@ -105,11 +106,6 @@ final class Transfer: @unchecked Sendable {
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE: .dropped
         default: .other
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }
 

@@ -1,4 +1,5 @@
 import Glibc
+import QuiesceAPI
 import Subprocess
 import SystemPackage
 

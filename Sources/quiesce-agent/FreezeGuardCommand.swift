@@ -1,4 +1,5 @@
 import ArgumentParser
+import QuiesceAPI
 import QuiesceSystem
 
 /// The freeze guard, started by the agent itself for each freeze; not for people to run.

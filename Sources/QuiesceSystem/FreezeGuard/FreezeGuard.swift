@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import QuiesceAPI
 import Synchronization
 import SystemPackage
 
