@@ -32,12 +32,18 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         // ServiceGroup's logger; already a dependency of the lifecycle package.
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // The coordinator's history: SQLite, embedded, with migrations and typed records.
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "QuiesceAPI", swiftSettings: strict),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "QuiesceHTTPClient", dependencies: ["CCurl", "QuiesceAPI"], swiftSettings: strict),
-        .target(name: "QuiesceCoordinator", dependencies: ["QuiesceAPI", "QuiesceHTTPClient"], swiftSettings: strict),
+        .target(
+            name: "QuiesceCoordinator",
+            dependencies: ["QuiesceAPI", "QuiesceHTTPClient", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "quiesce",
             dependencies: [
@@ -113,7 +119,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator"], swiftSettings: strict),
+        .testTarget(name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceHTTPClientTests",
             dependencies: ["QuiesceHTTPClient", "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport"],

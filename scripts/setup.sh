@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
     libcurl4-openssl-dev # the coordinator's HTTP transport
+    libsqlite3-dev       # the coordinator's history database, through GRDB
     e2fsprogs            # mkfs.ext4 and e2fsck for the loop-mounted test images and the demo
     util-linux           # mount, losetup, fsfreeze, mountpoint
     mount

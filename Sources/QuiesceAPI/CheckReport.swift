@@ -71,7 +71,8 @@ public struct FileCheck: Codable, Sendable, Equatable {
     public var mode: String?
     /// Every broken rule, in words; empty when the file is compliant.
     public var violations: [String]
-    /// Scripts: the SHA-256 of the content, so a coordinator can tell drift from what it pushed.
+    /// The plugin config and scripts: the SHA-256 of the content, so a coordinator can tell
+    /// drift from what it pushed.
     public var sha256: String?
 
     public init(

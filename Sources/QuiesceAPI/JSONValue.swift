@@ -48,6 +48,14 @@ public enum JSONValue: Sendable, Hashable {
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
+
+    /// What is wrong with malformed JSON, without the decoder's type noise.
+    public static func describe(_ error: any Error) -> String {
+        if let error = error as? DecodingError, case .dataCorrupted(let context) = error {
+            return context.debugDescription
+        }
+        return "\(error)"
+    }
 }
 
 extension JSONValue: Codable {

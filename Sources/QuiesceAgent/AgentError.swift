@@ -17,12 +17,6 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
     /// A short description of a foreign error, without Swift type noise where it can help it.
     static func describe(_ error: any Error) -> String {
         if let error = error as? SystemError { return error.reason }
-        if let error = error as? DecodingError {
-            switch error {
-            case .dataCorrupted(let context): return context.debugDescription
-            default: return "\(error)"
-            }
-        }
-        return "\(error)"
+        return JSONValue.describe(error)
     }
 }

@@ -61,7 +61,7 @@ extension Precheck {
                             message: "\(path): unknown key `\(key)` is ignored; check its spelling"))
                 }
                 return loaded.config
-            } catch let error as AgentError {
+            } catch let error as PluginConfig.Invalid {
                 return fail(&check, error.code, error.message)
             } catch {
                 return fail(&check, .incorrectJSONConfigFile, "cannot read plugin config \(path): \(AgentError.describe(error))")
@@ -102,8 +102,8 @@ extension Precheck {
         ) -> FileFacts? {
             do {
                 let facts = try FileFacts.read(path: path)
-                // Scripts are content addressed: their digest shows drift from what was pushed.
-                let digest = rule == .script && facts.target.isRegularFile
+                // Pushed files are content addressed: their digest shows drift from what was pushed.
+                let digest = (rule == .script || role == .pluginConfig) && facts.target.isRegularFile
                     ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map { SHA256.hex(of: $0) } : nil
                 check.files.append(
                     FileCheck(

@@ -45,7 +45,7 @@ public struct PushedFiles: Sendable {
         let config: PluginConfig
         do {
             config = try PluginConfig.parse(try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath).config
-        } catch let error as AgentError {
+        } catch let error as PluginConfig.Invalid {
             throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", details: [])
         } catch {
             throw Refusal(

@@ -194,6 +194,9 @@ public struct AgentServer: Service {
         if faults.fail?.contains(key) == true {
             return HTTPError(.internalServerError, .simulatedFault, "simulated failure of \(key)").response
         }
+        if faults.garbage?.contains(key) == true {
+            return HTTPResponse(contentType: "application/json", body: Array("<html>502 Bad Gateway</html>".utf8))
+        }
         return nil
     }
 

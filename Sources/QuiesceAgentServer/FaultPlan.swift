@@ -42,6 +42,8 @@ public struct AgentFaults: Codable, Sendable, Equatable {
     public var latencyMs: [String: Int]?
     /// Answer 500 `SimulatedFault` for these phases or paths.
     public var fail: [String]?
+    /// Answer 200 with a body that is not JSON (a proxy's error page) for these phases or paths.
+    public var garbage: [String]?
     /// Never answer these phases or paths (until the client gives up).
     public var hang: [String]?
 

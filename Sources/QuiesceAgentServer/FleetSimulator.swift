@@ -50,7 +50,7 @@ public struct FleetSimulator: Sendable {
         return services
     }
 
-    /// Agent `index`'s settings: everything under `root/agent-<index>`.
+    /// Agent `index`'s settings: everything under `root/agent-<index>` but the scripts.
     public func settings(for index: Int) -> AgentSettings {
         let home = "\(root)/agent-\(index)"
         var settings = AgentSettings()
@@ -61,7 +61,9 @@ public struct FleetSimulator: Sendable {
         settings.freeze.mounts = ["/simulated/agent-\(index)"]
         settings.server.listen = "127.0.0.1:\(basePort + index)"
         settings.server.tokenFile = tokenFile
-        settings.server.scriptRoot = "\(home)/scripts"
+        // One script directory for all, as VMs built from one image share one path: a single
+        // plugin config then fits every simulated agent, as it fits a real fleet.
+        settings.server.scriptRoot = "\(root)/scripts"
         settings.server.auditLogPath = "\(home)/audit.log"
         return settings
     }

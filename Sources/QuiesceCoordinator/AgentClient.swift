@@ -38,15 +38,45 @@ public struct AgentClient: Sendable {
 
         /// True when nothing answered at all.
         public var isUnreachable: Bool { if case .transport = self { true } else { false } }
+
+        /// True when the agent refused because a snapshot session holds it.
+        public var isSessionUnderWay: Bool { if case .refused(409, let body) = self { body?.code == .frozen } else { false } }
     }
 
     /// GETs `path` from `vm` and decodes the JSON answer.
     public func get<T: Decodable & Sendable>(_ type: T.Type, _ path: String, from vm: FleetInventory.VM) async -> Result<T, CallError> {
-        await call("GET", path, on: vm).flatMap { body in
+        Self.decode(T.self, path, await call("GET", path, on: vm))
+    }
+
+    /// PUTs a file to `vm` with its SHA-256 and decodes the JSON answer.
+    public func put<T: Decodable & Sendable>(_ type: T.Type, _ path: String, on vm: FleetInventory.VM, body: [UInt8], sha256: String)
+        async -> Result<T, CallError>
+    {
+        let headers = [(name: "Content-Type", value: "application/octet-stream"), (name: AgentRoutes.contentSHA256Header, value: sha256)]
+        return Self.decode(T.self, path, await call("PUT", path, on: vm, body: body, headers: headers))
+    }
+
+    /// POSTs `body` as JSON to `vm` and decodes the JSON answer.
+    public func post<T: Decodable & Sendable>(_ type: T.Type, _ path: String, on vm: FleetInventory.VM, json body: some Encodable)
+        async -> Result<T, CallError>
+    {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try QuiesceJSON.encoder().encode(body))
+        } catch {
+            return .failure(.unreadable("cannot encode the request to \(path): \(error)"))
+        }
+        return Self.decode(T.self, path, await call("POST", path, on: vm, body: bytes, headers: [(name: "Content-Type", value: "application/json")]))
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ path: String, _ answer: Result<[UInt8], CallError>) -> Result<T, CallError> {
+        answer.flatMap { body in
             do {
                 return .success(try QuiesceJSON.decoder().decode(T.self, from: Data(body)))
             } catch {
-                return .failure(.unreadable("the agent's answer to \(path) is not what this coordinator understands: \(error)"))
+                let start = String(decoding: body.prefix(60), as: UTF8.self)
+                return .failure(
+                    .unreadable("the agent's answer to \(path) is not what this coordinator understands (\(JSONValue.describe(error))); it began \"\(start)\""))
             }
         }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import QuiesceCoordinator
+import QuiesceHTTPClient
 
 /// `quiesce`: the coordinator of a fleet of Quiesce agents.
 @main
@@ -7,7 +9,7 @@ struct QuiesceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiesce",
         abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots.",
-        subcommands: [InventoryCommand.self, SweepCommand.self]
+        subcommands: [InventoryCommand.self, PushCommand.self, SweepCommand.self, HistoryCommand.self, ShowCommand.self]
     )
 
     /// Exit codes: 0 and 1 are the command's verdict, 2 is unusable arguments or files.
@@ -32,6 +34,11 @@ struct QuiesceCommand: AsyncParsableCommand {
     }
 }
 
+/// Files or arguments a command cannot work with: printed on standard error, exit status 2.
+struct UnusableInput: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// The options that pick the fleet and the VMs every command works on.
 struct FleetOptions: ParsableArguments {
     @Option(help: "The fleet inventory (see fleet.example.json).")
@@ -48,4 +55,32 @@ struct FleetOptions: ParsableArguments {
 
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
+}
+
+extension FleetOptions {
+    /// The inventory and the VMs the selectors pick; exits 2 with every problem when unusable.
+    func selectedVMs() throws -> (FleetInventory, [FleetInventory.VM]) {
+        do {
+            let inventory = try FleetInventory.load(path: fleet)
+            return (inventory, try FleetSelection(groups: group, names: vm, labels: label).select(from: inventory))
+        } catch {
+            throw UnusableInput(description: "quiesce: \(error)")
+        }
+    }
+
+    /// The inventory's absolute path, as the history records it.
+    var fleetPath: String { URL(fileURLWithPath: fleet).standardizedFileURL.path }
+
+    /// One libcurl client for the whole command: its connections are reused from phase to phase.
+    func agentClient(for inventory: FleetInventory) -> AgentClient {
+        AgentClient(
+            client: CurlClient(maxConcurrentTransfers: 256, tls: ClientTLS(inventory.defaults.tls)),
+            requestTimeout: .seconds(inventory.defaults.requestTimeoutSeconds))
+    }
+}
+
+extension ClientTLS {
+    init(_ files: FleetInventory.TLSFiles?) {
+        self.init(caFile: files?.caFile, certificateFile: files?.certificateFile, keyFile: files?.keyFile)
+    }
 }

@@ -42,7 +42,7 @@ struct SimulateCommandTests {
         defer { fleet.stop() }
         let token = SimulatedFleet.token
         let agent = fleet.agent(0)
-        let scripts = fleet.home(0) + "/scripts"
+        let scripts = fleet.scriptRoot
         let config = Array(#"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#.utf8)
         #expect(try await agent.send("PUT", "/v1/plugin-config", token: token, body: config).status == 200)
         let marker = fleet.directory.url("ran")

@@ -39,8 +39,30 @@ public struct SimulatedFleet: Sendable {
 
     public func url(_ index: Int, _ path: String) -> String { "http://127.0.0.1:\(base + index)\(path)" }
 
+    /// The script directory every simulated agent shares.
+    public var scriptRoot: String { directory.url("fleet/scripts") }
+
     /// Agent `index`'s own files.
     public func home(_ index: Int) -> String { directory.url("fleet/agent-\(index)") }
+
+    /// Writes a fleet inventory naming agents `0..<count` as VMs `a0`, `a1`... in group `all`;
+    /// `extra` adds JSON members to a VM (`"tokenFile": "wrong"`), `addresses` overrides one.
+    public func inventory(
+        count: Int, timeoutSeconds: Int = 5, extra: [Int: String] = [:], addresses: [Int: String] = [:]
+    ) throws -> String {
+        let vms = (0..<count).map { index in
+            let address = addresses[index] ?? "127.0.0.1:\(base + index)"
+            return #"{"name": "a\#(index)", "address": "\#(address)", "groups": ["all"]\#(extra[index].map { ", " + $0 } ?? "")}"#
+        }
+        return try directory.write(
+            "fleet.json",
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": \#(timeoutSeconds)}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
+    }
+
+    /// Runs `quiesce` with this fleet's own history (`--state`).
+    public func coordinator(_ arguments: [String]) async throws -> AgentBinary.Result {
+        try await AgentBinary.run(arguments + ["--state", directory.url("state")], program: "quiesce")
+    }
 
     /// SIGTERM, then SIGKILL if the simulator is still there after 10 s: a test must end.
     public func stop() {

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import QuiesceAPI
 
 extension PluginConfig {
     /// Keys the original accepts and ignores; they are neither used nor warned about.
@@ -11,15 +10,22 @@ extension PluginConfig {
         public var unknownKeys: [String]
     }
 
-    /// Parses and type-checks a plugin config. Every problem is listed in the thrown error.
-    public static func parse(_ bytes: some Collection<UInt8>, path: String) throws(AgentError) -> Loaded {
+    /// Why a plugin config cannot be used: always `IncorrectJSONConfigFile`, every problem listed.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public var code: ErrorCode { .incorrectJSONConfigFile }
+        public var message: String
+        public var description: String { "\(code): \(message)" }
+    }
+
+    /// Parses and type-checks a plugin config. The agent and the coordinator both load with it,
+    /// so a config the coordinator accepts is one every agent accepts.
+    public static func parse(_ bytes: some Collection<UInt8>, path: String) throws(Invalid) -> Loaded {
         let json: JSONValue
         do {
             json = try JSONValue.parse(bytes)
         } catch {
-            throw AgentError(
-                code: .incorrectJSONConfigFile,
-                message: "\(path) is not valid JSON (\(AgentError.describe(error))); fix the syntax, "
+            throw Invalid(
+                message: "\(path) is not valid JSON (\(JSONValue.describe(error))); fix the syntax, "
                     + "for example with `python3 -m json.tool \(path)`")
         }
         var object = StrictObject(json, what: "the plugin config")
@@ -40,9 +46,7 @@ extension PluginConfig {
         }
         object.accept(ignoredKeys[0], ignoredKeys[1])
         guard object.problems.isEmpty else {
-            throw AgentError(
-                code: .incorrectJSONConfigFile,
-                message: "\(path): " + object.problems.joined(separator: "; "))
+            throw Invalid(message: "\(path): " + object.problems.joined(separator: "; "))
         }
         return Loaded(config: config, unknownKeys: object.unusedKeys)
     }

@@ -1,7 +1,6 @@
-import QuiesceAPI
 import Testing
 
-@testable import QuiesceAgent
+@testable import QuiesceAPI
 
 @Suite("Plugin config loading")
 struct PluginConfigTests {
@@ -21,7 +20,7 @@ struct PluginConfigTests {
         }
         """
 
-    private func parse(_ text: String) throws(AgentError) -> PluginConfig.Loaded {
+    private func parse(_ text: String) throws(PluginConfig.Invalid) -> PluginConfig.Loaded {
         try PluginConfig.parse(Array(text.utf8), path: "/etc/azure/VMSnapshotScriptPluginConfig.json")
     }
 

@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import QuiesceAPI
+
+/// Every push, sweep and group snapshot, with each VM's result, in an embedded SQLite database
+/// under the state directory, so "what did last night's sweep say about db-3" has an answer.
+/// It also keeps what was last pushed to each VM, which a sweep compares with what is on disk.
+public final class HistoryStore: Sendable {
+    public let path: String
+    private let database: DatabaseQueue
+
+    /// Opens (creating if needed) `history.sqlite` in `directory`, made 0700: reports name hosts and paths.
+    public init(directory: String) throws(HistoryError) {
+        path = directory + "/history.sqlite"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var configuration = Configuration()
+            // Two coordinators at once wait for each other instead of failing.
+            configuration.busyMode = .timeout(10)
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw HistoryError(message: "cannot open the history database \(path): \(error); pass --state DIR with a writable directory")
+        }
+    }
+
+    /// Records a run that has started; `finish` completes it. A run never finished by a live
+    /// process reads as interrupted.
+    public func start(kind: HistoryRun.Kind, fleet: String, targets: Int) throws(HistoryError) -> Int64 {
+        let run = HistoryRun(
+            kind: kind, startedAt: Date(), status: .running, fleet: fleet, targets: targets, summary: "running",
+            processId: Int64(getpid()))
+        return try write { db in try run.inserted(db).id ?? 0 }
+    }
+
+    /// Completes run `id` with its report and one row per VM; for pushes, also remembers the
+    /// hashes each VM now has.
+    public func finish(
+        _ id: Int64, status: HistoryRun.Status, summary: String, report: some Encodable, vms: [HistoryVMResult],
+        pushed: [PushedFile] = []
+    ) throws(HistoryError) {
+        let json: String
+        do {
+            json = String(decoding: try QuiesceJSON.encoder().encode(report), as: UTF8.self)
+        } catch {
+            throw HistoryError(message: "cannot encode the report of run \(id): \(error)")
+        }
+        try write { db in
+            try db.execute(
+                sql: "UPDATE run SET status = ?, summary = ?, finishedAt = ?, report = ? WHERE id = ?",
+                arguments: [status.rawValue, summary, Date(), json, id])
+            for var result in vms {
+                result.runId = id
+                try result.insert(db)
+            }
+            for var file in pushed {
+                file.runId = id
+                try file.save(db)
+            }
+        }
+    }
+
+    /// The newest runs first, optionally only those of `kind` or touching `vm`.
+    public func runs(kind: HistoryRun.Kind? = nil, vm: String? = nil, limit: Int = 20) throws(HistoryError) -> [HistoryRun] {
+        try read { db in
+            var request = HistoryRun.order(Column("id").desc).limit(limit)
+            if let kind { request = request.filter(Column("kind") == kind.rawValue) }
+            if let vm {
+                request = request.filter(sql: "id IN (SELECT runId FROM runVM WHERE vm = ?)", arguments: [vm])
+            }
+            return try request.fetchAll(db).map(\.resolvingInterruption)
+        }
+    }
+
+    public func run(_ id: Int64) throws(HistoryError) -> HistoryRun? {
+        try read { db in try HistoryRun.fetchOne(db, key: id)?.resolvingInterruption }
+    }
+
+    /// Attributes run `id` to another process: a coordinator that hands a run over, and tests
+    /// standing in for one that died.
+    public func markProcess(of id: Int64, as processId: Int64) throws(HistoryError) {
+        try write { db in try db.execute(sql: "UPDATE run SET processId = ? WHERE id = ?", arguments: [processId, id]) }
+    }
+
+    /// Run `id`'s per-VM rows, optionally only `vm`'s.
+    public func results(of id: Int64, vm: String? = nil) throws(HistoryError) -> [HistoryVMResult] {
+        try read { db in
+            var request = HistoryVMResult.filter(Column("runId") == id).order(Column("vm"))
+            if let vm { request = request.filter(Column("vm") == vm) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// What was last pushed to each of `vms`: role to file.
+    public func lastPushed(to vms: [String]) throws(HistoryError) -> [String: [String: PushedFile]] {
+        try read { db in
+            let files = try PushedFile.filter(vms.contains(Column("vm"))).fetchAll(db)
+            return Dictionary(grouping: files, by: \.vm).mapValues { Dictionary(uniqueKeysWithValues: $0.map { ($0.role, $0) }) }
+        }
+    }
+
+    @discardableResult
+    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(HistoryError) -> T {
+        do {
+            return try database.write(body)
+        } catch {
+            throw HistoryError(message: "cannot write the history database \(path): \(error)")
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(HistoryError) -> T {
+        do {
+            return try database.read(body)
+        } catch {
+            throw HistoryError(message: "cannot read the history database \(path): \(error)")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "run") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("kind", .text).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("finishedAt", .datetime)
+                table.column("status", .text).notNull()
+                table.column("fleet", .text).notNull()
+                table.column("targets", .integer).notNull()
+                table.column("summary", .text).notNull()
+                table.column("processId", .integer).notNull()
+                table.column("report", .text)
+            }
+            try db.create(table: "runVM") { table in
+                table.column("runId", .integer).notNull().references("run", onDelete: .cascade)
+                table.column("vm", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("detail", .text).notNull()
+                table.primaryKey(["runId", "vm"])
+            }
+            try db.create(index: "runVMByVM", on: "runVM", columns: ["vm", "runId"])
+            try db.create(table: "pushedFile") { table in
+                table.column("vm", .text).notNull()
+                table.column("role", .text).notNull()
+                table.column("sha256", .text).notNull()
+                table.column("runId", .integer).notNull()
+                table.column("pushedAt", .datetime).notNull()
+                table.primaryKey(["vm", "role"])
+            }
+        }
+        return migrator
+    }
+}
+
+/// The history database could not be opened, read or written.
+public struct HistoryError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+extension HistoryStore {
+    /// What a sweep should find on each of `vms`: the files last pushed to it.
+    public func expectedFiles(for vms: [String]) throws(HistoryError) -> Sweep.Expected {
+        try lastPushed(to: vms).mapValues { files in
+            files.mapValues { file in
+                Sweep.ExpectedFile(sha256: file.sha256, origin: "push run \(file.runId) at \(HistoryRun.timestamp(file.pushedAt))")
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import QuiesceAPI
+
+/// `quiesce push`: the bundle to every target concurrently, the config before the scripts on
+/// each VM. With a canary, the first VMs get it first and must then pass their compliance check,
+/// or nothing goes beyond them.
+public enum Push {
+    public static func run(
+        _ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Int, agents: AgentClient, progress: FleetProgress? = nil
+    ) async -> PushReport {
+        let canaries = Array(vms.prefix(canary))
+        let rest = Array(vms.dropFirst(canaries.count))
+        var results = await push(bundle, to: canaries, canary: true, agents: agents, progress: progress)
+        var verdict: PushReport.CanaryVerdict?
+        if !canaries.isEmpty {
+            verdict = await check(canaries, results: &results, bundle: bundle, agents: agents)
+        }
+        if verdict?.passed == false {
+            progress?.advance(by: rest.count)
+            results += rest.map { vm in
+                PushReport.VM(
+                    name: vm.name, address: vm.address, status: .notAttempted, canary: false,
+                    problem: "not pushed: the canary failed (\(verdict?.reason ?? ""))")
+            }
+        } else {
+            results += await push(bundle, to: rest, canary: false, agents: agents, progress: progress)
+        }
+        return PushReport(bundle: bundle, vms: results, canary: verdict)
+    }
+
+    /// What a push would do, without contacting any VM.
+    public static func plan(_ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Int) -> PushReport {
+        let results = vms.enumerated().map { index, vm in
+            PushReport.VM(name: vm.name, address: vm.address, status: .planned, canary: index < canary)
+        }
+        return PushReport(bundle: bundle, vms: results, canary: nil, dryRun: true)
+    }
+
+    private static func push(
+        _ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Bool, agents: AgentClient, progress: FleetProgress?
+    ) async -> [PushReport.VM] {
+        await withTaskGroup(of: (Int, PushReport.VM).self) { group in
+            for (index, vm) in vms.enumerated() {
+                group.addTask {
+                    let result = await push(bundle, to: vm, canary: canary, agents: agents)
+                    progress?.advance()
+                    return (index, result)
+                }
+            }
+            var results = [PushReport.VM?](repeating: nil, count: vms.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// One VM: each file in turn, stopping at the first refusal.
+    static func push(_ bundle: PushBundle, to vm: FleetInventory.VM, canary: Bool, agents: AgentClient) async -> PushReport.VM {
+        var report = PushReport.VM(name: vm.name, address: vm.address, status: .unchanged, canary: canary)
+        for file in bundle.files {
+            let path = switch file.role {
+            case .preScript: AgentRoutes.script(.pre)
+            case .postScript: AgentRoutes.script(.post)
+            default: AgentRoutes.pluginConfig
+            }
+            switch await agents.put(WriteResult.self, path, on: vm, body: file.bytes, sha256: file.sha256) {
+            case .success(let written):
+                report.written.append(PushReport.WrittenFile(role: file.role, path: written.path, changed: written.changed))
+                if written.changed { report.status = .pushed }
+            case .failure(let error):
+                report.status = error.isUnreachable ? .unreachable : (error.isSessionUnderWay ? .skipped : .failed)
+                report.problem = "\(file.role.rawValue) (\(file.source)): \(error)"
+                if !report.written.isEmpty {
+                    let taken = report.written.map(\.role.rawValue).joined(separator: " and ")
+                    report.problem? += ". The VM has the new \(taken) but not the rest: push again"
+                }
+                return report
+            }
+        }
+        return report
+    }
+
+    /// The canaries must all have taken the push and now pass their compliance check with the
+    /// pushed hashes on disk.
+    private static func check(
+        _ canaries: [FleetInventory.VM], results: inout [PushReport.VM], bundle: PushBundle, agents: AgentClient
+    ) async -> PushReport.CanaryVerdict {
+        let names = canaries.map(\.name)
+        if let failed = results.first(where: { !$0.status.succeeded }) {
+            return .init(vms: names, passed: false, reason: "\(failed.name) did not take the push: \(failed.problem ?? failed.status.rawValue)")
+        }
+        var files: [String: Sweep.ExpectedFile] = [:]
+        for file in bundle.files { files[file.role.rawValue] = Sweep.ExpectedFile(sha256: file.sha256, origin: "this push") }
+        var expected: Sweep.Expected = [:]
+        for name in names { expected[name] = files }
+        let sweep = await Sweep.run(canaries, agents: agents, expected: expected)
+        for vm in sweep.vms where !vm.compliant {
+            if let index = results.firstIndex(where: { $0.name == vm.name }) {
+                results[index].status = .failed
+                results[index].problem = "pushed, but its check fails: " + (vm.problems.first ?? "not compliant")
+            }
+            return .init(vms: names, passed: false, reason: "\(vm.name) fails its check after the push: \(vm.problems.first ?? "not compliant")")
+        }
+        return .init(vms: names, passed: true, reason: nil)
+    }
+}

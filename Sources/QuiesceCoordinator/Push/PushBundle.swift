@@ -1,0 +1,92 @@
+import Foundation
+import QuiesceAPI
+
+/// The files one push sends: a plugin config checked with the agents' own loader, and the
+/// scripts it names, each with its SHA-256. Loading it touches no VM.
+public struct PushBundle: Sendable {
+    public struct File: Sendable {
+        /// `pluginConfig`, `preScript` or `postScript`, as in the agent's compliance report.
+        public var role: FileCheck.Role
+        public var bytes: [UInt8]
+        public var sha256: String
+        /// Where the coordinator read it.
+        public var source: String
+
+        init(role: FileCheck.Role, bytes: [UInt8], source: String) {
+            self.role = role
+            self.bytes = bytes
+            self.sha256 = SHA256.hex(of: bytes)
+            self.source = source
+        }
+    }
+
+    public var pluginConfig: File
+    public var config: PluginConfig
+    public var preScript: File?
+    public var postScript: File?
+
+    /// Every file, in the order they are pushed: the config first, since each agent checks a
+    /// script against the paths of the config it already has.
+    public var files: [File] { [pluginConfig] + [preScript, postScript].compactMap { $0 } }
+
+    /// Reads and validates the files; throws with every problem before anything is sent.
+    public static func load(pluginConfig: String, preScript: String?, postScript: String?) throws(PushError) -> PushBundle {
+        var problems: [String] = []
+        let configBytes = read(pluginConfig, into: &problems)
+        var config: PluginConfig?
+        if let configBytes {
+            do {
+                let loaded = try PluginConfig.parse(configBytes, path: pluginConfig)
+                config = loaded.config
+                problems += loaded.unknownKeys.map { "\(pluginConfig): unknown key `\($0)`; check its spelling (agents ignore it)" }
+            } catch {
+                problems.append("\(error.code): \(error.message)")
+            }
+        }
+        var scripts: [File?] = []
+        for (role, path, key) in [(FileCheck.Role.preScript, preScript, "preScriptLocation"), (.postScript, postScript, "postScriptLocation")] {
+            guard let path else {
+                scripts.append(nil)
+                continue
+            }
+            guard let bytes = read(path, into: &problems) else {
+                scripts.append(nil)
+                continue
+            }
+            if !bytes.starts(with: Array("#!".utf8)) {
+                problems.append("\(path) does not start with #! (a shebang line): agents run scripts directly, so name the interpreter, e.g. #!/bin/sh")
+            }
+            if let config, (role == .preScript ? config.preScriptLocation : config.postScriptLocation).isEmpty {
+                problems.append("\(path) is given but `\(key)` in \(pluginConfig) is empty: the agents would have nowhere to put it")
+            }
+            scripts.append(File(role: role, bytes: bytes, source: path))
+        }
+        guard problems.isEmpty, let configBytes, let config else {
+            throw PushError(message: "nothing was pushed:\n  " + problems.joined(separator: "\n  "))
+        }
+        return PushBundle(
+            pluginConfig: File(role: .pluginConfig, bytes: configBytes, source: pluginConfig), config: config,
+            preScript: scripts[0], postScript: scripts[1])
+    }
+
+    /// Pushed files are small; anything larger is a mistake (a binary, a log) and agents would refuse it.
+    static let sizeLimit = 1 << 20
+
+    private static func read(_ path: String, into problems: inout [String]) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            problems.append("cannot read \(path): check the path and that it is readable")
+            return nil
+        }
+        guard data.count <= sizeLimit else {
+            problems.append("\(path) is \(data.count) bytes; pushed files are limited to \(sizeLimit) bytes")
+            return nil
+        }
+        return Array(data)
+    }
+}
+
+/// A push that cannot start: the files are unusable. Nothing was sent anywhere.
+public struct PushError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,81 @@
+import QuiesceAPI
+
+/// `quiesce sweep`: the compliance of every selected VM, checked concurrently, with drift
+/// against what was last pushed to it.
+public enum Sweep {
+    /// What a VM should have, by VM name and then by role (`pluginConfig`, `preScript`, `postScript`).
+    public typealias Expected = [String: [String: ExpectedFile]]
+
+    public struct ExpectedFile: Sendable, Equatable {
+        public var sha256: String
+        /// Where the expectation comes from, e.g. "push run 12 at 2026-11-27 03:00:00Z".
+        public var origin: String
+
+        public init(sha256: String, origin: String) {
+            self.sha256 = sha256
+            self.origin = origin
+        }
+    }
+
+    public static func run(
+        _ vms: [FleetInventory.VM], agents: AgentClient, expected: Expected = [:], progress: FleetProgress? = nil
+    ) async -> SweepReport {
+        let results = await withTaskGroup(of: (Int, SweepReport.VM).self) { group in
+            for (index, vm) in vms.enumerated() {
+                group.addTask {
+                    let result = await check(vm, agents: agents, expected: expected[vm.name] ?? [:])
+                    progress?.advance()
+                    return (index, result)
+                }
+            }
+            var results = [SweepReport.VM?](repeating: nil, count: vms.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+        return SweepReport(vms: results)
+    }
+
+    static func check(_ vm: FleetInventory.VM, agents: AgentClient, expected: [String: ExpectedFile]) async -> SweepReport.VM {
+        var report = SweepReport.VM(name: vm.name, address: vm.address, reachable: true, compliant: false)
+        switch await agents.get(AgentVersion.self, AgentRoutes.version, from: vm) {
+        case .success(let version):
+            report.agentVersion = version.version
+        case .failure(let error):
+            report.reachable = !error.isUnreachable
+            report.problems.append(error.description)
+            return report
+        }
+        switch await agents.get(CheckReport.self, AgentRoutes.compliance, from: vm) {
+        case .success(let check):
+            report.predictedConsistency = check.predictedConsistency
+            report.reason = check.reason
+            report.problems += check.errors.map { "\($0.code): \($0.message)" }
+            report.problems += check.files.flatMap(\.violations)
+            let hashes = Dictionary(check.files.compactMap { file in file.sha256.map { (file.role.rawValue, $0) } }) { first, _ in first }
+            report.fileHashes = hashes
+            report.problems += drift(hashes, expected: expected, files: check.files)
+            if check.predictedConsistency != .applicationConsistent && check.errors.isEmpty {
+                report.problems.append("the next snapshot would be \(check.predictedConsistency.rawValue): \(check.reason)")
+            }
+        case .failure(let error):
+            report.reachable = !error.isUnreachable
+            report.problems.append(error.description)
+        }
+        report.compliant = report.reachable && report.problems.isEmpty
+        return report
+    }
+
+    /// A problem for every pushed file whose content on the VM is not what was pushed.
+    static func drift(_ hashes: [String: String], expected: [String: ExpectedFile], files: [FileCheck]) -> [String] {
+        expected.sorted { $0.key < $1.key }.compactMap { role, file in
+            guard let actual = hashes[role] else {
+                let path = files.first { $0.role.rawValue == role }?.path
+                return "\(role) \(path ?? "") is missing or unreadable; expected the one from \(file.origin): push again"
+            }
+            guard actual != file.sha256 else { return nil }
+            let path = files.first { $0.role.rawValue == role }?.path ?? role
+            return "\(role) \(path) changed since \(file.origin): SHA-256 \(actual.prefix(12)) on the VM, "
+                + "\(file.sha256.prefix(12)) pushed; find who edited it, then push again"
+        }
+    }
+}

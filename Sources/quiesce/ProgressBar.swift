@@ -1,0 +1,39 @@
+import Foundation
+import QuiesceCoordinator
+import Synchronization
+
+/// A one-line progress bar on standard error, only when it is a terminal: piped output and
+/// logs stay clean. Redrawn at most ten times a second.
+final class ProgressBar: Sendable {
+    private let label: String
+    private let lastDraw = Mutex<ContinuousClock.Instant?>(nil)
+
+    private init(label: String) { self.label = label }
+
+    /// A `FleetProgress` that draws, or nil when standard error is not a terminal.
+    static func fleetProgress(_ label: String, total: Int) -> FleetProgress? {
+        guard isatty(STDERR_FILENO) == 1, total > 1 else { return nil }
+        let bar = ProgressBar(label: label)
+        return FleetProgress(total: total) { done, total in bar.draw(done: done, total: total) }
+    }
+
+    /// Clears the bar so the report starts on a clean line.
+    static func clear(_ progress: FleetProgress?) {
+        guard progress != nil else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+
+    private func draw(done: Int, total: Int) {
+        let now = ContinuousClock.now
+        let due = lastDraw.withLock { last in
+            guard done == total || last.map({ now - $0 >= .milliseconds(100) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let width = 30
+        let filled = total == 0 ? width : done * width / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)".utf8))
+    }
+}

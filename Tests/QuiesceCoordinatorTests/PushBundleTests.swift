@@ -1,0 +1,38 @@
+import Foundation
+import QuiesceAPI
+import QuiesceCoordinator
+import Testing
+
+@Suite("Push bundle")
+struct PushBundleTests {
+    private func write(_ name: String, _ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "quiesce-bundle-\(UUID().uuidString)-\(name)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aValidBundleCarriesEachFilesHashInPushOrder() throws {
+        let config = try write("c.json", #"{"preScriptLocation": "/s/pre.sh", "postScriptLocation": "/s/post.sh"}"#)
+        let pre = try write("pre.sh", "#!/bin/sh\n")
+        let bundle = try PushBundle.load(pluginConfig: config, preScript: pre, postScript: nil)
+        #expect(bundle.files.map(\.role.rawValue) == ["pluginConfig", "preScript"])
+        #expect(bundle.preScript?.sha256 == SHA256.hex(of: Array("#!/bin/sh\n".utf8)))
+        #expect(bundle.config.preScriptLocation == "/s/pre.sh")
+    }
+
+    @Test func everyProblemIsListedBeforeAnythingIsSent() throws {
+        let config = try write("c.json", #"{"preScriptLocation": "/s/pre.sh", "postScriptLocation": "", "colour": 1}"#)
+        let pre = try write("pre.sh", "echo no shebang\n")
+        let post = try write("post.sh", "#!/bin/sh\n")
+        do {
+            _ = try PushBundle.load(pluginConfig: config, preScript: pre, postScript: post)
+            Issue.record("an unusable bundle loaded")
+        } catch {
+            #expect(error.message.hasPrefix("nothing was pushed"))
+            #expect(error.message.contains("unknown key `colour`"))
+            #expect(error.message.contains("does not start with #!"))
+            #expect(error.message.contains("`postScriptLocation`") && error.message.contains("is empty"))
+        }
+        #expect(throws: PushError.self) { try PushBundle.load(pluginConfig: "/nonexistent/c.json", preScript: nil, postScript: nil) }
+    }
+}
