@@ -93,7 +93,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quiesce-bench",
-            dependencies: ["QuiesceAPI", "QuiesceSystem", "quiesce-agent"],
+            dependencies: ["QuiesceAPI", "QuiesceSystem", "quiesce-agent", "quiesce"],
             path: "Benchmarks/quiesce-bench",
             swiftSettings: strict
         ),

@@ -129,6 +129,8 @@ case "freeze-overhead":
     freezeOverhead(cycles: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
 case "agent-footprint":
     agentFootprint()
+case "fleet-commands":
+    fleetCommands(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 default:
-    fail("usage: quiesce-bench freeze-overhead [cycles] | agent-footprint")
+    fail("usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs]")
 }

@@ -53,8 +53,15 @@ struct FleetOptions: ParsableArguments {
     @Option(help: "Only VMs with this label, key=value (repeatable).")
     var label: [String] = []
 
+    @Option(help: "At most this many requests in flight at once.")
+    var maxConcurrent = 256
+
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
+
+    func validate() throws {
+        guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
+    }
 }
 
 extension FleetOptions {
@@ -74,7 +81,7 @@ extension FleetOptions {
     /// One libcurl client for the whole command: its connections are reused from phase to phase.
     func agentClient(for inventory: FleetInventory) -> AgentClient {
         AgentClient(
-            client: CurlClient(maxConcurrentTransfers: 256, tls: ClientTLS(inventory.defaults.tls)),
+            client: CurlClient(maxConcurrentTransfers: maxConcurrent, tls: ClientTLS(inventory.defaults.tls)),
             requestTimeout: .seconds(inventory.defaults.requestTimeoutSeconds))
     }
 }

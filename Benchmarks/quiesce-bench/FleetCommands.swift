@@ -1,0 +1,123 @@
+import Foundation
+
+// fleet-commands: `quiesce push` (config plus two scripts, changed on every run) and `quiesce
+// sweep` against N simulated agents (`quiesce-agent simulate --instant-scripts`, one process,
+// real HTTP on loopback), for N = 100 and 1,000: wall time of the whole command and the
+// coordinator's peak RSS, medians over the runs. Baselines in the same run: `quiesce inventory`
+// over the same fleet (process start and inventory loading, the floor of every command) and the
+// same push and sweep one VM at a time (`--max-concurrent 1`), the way a loop over ssh works.
+
+/// A command's wall time and peak resident memory, from wait4.
+struct Measured {
+    var milliseconds: Double
+    var peakKiB: Int
+    var status: Int32
+}
+
+func measure(_ arguments: [String]) -> Measured {
+    var pid: pid_t = 0
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/tmp/quiesce-bench-fleet.stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let start = ContinuousClock.now
+    guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else { fail("cannot start \(arguments[0])") }
+    var status: Int32 = 0
+    var usage = rusage()
+    _ = wait4(pid, &status, 0, &usage)
+    let elapsed = ContinuousClock.now - start
+    let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    return Measured(milliseconds: milliseconds, peakKiB: usage.ru_maxrss, status: (status >> 8) & 0xFF)
+}
+
+func fleetCommands(runs: Int) {
+    let agent = agentExecutable()
+    let coordinator = (agent as NSString).deletingLastPathComponent + "/quiesce"
+    guard FileManager.default.isExecutableFile(atPath: coordinator) else { fail("no quiesce beside this binary: \(coordinator)") }
+    print("fleet-commands: medians of \(runs) runs; wall time of the whole command, coordinator peak RSS")
+    for count in [100, 1000] {
+        let work = shell(["mktemp", "-d", "/tmp/quiesce-fleet.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let token = "fleet-bench-token-0123456789abcdef"
+        write("\(work)/token", token + "\n", mode: 0o600)
+        write("\(work)/faults.json", "{}", mode: 0o600)
+        let base = 20_000 + Int(getpid() % 20) * 1100
+        let simulator = Process()
+        simulator.executableURL = URL(fileURLWithPath: agent)
+        simulator.arguments = [
+            "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file", "\(work)/token",
+            "--faults", "\(work)/faults.json", "--instant-scripts",
+        ]
+        simulator.standardOutput = FileHandle.nullDevice
+        do { try simulator.run() } catch { fail("cannot start the simulator: \(error)") }
+        defer {
+            simulator.terminate()
+            simulator.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(60)
+        for index in 0..<count {
+            while !answers(port: base + index, path: "/v1/health") {
+                guard Date() < deadline else { fail("simulated agent \(index) did not answer within 60 s") }
+                usleep(20_000)
+            }
+        }
+        let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["all"]}"# }
+        write(
+            "\(work)/fleet.json",
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#,
+            mode: 0o600)
+        let scripts = "\(work)/fleet/scripts"
+        write("\(work)/config.json", #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#, mode: 0o600)
+        let state = ["--state", "\(work)/state"]
+        let fleet = ["--fleet", "\(work)/fleet.json"]
+        func push(_ run: Int, serial: Bool = false) -> Measured {
+            // New script content every run, so every agent really writes.
+            write("\(work)/pre.sh", "#!/bin/sh\n# run \(run)\necho quiesce\n", mode: 0o700)
+            write("\(work)/post.sh", "#!/bin/sh\n# run \(run)\necho release\n", mode: 0o700)
+            return check(
+                measure(
+                    [coordinator, "push"] + fleet + state + ["--plugin-config", "\(work)/config.json", "--pre", "\(work)/pre.sh", "--post", "\(work)/post.sh"]
+                        + (serial ? ["--max-concurrent", "1"] : [])), "push")
+        }
+        func sweep(serial: Bool = false) -> Measured {
+            check(measure([coordinator, "sweep", "--json"] + fleet + state + (serial ? ["--max-concurrent", "1"] : [])), "sweep")
+        }
+        let floor = (0..<runs).map { _ in check(measure([coordinator, "inventory", "--json"] + fleet), "inventory") }
+        let pushes = (0..<runs).map { push($0) }
+        let sweeps = (0..<runs).map { _ in sweep() }
+        let serialPushes = (0..<runs).map { push(runs + $0, serial: true) }
+        let serialSweeps = (0..<runs).map { _ in sweep(serial: true) }
+        print("  \(count) agents")
+        report("inventory (floor)", floor, against: nil)
+        report("push, config + 2 scripts", pushes, against: serialPushes)
+        report("sweep", sweeps, against: serialSweeps)
+        report("push one VM at a time", serialPushes, against: nil)
+        report("sweep one VM at a time", serialSweeps, against: nil)
+    }
+}
+
+private func check(_ measured: Measured, _ what: String) -> Measured {
+    guard measured.status == 0 else {
+        let errors = (try? String(contentsOfFile: "/tmp/quiesce-bench-fleet.stderr", encoding: .utf8)) ?? ""
+        fail("quiesce \(what) exited \(measured.status): \(errors)")
+    }
+    return measured
+}
+
+private func report(_ label: String, _ runs: [Measured], against serial: [Measured]?) {
+    let wall = median(runs.map(\.milliseconds))
+    let rss = median(runs.map { Double($0.peakKiB) })
+    var line = "    " + label.padding(toLength: 26, withPad: " ", startingAt: 0)
+        + String(format: "median %8.1f ms (min %.1f, max %.1f)  peak RSS %.1f MiB", wall, runs.map(\.milliseconds).min()!, runs.map(\.milliseconds).max()!, rss / 1024)
+    if let serial { line += String(format: "  %.1fx faster than one at a time", median(serial.map(\.milliseconds)) / wall) }
+    print(line)
+}
+
+private func write(_ path: String, _ text: String, mode: Int) {
+    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        fail("cannot write \(path)")
+    }
+}
