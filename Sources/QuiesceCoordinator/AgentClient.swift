@@ -57,16 +57,17 @@ public struct AgentClient: Sendable {
     }
 
     /// POSTs `body` as JSON to `vm` and decodes the JSON answer.
-    public func post<T: Decodable & Sendable>(_ type: T.Type, _ path: String, on vm: FleetInventory.VM, json body: some Encodable)
-        async -> Result<T, CallError>
-    {
+    public func post<T: Decodable & Sendable>(
+        _ type: T.Type, _ path: String, on vm: FleetInventory.VM, json body: some Encodable, timeout: Duration? = nil
+    ) async -> Result<T, CallError> {
         let bytes: [UInt8]
         do {
             bytes = Array(try QuiesceJSON.encoder().encode(body))
         } catch {
             return .failure(.unreadable("cannot encode the request to \(path): \(error)"))
         }
-        return Self.decode(T.self, path, await call("POST", path, on: vm, body: bytes, headers: [(name: "Content-Type", value: "application/json")]))
+        let headers = [(name: "Content-Type", value: "application/json")]
+        return Self.decode(T.self, path, await call("POST", path, on: vm, body: bytes, headers: headers, timeout: timeout))
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ path: String, _ answer: Result<[UInt8], CallError>) -> Result<T, CallError> {
@@ -82,9 +83,10 @@ public struct AgentClient: Sendable {
     }
 
     /// One request to `vm`; the body of a 2xx answer, or why there is none.
-    public func call(_ method: String, _ path: String, on vm: FleetInventory.VM, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [])
-        async -> Result<[UInt8], CallError>
-    {
+    public func call(
+        _ method: String, _ path: String, on vm: FleetInventory.VM, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [],
+        timeout: Duration? = nil
+    ) async -> Result<[UInt8], CallError> {
         let token: String
         switch tokens.token(in: vm.tokenFile) {
         case .success(let found): token = found
@@ -93,7 +95,7 @@ public struct AgentClient: Sendable {
         let scheme = vm.tls == nil ? "http" : "https"
         let request = HTTPClientRequest(
             method: method, url: "\(scheme)://\(vm.address)\(path)",
-            headers: [("Authorization", "Bearer \(token)")] + headers, body: body, timeout: requestTimeout)
+            headers: [("Authorization", "Bearer \(token)")] + headers, body: body, timeout: timeout ?? requestTimeout)
         let response: HTTPClientResponse
         do {
             response = try await client.send(request)

@@ -62,7 +62,11 @@ extension FleetInventory {
                 if let value = times.integer("thawSeconds", minimum: 1) { deadlines.thawSeconds = value }
                 if let value = times.integer("finishSeconds", minimum: 1) { deadlines.finishSeconds = value }
             }
-            return Group(name: name, policy: policy, deadlines: deadlines)
+            let command = group.stringArray("snapshotCommand")
+            if let command, command.first?.hasPrefix("/") != true {
+                group.problem("`\(group.path("snapshotCommand"))` must start with an absolute program path, e.g. [\"/usr/local/bin/snapshot-disks\", \"--group\", \"\(name)\"]")
+            }
+            return Group(name: name, policy: policy, deadlines: deadlines, snapshotCommand: command)
         } ?? []
         inventory.groups = Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         var seen: [String: Int] = [:]

@@ -31,6 +31,9 @@ public struct FleetInventory: Sendable, Equatable {
         public var policy: Policy
         /// Deadlines of the group snapshot's phases, in seconds.
         public var deadlines: Deadlines
+        /// Run once by the coordinator while every member is frozen, instead of each agent's
+        /// provider: for cloud APIs that snapshot many disks in one call.
+        public var snapshotCommand: [String]?
     }
 
     public struct Deadlines: Sendable, Equatable {

@@ -46,9 +46,10 @@ public struct SimulatedFleet: Sendable {
     public func home(_ index: Int) -> String { directory.url("fleet/agent-\(index)") }
 
     /// Writes a fleet inventory naming agents `0..<count` as VMs `a0`, `a1`... in group `all`;
-    /// `extra` adds JSON members to a VM (`"tokenFile": "wrong"`), `addresses` overrides one.
+    /// `extra` adds JSON members to a VM (`"tokenFile": "wrong"`), `addresses` overrides one,
+    /// `group` is the group's JSON (policy, deadlines, snapshotCommand).
     public func inventory(
-        count: Int, timeoutSeconds: Int = 5, extra: [Int: String] = [:], addresses: [Int: String] = [:]
+        count: Int, timeoutSeconds: Int = 5, extra: [Int: String] = [:], addresses: [Int: String] = [:], group: String = "{}"
     ) throws -> String {
         let vms = (0..<count).map { index in
             let address = addresses[index] ?? "127.0.0.1:\(base + index)"
@@ -56,7 +57,7 @@ public struct SimulatedFleet: Sendable {
         }
         return try directory.write(
             "fleet.json",
-            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": \#(timeoutSeconds)}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": \#(timeoutSeconds)}, "groups": {"all": \#(group)}, "vms": [\#(vms.joined(separator: ","))]}"#)
     }
 
     /// Runs `quiesce` with this fleet's own history (`--state`).

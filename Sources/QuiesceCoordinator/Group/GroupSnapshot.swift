@@ -1,0 +1,200 @@
+import Foundation
+import QuiesceAPI
+
+/// `quiesce snapshot`: drives a `GroupSequencer` over the agents' session API, every member of
+/// a phase at once, each phase bounded by the group's deadline, and assembles the report.
+public struct GroupSnapshot: Sendable {
+    public let group: FleetInventory.Group
+    public let members: [FleetInventory.VM]
+    public let agents: AgentClient
+    public let sessionId: String
+
+    public init(group: FleetInventory.Group, members: [FleetInventory.VM], agents: AgentClient, sessionId: String? = nil) {
+        self.group = group
+        self.members = members
+        self.agents = agents
+        self.sessionId = sessionId ?? Self.newSessionId(group: group.name)
+    }
+
+    /// `g-<group>-<UTC time>-<random>`, within the agents' 64 characters of `A-Z a-z 0-9 . _ -`.
+    static func newSessionId(group: String) -> String {
+        let safe = String(group.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(30))
+        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeSeparator(.omitted).dateSeparator(.omitted))
+        return "g-\(safe)-\(time.filter { $0.isNumber || $0 == "T" })-\(UInt16.random(in: 0...UInt16.max))"
+    }
+
+    /// The agents finish a session themselves this long after the coordinator's last request:
+    /// long enough for a group command to run while they wait.
+    var leaseSeconds: Int { min(3600, group.deadlines.freezeSeconds + group.deadlines.snapshotSeconds + 5) }
+
+    public func run() async -> GroupSnapshotReport {
+        let startedAt = Date()
+        var machine = GroupSequencer(members: members.map(\.name), policy: group.policy, usesGroupCommand: group.snapshotCommand != nil)
+        var records = Dictionary(uniqueKeysWithValues: members.map { ($0.name, MemberRecord(vm: $0)) })
+        var phases: [GroupSnapshotReport.PhaseTiming] = []
+        var step = machine.start()
+        while step != .done {
+            let phaseStart = Date()
+            let (label, outcomes, slowest) = await perform(step, records: &records)
+            let phaseEnd = Date()
+            phases.append(
+                .init(
+                    phase: label, startedAt: phaseStart, finishedAt: phaseEnd, durationMs: phaseEnd.timeIntervalSince(phaseStart) * 1000,
+                    slowestCallMs: slowest))
+            step = machine.advance(with: outcomes)
+        }
+        return assemble(machine, records: records, phases: phases, startedAt: startedAt)
+    }
+
+    /// What the coordinator learnt of one member.
+    struct MemberRecord: Sendable {
+        var vm: FleetInventory.VM
+        var state: SessionState?
+        var calls: [GroupSnapshotReport.Call] = []
+        var problems: [String] = []
+        var snapshotId: String?
+    }
+
+    private func perform(
+        _ step: GroupSequencer.Step, records: inout [String: MemberRecord]
+    ) async -> (String, [String: GroupSequencer.Outcome], Double) {
+        let deadlines = group.deadlines
+        switch step {
+        case .preflight(let names):
+            return await fanOut("preflight", names, records: &records, timeout: .seconds(deadlines.prepareSeconds)) { vm in
+                await preflight(vm)
+            }
+        case .prepare(let names):
+            return await fanOut("prepare", names, records: &records, timeout: .seconds(deadlines.prepareSeconds)) { vm in
+                if case .failure(let error) = await agents.post(
+                    SessionState.self, AgentRoutes.sessions, on: vm, json: SessionRequest(id: sessionId, leaseSeconds: leaseSeconds))
+                {
+                    return (nil, Self.outcome(of: error))
+                }
+                return await phase(.prepare, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.prepareSeconds)) { _ in nil }
+            }
+        case .freeze(let names):
+            return await fanOut("freeze", names, records: &records, timeout: .seconds(deadlines.freezeSeconds)) { vm in
+                await phase(.freeze, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.freezeSeconds)) { state in
+                    let freeze = state.report.freeze
+                    guard freeze.enabled, !freeze.mounts.isEmpty, !state.frozen else { return nil }
+                    return "the agent answered but holds no freeze: " + Self.lastError(state, otherwise: "its freeze failed")
+                }
+            }
+        case .groupCommand(let names):
+            let started = Date()
+            let command = GroupCommand(
+                arguments: group.snapshotCommand ?? [],
+                environment: [
+                    "QUIESCE_GROUP": group.name, "QUIESCE_SESSION": sessionId, "QUIESCE_MEMBERS": names.joined(separator: ","),
+                    "QUIESCE_MEMBER_ADDRESSES": names.compactMap { records[$0]?.vm.address }.joined(separator: ","),
+                ],
+                deadline: .seconds(deadlines.snapshotSeconds))
+            let result = await command.run()
+            let outcome: GroupSequencer.Outcome = result.succeeded ? .succeeded(.applicationConsistent) : .failed(result.failure ?? "failed")
+            for name in names {
+                records[name]?.snapshotId = result.snapshotId
+                records[name]?.calls.append(.init(phase: "groupCommand", sentAt: started, receivedAt: Date(), succeeded: result.succeeded))
+            }
+            return ("groupCommand", Dictionary(uniqueKeysWithValues: names.map { ($0, outcome) }), result.durationMs)
+        case .snapshot(let names, let external):
+            return await fanOut("snapshot", names, records: &records, timeout: .seconds(deadlines.snapshotSeconds)) { vm in
+                await phase(.snapshot, on: vm, body: SnapshotPhaseRequest(external: external), timeout: .seconds(deadlines.snapshotSeconds)) { state in
+                    let snapshot = state.report.snapshot
+                    guard !(snapshot.taken && snapshot.usable) else { return nil }
+                    return "no usable snapshot: " + Self.lastError(state, otherwise: snapshot.outputTail ?? "the provider failed")
+                }
+            }
+        case .thaw(let names):
+            return await fanOut("thaw", names, records: &records, timeout: .seconds(deadlines.thawSeconds)) { vm in
+                await phase(.thaw, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.thawSeconds)) { state in
+                    state.frozen ? "the agent still reports a freeze after thaw" : nil
+                }
+            }
+        case .finish(let orders):
+            let reasons = Dictionary(uniqueKeysWithValues: orders.map { ($0.member, $0.abortReason) })
+            return await fanOut("finish", orders.map(\.member), records: &records, timeout: .seconds(deadlines.finishSeconds)) { vm in
+                let abortReason = reasons[vm.name] ?? nil
+                return await phase(.finish, on: vm, body: FinishPhaseRequest(abortReason: abortReason), timeout: .seconds(deadlines.finishSeconds)) {
+                    state in state.finished ? nil : "the session did not finish"
+                }
+            }
+        case .done:
+            return ("done", [:], 0)
+        }
+    }
+
+    private struct EmptyBody: Encodable {}
+
+    /// Calls every member at once and records each call's times; returns the phase's label, the
+    /// outcomes and the slowest call in milliseconds.
+    private func fanOut(
+        _ label: String, _ names: [String], records: inout [String: MemberRecord], timeout: Duration,
+        _ call: @escaping @Sendable (FleetInventory.VM) async -> (SessionState?, GroupSequencer.Outcome)
+    ) async -> (String, [String: GroupSequencer.Outcome], Double) {
+        let vms = names.compactMap { records[$0]?.vm }
+        let results = await withTaskGroup(of: (String, SessionState?, GroupSequencer.Outcome, Date, Date).self) { tasks in
+            for vm in vms {
+                tasks.addTask {
+                    let sent = Date()
+                    let (state, outcome) = await call(vm)
+                    return (vm.name, state, outcome, sent, Date())
+                }
+            }
+            return await tasks.reduce(into: []) { $0.append($1) }
+        }
+        var outcomes: [String: GroupSequencer.Outcome] = [:]
+        var slowest = 0.0
+        for (name, state, outcome, sent, received) in results {
+            outcomes[name] = outcome
+            slowest = max(slowest, received.timeIntervalSince(sent) * 1000)
+            if let state { records[name]?.state = state }
+            let succeeded = if case .succeeded = outcome { true } else { false }
+            records[name]?.calls.append(.init(phase: label, sentAt: sent, receivedAt: received, succeeded: succeeded))
+            switch outcome {
+            case .failed(let why), .unreachable(let why): records[name]?.problems.append("\(label): \(why)")
+            case .succeeded: break
+            }
+        }
+        return (label, outcomes, slowest)
+    }
+
+    /// One session phase on one member; `problem` says what is wrong with an answered state.
+    private func phase(
+        _ phase: SessionPhase, on vm: FleetInventory.VM, body: some Encodable & Sendable, timeout: Duration,
+        problem: @Sendable (SessionState) -> String?
+    ) async -> (SessionState?, GroupSequencer.Outcome) {
+        switch await agents.post(SessionState.self, AgentRoutes.session(sessionId, phase), on: vm, json: body, timeout: timeout) {
+        case .success(let state):
+            if let why = problem(state) { return (state, .failed(why)) }
+            return (state, .succeeded(state.report.consistency))
+        case .failure(let error):
+            return (nil, Self.outcome(of: error))
+        }
+    }
+
+    private func preflight(_ vm: FleetInventory.VM) async -> (SessionState?, GroupSequencer.Outcome) {
+        switch await agents.get(AgentVersion.self, AgentRoutes.version, from: vm) {
+        case .failure(let error): return (nil, Self.outcome(of: error))
+        case .success(let version):
+            if let session = version.activeSession { return (nil, .failed("session \(session) is under way on it")) }
+        }
+        switch await agents.get(CheckReport.self, AgentRoutes.compliance, from: vm) {
+        case .failure(let error): return (nil, Self.outcome(of: error))
+        case .success(let check):
+            if let error = check.errors.first, check.predictedConsistency == .none { return (nil, .failed("\(error.code): \(error.message)")) }
+            if check.predictedConsistency != .applicationConsistent, group.policy == .requireAll {
+                return (nil, .failed("its next snapshot would only be \(check.predictedConsistency.rawValue): \(check.reason)"))
+            }
+            return (nil, .succeeded(check.predictedConsistency))
+        }
+    }
+
+    static func outcome(of error: AgentClient.CallError) -> GroupSequencer.Outcome {
+        error.isUnreachable ? .unreachable(error.description) : .failed(error.description)
+    }
+
+    static func lastError(_ state: SessionState, otherwise: String) -> String {
+        state.report.errors.last.map { "\($0.code): \($0.message)" } ?? otherwise
+    }
+}

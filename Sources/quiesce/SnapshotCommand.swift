@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import QuiesceAPI
+import QuiesceCoordinator
+
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Take one consistent snapshot of a whole group of VMs.",
+        discussion: """
+            Preflight, pre-scripts everywhere, freeze everywhere, snapshot (each agent's provider, or the group's \
+            snapshotCommand once), thaw everywhere, post-scripts everywhere. requireAll (the default) freezes nobody \
+            unless every member can reach application consistency; bestEffort goes on without failed members and labels \
+            the group with the weakest. Recorded in the history. Exits 0 when the group snapshot succeeded, 1 when it \
+            did not, 2 for unusable input.
+            """
+    )
+
+    @OptionGroup var options: FleetOptions
+    @OptionGroup var state: StateOptions
+
+    @Option(help: "Override the group's policy: requireAll or bestEffort.")
+    var policy: FleetInventory.Group.Policy?
+
+    @Option(help: "Also write the report as one self-contained HTML page with a timeline.")
+    var report: String?
+
+    func validate() throws {
+        guard options.group.count == 1 else { throw ValidationError("name exactly one group with --group") }
+    }
+
+    func run() async throws {
+        let (inventory, vms) = try options.selectedVMs()
+        guard var group = inventory.groups[options.group[0]] else {
+            throw UnusableInput(description: "quiesce snapshot: there is no group \(options.group[0]) in \(options.fleet)")
+        }
+        guard !vms.isEmpty else { throw UnusableInput(description: "quiesce snapshot: group \(group.name) has no VMs that the selectors pick") }
+        if let policy { group.policy = policy }
+        let history = try state.history()
+        let runId = try history.start(kind: .snapshot, fleet: options.fleetPath, targets: vms.count)
+        let snapshot = GroupSnapshot(group: group, members: vms, agents: options.agentClient(for: inventory))
+        let result = await snapshot.run()
+        try history.finish(
+            runId, status: result.status == .succeeded ? .succeeded : .failed,
+            summary: "\(group.name): \(result.status.rawValue), \(result.consistency.rawValue)"
+                + (result.freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "") + (result.failure.map { "; \($0)" } ?? ""),
+            report: result,
+            vms: result.members.map { HistoryVMResult(vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue) })
+        if let path = report {
+            do {
+                try GroupTimelineHTML.render(result).write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                FileHandle.standardError.write(Data("quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n".utf8))
+            }
+        }
+        if options.json {
+            try printJSON(result)
+        } else {
+            print(result.text(style: .detect()), terminator: "")
+            if let path = report { print("timeline: \(path)") }
+            print("recorded as run \(runId); `quiesce show \(runId)` shows it again")
+        }
+        if result.status != .succeeded { throw ExitCode.failure }
+    }
+}
+
+extension FleetInventory.Group.Policy: ExpressibleByArgument {}

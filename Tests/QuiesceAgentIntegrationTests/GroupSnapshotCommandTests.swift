@@ -1,0 +1,169 @@
+import Foundation
+import QuiesceAPI
+import QuiesceTestSupport
+import Testing
+
+/// `quiesce snapshot` against simulated agents: the protocol, the policies, deadlines, the
+/// group command, the reports, and a coordinator that dies.
+@Suite("quiesce snapshot")
+struct GroupSnapshotCommandTests {
+    /// Pushes a config and scripts to every agent, so each can reach application consistency.
+    private func configure(_ fleet: SimulatedFleet, inventory: String) async throws {
+        let files = try PushCommandTests.Files(fleet)
+        let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
+        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+    }
+
+    private static func members(_ report: [String: Any]) -> [String: [String: Any]] {
+        Dictionary(uniqueKeysWithValues: (report["members"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
+    }
+
+    /// Every agent's session is over and nothing is frozen.
+    private func everyoneReleased(_ fleet: SimulatedFleet, count: Int) async throws -> Bool {
+        for index in 0..<count {
+            let version = try await fleet.agent(index).send("GET", "/v1/version", token: SimulatedFleet.token).json()
+            if version["frozen"] as? Bool != false || version["activeSession"] != nil { return false }
+        }
+        return true
+    }
+
+    @Test func aHealthyGroupIsCapturedAtOneCutWithEveryReport() async throws {
+        let fleet = try await SimulatedFleet(count: 10, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 10)
+        try await configure(fleet, inventory: inventory)
+        let html = fleet.directory.url("timeline.html")
+
+        let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json", "--report", html])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let report = try result.json()
+        #expect(report["status"] as? String == "succeeded")
+        #expect(report["consistency"] as? String == "applicationConsistent")
+        #expect((report["freezeSkewMs"] as? Double).map { $0 >= 0 } == true)
+        let cut = try #require(report["cut"] as? [String: Any])
+        #expect(cut["shown"] as? Bool == true, "\(cut)")
+        #expect((cut["coordinatorWindowMs"] as? Double ?? 0) > 0)
+        let members = Self.members(report)
+        #expect(members.count == 10)
+        for (name, member) in members {
+            #expect(member["status"] as? String == "succeeded", "\(name)")
+            #expect(member["consistency"] as? String == "applicationConsistent")
+            #expect(member["frozenMs"] as? Double != nil && (member["errors"] as? [Any])?.isEmpty == true)
+            #expect(member["heldThroughSnapshot"] as? Bool == true)
+        }
+        #expect((report["phases"] as? [[String: Any]])?.compactMap { $0["phase"] as? String } == ["preflight", "prepare", "freeze", "snapshot", "thaw", "finish"])
+        #expect(try await everyoneReleased(fleet, count: 10))
+
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<svg") && page.contains("a9") && page.contains("consistent cut"))
+        #expect(!page.contains("src=") && !page.contains("<link") && !page.contains("<script"), "the page needs no network")
+
+        let history = try await fleet.coordinator(["history", "--kind", "snapshot", "--json"])
+        let runs = try #require(try history.json()["runs"] as? [[String: Any]])
+        #expect(runs.first?["status"] as? String == "succeeded")
+        let shown = try await fleet.coordinator(["show", "\(runs.first?["id"] as? Int ?? 0)"])
+        #expect(shown.stdout.contains("group all (requireAll): SUCCEEDED"), "\(shown.stdout)")
+    }
+
+    @Test func requireAllWithAnUnsafeScriptTouchesNobody() async throws {
+        let fleet = try await SimulatedFleet(count: 3, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 3)
+        try await configure(fleet, inventory: inventory)
+        // a1's pre-script location is made unsafe after the push: its prepare can no longer reach
+        // application consistency, which requireAll does not accept.
+        chmod(fleet.scriptRoot + "/pre.sh", 0o777)
+        let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
+        #expect(result.status == 1)
+        let report = try result.json()
+        #expect(report["status"] as? String == "failed")
+        #expect((report["failure"] as? String)?.contains("nothing was touched") == true, "\(report["failure"] ?? "")")
+        #expect((report["phases"] as? [[String: Any]])?.count == 1, "preflight only")
+        #expect(try await everyoneReleased(fleet, count: 3))
+    }
+
+    @Test func aMemberMissingTheFreezeDeadlineCallsTheGroupOffAndEveryoneThaws() async throws {
+        let fleet = try await SimulatedFleet(count: 4, faults: #"{"agents": {"2": {"latencyMs": {"freeze": 3000}}}}"#, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 4, group: #"{"deadlines": {"freezeSeconds": 1}}"#)
+        try await configure(fleet, inventory: inventory)
+        let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
+        #expect(result.status == 1)
+        let report = try result.json()
+        #expect((report["failure"] as? String)?.contains("freeze missed its deadline on a2") == true, "\(report["failure"] ?? "")")
+        #expect(!((report["phases"] as? [[String: Any]]) ?? []).contains { $0["phase"] as? String == "snapshot" })
+        let members = Self.members(report)
+        #expect(members["a2"]?["status"] as? String == "leftOut")
+        #expect(members["a0"]?["status"] as? String == "calledOff")
+        // a2 froze late, after the coordinator gave up; its finish came first, so its lease or
+        // the finish releases it.
+        #expect(try await eventually(within: 15) { try await everyoneReleased(fleet, count: 4) })
+    }
+
+    @Test func bestEffortGoesOnWithoutAFailedMember() async throws {
+        let fleet = try await SimulatedFleet(count: 3, faults: #"{"agents": {"1": {"fail": ["prepare"]}}}"#, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 3)
+        try await configure(fleet, inventory: inventory)
+        let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--policy", "bestEffort", "--json"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let members = Self.members(try result.json())
+        #expect(members["a1"]?["status"] as? String == "leftOut")
+        #expect((members["a1"]?["problems"] as? [String])?.first?.contains("SimulatedFault") == true)
+        #expect(members["a0"]?["status"] as? String == "succeeded" && members["a2"]?["status"] as? String == "succeeded")
+    }
+
+    @Test func aGroupCommandRunsOnceWhileEveryoneIsFrozenAndItsFailureFailsTheGroup() async throws {
+        let fleet = try await SimulatedFleet(count: 3, instantScripts: true)
+        defer { fleet.stop() }
+        let log = fleet.directory.url("command.log")
+        let command = try fleet.directory.write(
+            "snapshot-disks.sh",
+            "#!/bin/sh\necho \"$QUIESCE_GROUP $QUIESCE_MEMBERS\" >> \(log)\n[ -f \(fleet.directory.url("break")) ] && { echo 'quota exceeded' >&2; exit 3; }\necho snap-42\n",
+            mode: 0o700)
+        let inventory = try fleet.inventory(count: 3, group: #"{"snapshotCommand": ["\#(command)"]}"#)
+        try await configure(fleet, inventory: inventory)
+
+        let good = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "all a0,a1,a2\n", "once for the whole group")
+        #expect(Self.members(try good.json())["a1"]?["snapshotId"] as? String == "snap-42")
+
+        _ = try fleet.directory.write("break", "")
+        let bad = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
+        #expect(bad.status == 1)
+        let failure = try bad.json()["failure"] as? String ?? ""
+        #expect(failure.contains("exited with status 3") && failure.contains("quota exceeded"), "\(failure)")
+        #expect(try await everyoneReleased(fleet, count: 3))
+    }
+
+    @Test func aCoordinatorKilledMidFreezeLeavesAnInterruptedRunAndAgentsReleaseThemselves() async throws {
+        let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 4000}}}}"#, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 2, group: #"{"deadlines": {"freezeSeconds": 1, "snapshotSeconds": 10}}"#)
+        try await configure(fleet, inventory: inventory)
+        let coordinator = try AgentBinary.start(
+            ["snapshot", "--fleet", inventory, "--group", "all", "--state", fleet.directory.url("state")], program: "quiesce")
+        // Wait until both members are frozen, then kill the coordinator without warning.
+        #expect(try await eventually(within: 10) {
+            let versions = try await [fleet.agent(0), fleet.agent(1)].asyncMap { try await $0.send("GET", "/v1/version", token: SimulatedFleet.token).json() }
+            return versions.allSatisfy { $0["frozen"] as? Bool == true }
+        })
+        kill(coordinator.process.processIdentifier, SIGKILL)
+        coordinator.process.waitUntilExit()
+
+        let history = try await fleet.coordinator(["history", "--json"])
+        let runs = try #require(try history.json()["runs"] as? [[String: Any]])
+        #expect(runs.first?["kind"] as? String == "snapshot" && runs.first?["status"] as? String == "interrupted", "\(runs)")
+        // Lease: freeze + snapshot deadlines + 5 s without a request.
+        #expect(try await eventually(within: 25) { try await everyoneReleased(fleet, count: 2) })
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
