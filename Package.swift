@@ -44,10 +44,11 @@ let package = Package(
             dependencies: ["QuiesceAPI", "QuiesceHTTPClient", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        .target(name: "QuiesceDemo", dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient"], swiftSettings: strict),
         .executableTarget(
             name: "quiesce",
             dependencies: [
-                "QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient",
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -132,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
-            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport", "quiesce-agent", "quiesce"],
+            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceTestSupport", "quiesce-agent", "quiesce"],
             swiftSettings: strict
         ),
     ]

@@ -44,7 +44,8 @@ func fleetCommands(runs: Int) {
         let token = "fleet-bench-token-0123456789abcdef"
         write("\(work)/token", token + "\n", mode: 0o600)
         write("\(work)/faults.json", "{}", mode: 0o600)
-        let base = 20_000 + Int(getpid() % 20) * 1100
+        // Apart from the previous fleet's ports, which may linger in TIME_WAIT.
+        let base = 20_000 + Int(getpid() % 10) * 2200 + (count == 100 ? 0 : 1100)
         let simulator = Process()
         simulator.executableURL = URL(fileURLWithPath: agent)
         simulator.arguments = [
@@ -53,9 +54,12 @@ func fleetCommands(runs: Int) {
         ]
         simulator.standardOutput = FileHandle.nullDevice
         do { try simulator.run() } catch { fail("cannot start the simulator: \(error)") }
+        // `fail` exits without running defers: the simulator must not outlive the benchmark.
+        stopOnExit = simulator
         defer {
             simulator.terminate()
             simulator.waitUntilExit()
+            stopOnExit = nil
         }
         let deadline = Date().addingTimeInterval(60)
         for index in 0..<count {
@@ -98,6 +102,9 @@ func fleetCommands(runs: Int) {
         report("sweep one VM at a time", serialSweeps, against: nil)
     }
 }
+
+/// The simulator to stop if the benchmark fails.
+nonisolated(unsafe) var stopOnExit: Process?
 
 private func check(_ measured: Measured, _ what: String) -> Measured {
     guard measured.status == 0 else {

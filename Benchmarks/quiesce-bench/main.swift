@@ -13,6 +13,7 @@ import QuiesceSystem
 // kernel flushing the file system, which depends on the disk, not on Quiesce; it is shown apart.
 
 func fail(_ message: String) -> Never {
+    if let simulator = stopOnExit, simulator.isRunning { simulator.terminate() }
     FileHandle.standardError.write(Data("quiesce-bench: \(message)\n".utf8))
     exit(2)
 }

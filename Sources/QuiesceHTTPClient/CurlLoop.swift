@@ -56,6 +56,7 @@ final class CurlLoop: @unchecked Sendable {
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var remaining: Int32 = 0
+            var completed = false
             while let message = curl_multi_info_read(multi, &remaining) {
                 guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                     let transfer = active.removeValue(forKey: handle)
@@ -63,7 +64,10 @@ final class CurlLoop: @unchecked Sendable {
                 let code = message.pointee.data.result
                 curl_multi_remove_handle(multi, handle)
                 transfer.complete(code: code)
+                completed = true
             }
+            // Completions made room: start the transfers waiting for it now, not after the poll.
+            if completed && queue.withLock({ !$0.waiting.isEmpty }) { continue }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         curl_multi_cleanup(multi)

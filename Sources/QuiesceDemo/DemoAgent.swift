@@ -1,0 +1,69 @@
+import Foundation
+
+/// One demo VM's `quiesce-agent serve`, a child process with its own files under `home` (plugin
+/// config, state, audit log) and a snapshot command that copies its disk (the image as root,
+/// the directory otherwise) into `copies`. Scripts go to a script root the demo VMs share, as
+/// VMs built from one image share one path.
+public final class DemoAgent: Sendable {
+    public let name: String
+    public let home: String
+    public let port: Int
+    public let disk: DemoDisk
+    /// Where this VM's snapshots land: `<copies>/<name>-<session>.img` or a directory.
+    public let copies: String
+    private let process: Process
+
+    public init(name: String, home: String, disk: DemoDisk, copies: String, scriptRoot: String, agentPath: String, tokenFile: String) throws {
+        self.name = name
+        self.home = home
+        self.disk = disk
+        self.copies = copies
+        port = try DemoShell.freePort()
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(atPath: copies, withIntermediateDirectories: true)
+        let copy = disk.imagePath.map { "cp --sparse=always '\($0)' \"\(copies)/\(name)-$QUIESCE_SESSION_ID.img\"" }
+            ?? "mkdir -p \"\(copies)/\(name)-$QUIESCE_SESSION_ID\" && cp -a '\(disk.mountPoint)/.' \"\(copies)/\(name)-$QUIESCE_SESSION_ID/\""
+        try Self.write("\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)
+        let mounts = disk.imagePath == nil ? "[]" : "[\"\(disk.mountPoint)\"]"
+        try Self.write(
+            "\(home)/agent.json",
+            """
+            {"listen": "127.0.0.1:\(port)", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(geteuid()),
+             "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath": "\(home)/VMSnapshotPluginHost.conf",
+             "stateDirectory": "\(home)/state", "scriptRoot": "\(scriptRoot)", "auditLogPath": "\(home)/audit.log",
+             "freeze": {"mounts": \(mounts), "timeoutSeconds": 30},
+             "snapshot": {"provider": "command", "command": ["\(home)/snapshot.sh"], "timeoutSeconds": 30}}
+            """, mode: 0o600)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: agentPath)
+        process.arguments = ["serve", "--settings", "\(home)/agent.json"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        _ = FileManager.default.createFile(atPath: "\(home)/agent.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: "\(home)/agent.log")
+        try process.run()
+    }
+
+    public var address: String { "127.0.0.1:\(port)" }
+
+    /// True while the agent process runs; its log says why when it does not.
+    public var isRunning: Bool { process.isRunning }
+
+    public var log: String { (try? String(contentsOfFile: "\(home)/agent.log", encoding: .utf8)) ?? "" }
+
+    /// SIGTERM: the agent finishes any session (thaw first) and exits.
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    static func write(_ path: String, _ text: String, mode: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw DemoShell.Failure(description: "cannot write \(path)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import QuiesceCoordinator
+import QuiesceDemo
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole story on this machine: agents, a push, a sweep, a group snapshot, the proof.",
+        discussion: """
+            Starts three quiesce-agent processes on loopback, each with its own disk and an application writing to \
+            all of them (as root, loop-mounted ext4 images that are really frozen; otherwise plain directories), \
+            pushes a config and scripts, sweeps, takes one group snapshot, mounts the copies and checks that they are \
+            one consistent cut. Cleans up everything, also when interrupted. Exits 0 when the snapshot succeeded \
+            and the cut is consistent.
+            """
+    )
+
+    @Option(help: "Where to write the HTML timeline.")
+    var timeline = "/tmp/quiesce-demo-timeline.html"
+
+    @Flag(help: "Print one JSON object on standard output instead of the story.")
+    var json = false
+
+    func run() async throws {
+        let agentPath = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("quiesce-agent").path
+        guard FileManager.default.isExecutableFile(atPath: agentPath) else {
+            throw UnusableInput(description: "quiesce demo: quiesce-agent is not beside this program (\(agentPath)); build both with `swift build`")
+        }
+        let fleet: DemoFleet
+        do {
+            fleet = try DemoFleet(count: 3, agentPath: agentPath)
+        } catch {
+            throw UnusableInput(description: "quiesce demo: cannot set up the demo VMs: \(error)")
+        }
+        let interrupted = Self.cleanUpOnSignals(fleet)
+        defer {
+            fleet.stop()
+            interrupted.forEach { $0.cancel() }
+        }
+        let json = json
+        let demo = Demo(agentPath: agentPath, timelinePath: timeline, style: json ? .plain : .detect()) { line in
+            if !json { print(line) }
+        }
+        let outcome = try await demo.run(fleet: fleet)
+        if json { try printJSON(outcome) } else {
+            print(outcome.succeeded ? "\nThe demo succeeded; everything it started is being removed." : "\nThe demo FAILED; see above.")
+        }
+        if !outcome.succeeded { throw ExitCode.failure }
+    }
+
+    /// Ctrl-C or SIGTERM: stop the agents (each thaws first), unmount and remove everything, exit 130.
+    private static func cleanUpOnSignals(_ fleet: DemoFleet) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "quiesce.demo.signal"))
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\ninterrupted: stopping the agents and removing the demo's disks\n".utf8))
+                fleet.stop()
+                Foundation.exit(130)
+            }
+            source.resume()
+            return source
+        }
+    }
+}
