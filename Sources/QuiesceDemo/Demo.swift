@@ -44,7 +44,7 @@ public struct Demo: Sendable {
         }
         let inventory = try fleet.inventory()
         let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 64), requestTimeout: .seconds(30))
-        try await fleet.waitUntilReady(agents)
+        try await fleet.waitUntilReady()
         let writer = try SequenceWriter(disks: fleet.disks)
         defer { writer.stop() }
         say("The application writes 1, 2, 3... to every disk in turn (\(fleet.agents.map(\.name).joined(separator: " then "))), fsync after each, without pause.")

@@ -2,6 +2,7 @@ import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
 import QuiesceHTTPClient
+import Synchronization
 
 /// A few VMs on loopback for the demo and the consistency proof: each a real `quiesce-agent
 /// serve` with its own disk (loop-mounted ext4 as root), one token, one inventory with group
@@ -58,8 +59,9 @@ public final class DemoFleet: Sendable {
     public func inventory() throws -> FleetInventory { try FleetInventory.load(path: inventoryPath) }
 
     /// Waits until every agent answers.
-    public func waitUntilReady(_ client: AgentClient, within seconds: Double = 20) async throws {
+    public func waitUntilReady(within seconds: Double = 20) async throws {
         let inventory = try inventory()
+        let client = AgentClient(client: CurlClient(maxConcurrentTransfers: 8), requestTimeout: .seconds(5))
         let deadline = Date().addingTimeInterval(seconds)
         for (agent, vm) in zip(agents, inventory.vms) {
             while true {
@@ -76,7 +78,12 @@ public final class DemoFleet: Sendable {
     /// Mounts (as root) or opens each VM's copy from session `sessionId`, read-only, and returns
     /// the directories in VM order; `release()` unmounts them. Each image must pass `e2fsck -fn`.
     public func openCopies(of sessionId: String) throws -> [String] {
-        try agents.map { agent in
+        try openCopies(of: agents.map { _ in sessionId })
+    }
+
+    /// The same, each VM's copy from its own session (snapshots taken one VM at a time).
+    public func openCopies(of sessionIds: [String]) throws -> [String] {
+        try zip(agents, sessionIds).map { agent, sessionId in
             let copy = "\(copies)/\(agent.name)-\(sessionId)"
             guard freezes else { return copy }
             try DemoShell.run(["e2fsck", "-fn", copy + ".img"])
@@ -87,8 +94,17 @@ public final class DemoFleet: Sendable {
     }
 
     /// Stops every agent (each thaws and finishes its session first) and removes every disk,
-    /// copy mount and file.
-    public func stop() { Self.tearDown(agents, directory: directory) }
+    /// copy mount and file. Safe to call twice and from a signal handler's thread: a second
+    /// caller waits until the first is done.
+    public func stop() {
+        stopped.withLock { stopped in
+            guard !stopped else { return }
+            Self.tearDown(agents, directory: directory)
+            stopped = true
+        }
+    }
+
+    private let stopped = Mutex(false)
 
     private static func tearDown(_ agents: [DemoAgent], directory: String) {
         for agent in agents { agent.stop() }
