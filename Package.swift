@@ -94,7 +94,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quiesce-bench",
-            dependencies: ["QuiesceAPI", "QuiesceSystem", "quiesce-agent", "quiesce"],
+            dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem", "quiesce-agent", "quiesce"],
             path: "Benchmarks/quiesce-bench",
             swiftSettings: strict
         ),

@@ -41,46 +41,26 @@ func fleetCommands(runs: Int) {
     for count in [100, 1000] {
         let work = shell(["mktemp", "-d", "/tmp/quiesce-fleet.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let token = "fleet-bench-token-0123456789abcdef"
-        write("\(work)/token", token + "\n", mode: 0o600)
-        write("\(work)/faults.json", "{}", mode: 0o600)
         // Apart from the previous fleet's ports, which may linger in TIME_WAIT.
         let base = 20_000 + Int(getpid() % 10) * 2200 + (count == 100 ? 0 : 1100)
-        let simulator = Process()
-        simulator.executableURL = URL(fileURLWithPath: agent)
-        simulator.arguments = [
-            "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file", "\(work)/token",
-            "--faults", "\(work)/faults.json", "--instant-scripts",
-        ]
-        simulator.standardOutput = FileHandle.nullDevice
-        do { try simulator.run() } catch { fail("cannot start the simulator: \(error)") }
-        // `fail` exits without running defers: the simulator must not outlive the benchmark.
-        stopOnExit = simulator
+        let simulator = startSimulator(agent: agent, count: count, base: base, work: work)
         defer {
             simulator.terminate()
             simulator.waitUntilExit()
             stopOnExit = nil
         }
-        let deadline = Date().addingTimeInterval(60)
-        for index in 0..<count {
-            while !answers(port: base + index, path: "/v1/health") {
-                guard Date() < deadline else { fail("simulated agent \(index) did not answer within 60 s") }
-                usleep(20_000)
-            }
-        }
         let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["all"]}"# }
-        write(
+        writeFile(
             "\(work)/fleet.json",
-            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#,
-            mode: 0o600)
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
         let scripts = "\(work)/fleet/scripts"
-        write("\(work)/config.json", #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#, mode: 0o600)
+        writeFile("\(work)/config.json", #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
         let state = ["--state", "\(work)/state"]
         let fleet = ["--fleet", "\(work)/fleet.json"]
         func push(_ run: Int, serial: Bool = false) -> Measured {
             // New script content every run, so every agent really writes.
-            write("\(work)/pre.sh", "#!/bin/sh\n# run \(run)\necho quiesce\n", mode: 0o700)
-            write("\(work)/post.sh", "#!/bin/sh\n# run \(run)\necho release\n", mode: 0o700)
+            writeFile("\(work)/pre.sh", "#!/bin/sh\n# run \(run)\necho quiesce\n", mode: 0o700)
+            writeFile("\(work)/post.sh", "#!/bin/sh\n# run \(run)\necho release\n", mode: 0o700)
             return check(
                 measure(
                     [coordinator, "push"] + fleet + state + ["--plugin-config", "\(work)/config.json", "--pre", "\(work)/pre.sh", "--post", "\(work)/post.sh"]
@@ -121,10 +101,4 @@ private func report(_ label: String, _ runs: [Measured], against serial: [Measur
         + String(format: "median %8.1f ms (min %.1f, max %.1f)  peak RSS %.1f MiB", wall, runs.map(\.milliseconds).min()!, runs.map(\.milliseconds).max()!, rss / 1024)
     if let serial { line += String(format: "  %.1fx faster than one at a time", median(serial.map(\.milliseconds)) / wall) }
     print(line)
-}
-
-private func write(_ path: String, _ text: String, mode: Int) {
-    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-        fail("cannot write \(path)")
-    }
 }

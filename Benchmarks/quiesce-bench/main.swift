@@ -132,6 +132,8 @@ case "agent-footprint":
     agentFootprint()
 case "fleet-commands":
     fleetCommands(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
+case "group-snapshot":
+    await groupSnapshots(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
 default:
-    fail("usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs]")
+    fail("usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot [runs]")
 }

@@ -16,9 +16,10 @@ public final class DemoFleet: Sendable {
     public let scriptRoot: String
     public let copies: String
 
-    public init(count: Int, agentPath: String, name: String = "vm") throws {
+    /// `prefix` names the directory under /tmp, so tests can tell their fleets from the demo's.
+    public init(count: Int, agentPath: String, name: String = "vm", prefix: String = "quiesce-demo") throws {
         freezes = geteuid() == 0
-        var template = Array("/tmp/quiesce-demo.XXXXXX".utf8CString)
+        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw DemoShell.Failure(description: "cannot create a directory under /tmp") }
         directory = String(cString: made)
         scriptRoot = "\(directory)/scripts"

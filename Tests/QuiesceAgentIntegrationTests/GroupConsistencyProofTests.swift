@@ -44,7 +44,7 @@ struct GroupConsistencyProofTests {
     }
 
     @Test func theGroupBarrierMakesTheCutConsistentAndSnapshotsOneAfterAnotherDoNot() async throws {
-        let fleet = try DemoFleet(count: 3, agentPath: AgentBinary.path)
+        let fleet = try DemoFleet(count: 3, agentPath: AgentBinary.path, prefix: "quiesce-proof")
         defer { fleet.stop() }
         #expect(fleet.freezes)
         try await fleet.waitUntilReady()
@@ -75,7 +75,7 @@ struct GroupConsistencyProofTests {
     }
 
     @Test func requireAllWithAFailingPreScriptFreezesNobodyAndReleasesTheOthers() async throws {
-        let fleet = try DemoFleet(count: 3, agentPath: AgentBinary.path)
+        let fleet = try DemoFleet(count: 3, agentPath: AgentBinary.path, prefix: "quiesce-proof")
         defer { fleet.stop() }
         try await fleet.waitUntilReady()
         try await push(fleet, failing: "vm-2")

@@ -24,6 +24,7 @@ extension GroupSnapshot {
             if let script = report?.preScript, Self.failed(script) { entry.preScript = script }
             if let script = report?.postScript, Self.failed(script) { entry.postScript = script }
             entry.finishedBy = record?.state?.finishedBy?.rawValue
+            entry.snapshotMs = report?.snapshot.durationMs
             entry.calls = record?.calls ?? []
             return entry
         }

@@ -56,6 +56,8 @@ public struct GroupSnapshotReport: Codable, Sendable {
         public var thawedAt: Date?
         public var heldThroughSnapshot: Bool?
         public var snapshotId: String?
+        /// How long the member's own snapshot provider ran, inside its freeze.
+        public var snapshotMs: Double?
         /// What went wrong on the coordinator's side and in the agent's report, in words.
         public var problems: [String] = []
         /// The agent's errors with their codes.

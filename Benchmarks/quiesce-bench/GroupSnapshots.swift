@@ -1,0 +1,129 @@
+import Foundation
+import QuiesceAPI
+import QuiesceCoordinator
+import QuiesceDemo
+import QuiesceHTTPClient
+
+// group-snapshot: group snapshots driven in this process by the coordinator's library over
+// libcurl. (1) Against 1, 10 and 100 simulated agents (instant scripts, simulated freezes), so
+// what is measured is the coordination itself: the freeze skew (first to last frozenAt) and
+// each phase's duration, medians over the runs, with the 1-member group as the baseline of
+// every ratio. (2) As root, against 3 real agents with loop-mounted ext4 disks: each member's
+// frozen time beyond its own snapshot command.
+
+func groupSnapshots(runs: Int) async {
+    let agent = agentExecutable()
+    print("group-snapshot: medians of \(runs) runs")
+    var baseline: [String: Double] = [:]
+    for count in [1, 10, 100] {
+        let work = shell(["mktemp", "-d", "/tmp/quiesce-group.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let base = 30_000 + Int(getpid() % 10) * 300 + (count == 100 ? 150 : count == 10 ? 20 : 0)
+        let simulator = startSimulator(agent: agent, count: count, base: base, work: work)
+        defer {
+            simulator.terminate()
+            simulator.waitUntilExit()
+            stopOnExit = nil
+        }
+        let scripts = "\(work)/fleet/scripts"
+        let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["g"]}"# }
+        writeFile(
+            "\(work)/fleet.json",
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"g": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
+        writeFile("\(work)/config.json", #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
+        writeFile("\(work)/pre.sh", "#!/bin/sh\n", mode: 0o700)
+        writeFile("\(work)/post.sh", "#!/bin/sh\n", mode: 0o700)
+        guard let inventory = try? FleetInventory.load(path: "\(work)/fleet.json"), let group = inventory.groups["g"],
+            let bundle = try? PushBundle.load(pluginConfig: "\(work)/config.json", preScript: "\(work)/pre.sh", postScript: "\(work)/post.sh")
+        else { fail("cannot prepare the \(count)-agent fleet") }
+        let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 256), requestTimeout: .seconds(10))
+        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded else { fail("the push to \(count) agents failed") }
+        var reports: [GroupSnapshotReport] = []
+        for _ in 0..<runs {
+            let report = await GroupSnapshot(group: group, members: inventory.vms, agents: agents).run()
+            guard report.status == .succeeded else { fail("a group snapshot of \(count) failed: \(report.failure ?? "")") }
+            reports.append(report)
+        }
+        let skew = median(reports.compactMap(\.freezeSkewMs))
+        let total = median(reports.map { $0.finishedAt.timeIntervalSince($0.startedAt) * 1000 })
+        var line = String(format: "  %4d members  freeze skew %7.2f ms   whole snapshot %7.1f ms", count, skew, total)
+        if count == 1 { baseline["total"] = total } else { line += String(format: " (%.1fx the 1-member group)", total / (baseline["total"] ?? total)) }
+        print(line)
+        var phases: [String] = []
+        for phase in ["preflight", "prepare", "freeze", "snapshot", "thaw", "finish"] {
+            let value = median(reports.compactMap { $0.phases.first { $0.phase == phase }?.durationMs })
+            if count == 1 { baseline[phase] = value }
+            phases.append(String(format: "%@ %.1f ms", phase, value) + (count == 1 ? "" : String(format: " (%.1fx)", value / (baseline[phase] ?? value))))
+        }
+        print("                phases: " + phases.joined(separator: ", "))
+    }
+    await realMembers(runs: runs, agent: agent)
+}
+
+/// Three real agents, real frozen loop disks: frozen time beyond the snapshot command.
+private func realMembers(runs: Int, agent: String) async {
+    guard geteuid() == 0 else {
+        print("  3 real members: skipped, not root (loop mounts and FIFREEZE need root)")
+        return
+    }
+    guard let fleet = try? DemoFleet(count: 3, agentPath: agent) else { fail("cannot start the 3 real agents") }
+    defer { fleet.stop() }
+    do {
+        try await fleet.waitUntilReady()
+        let root = fleet.scriptRoot
+        writeFile("\(fleet.directory)/config.json", #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh"}"#)
+        writeFile("\(fleet.directory)/pre.sh", "#!/bin/sh\n", mode: 0o700)
+        writeFile("\(fleet.directory)/post.sh", "#!/bin/sh\n", mode: 0o700)
+        let inventory = try fleet.inventory()
+        let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 8), requestTimeout: .seconds(30))
+        let bundle = try PushBundle.load(
+            pluginConfig: "\(fleet.directory)/config.json", preScript: "\(fleet.directory)/pre.sh", postScript: "\(fleet.directory)/post.sh")
+        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded, let group = inventory.groups["demo"] else {
+            fail("the push to the real agents failed")
+        }
+        var beyond: [String: [Double]] = [:]
+        var skews: [Double] = []
+        for _ in 0..<runs {
+            let report = await GroupSnapshot(group: group, members: inventory.vms, agents: agents).run()
+            guard report.status == .succeeded else { fail("a real group snapshot failed: \(report.failure ?? "")") }
+            skews.append(report.freezeSkewMs ?? 0)
+            for member in report.members {
+                if let frozen = member.frozenMs, let snapshot = member.snapshotMs { beyond[member.name, default: []].append(frozen - snapshot) }
+            }
+        }
+        print(String(format: "  3 real members (loop-mounted ext4, really frozen): freeze skew %.2f ms", median(skews)))
+        for name in beyond.keys.sorted() {
+            print(String(format: "      %@ frozen beyond its snapshot command: median %.1f ms", name, median(beyond[name] ?? [])))
+        }
+    } catch {
+        fail("the real members: \(error)")
+    }
+}
+
+func startSimulator(agent: String, count: Int, base: Int, work: String) -> Process {
+    writeFile("\(work)/token", "bench-token-0123456789abcdef\n")
+    writeFile("\(work)/faults.json", "{}")
+    let simulator = Process()
+    simulator.executableURL = URL(fileURLWithPath: agent)
+    simulator.arguments = [
+        "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file", "\(work)/token",
+        "--faults", "\(work)/faults.json", "--instant-scripts",
+    ]
+    simulator.standardOutput = FileHandle.nullDevice
+    do { try simulator.run() } catch { fail("cannot start the simulator: \(error)") }
+    stopOnExit = simulator
+    let deadline = Date().addingTimeInterval(60)
+    for index in 0..<count {
+        while !answers(port: base + index, path: "/v1/health") {
+            guard Date() < deadline else { fail("simulated agent \(index) did not answer within 60 s") }
+            usleep(20_000)
+        }
+    }
+    return simulator
+}
+
+func writeFile(_ path: String, _ text: String, mode: Int = 0o600) {
+    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        fail("cannot write \(path)")
+    }
+}
