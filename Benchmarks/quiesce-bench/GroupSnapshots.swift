@@ -82,6 +82,8 @@ private func realMembers(runs: Int, agent: String) async {
             fail("the push to the real agents failed")
         }
         var beyond: [String: [Double]] = [:]
+        var freezeCalls: [String: [Double]] = [:]
+        var rest: [String: [Double]] = [:]
         var skews: [Double] = []
         for _ in 0..<runs {
             let report = await GroupSnapshot(group: group, members: inventory.vms, agents: agents).run()
@@ -89,11 +91,18 @@ private func realMembers(runs: Int, agent: String) async {
             skews.append(report.freezeSkewMs ?? 0)
             for member in report.members {
                 if let frozen = member.frozenMs, let snapshot = member.snapshotMs { beyond[member.name, default: []].append(frozen - snapshot) }
+                if let frozen = member.frozenMs, let snapshot = member.snapshotMs, let call = member.freezeCallMs {
+                    freezeCalls[member.name, default: []].append(call)
+                    rest[member.name, default: []].append(frozen - snapshot - call)
+                }
             }
         }
         print(String(format: "  3 real members (loop-mounted ext4, really frozen): freeze skew %.2f ms", median(skews)))
         for name in beyond.keys.sorted() {
-            print(String(format: "      %@ frozen beyond its snapshot command: median %.1f ms", name, median(beyond[name] ?? [])))
+            print(
+                String(
+                    format: "      %@ frozen beyond its snapshot command: median %.1f ms; its FIFREEZE (the kernel's flush) %.1f ms; the rest (waiting for the others, round trips, FITHAW) %.1f ms",
+                    name, median(beyond[name] ?? []), median(freezeCalls[name] ?? []), median(rest[name] ?? [])))
         }
     } catch {
         fail("the real members: \(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import QuiesceAPI
+import QuiesceDemo
 import QuiesceSystem
 
 // quiesce-bench: measurements printed with a baseline taken in the same run.
@@ -20,29 +21,15 @@ func fail(_ message: String) -> Never {
 
 @discardableResult
 func shell(_ command: [String]) -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = command
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    do { try process.run() } catch { fail("cannot run \(command[0]): \(error)") }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { fail("\(command.joined(separator: " ")) failed: \(String(decoding: data, as: UTF8.self))") }
-    return String(decoding: data, as: UTF8.self)
+    do {
+        return try DemoShell.run(command)
+    } catch {
+        fail(error.description)
+    }
 }
 
 /// Runs a clean-up command whose failure (nothing to undo) is expected.
-func quietly(_ command: [String]) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = command
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try? process.run()
-    process.waitUntilExit()
-}
+func quietly(_ command: [String]) { _ = try? DemoShell.run(command) }
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()

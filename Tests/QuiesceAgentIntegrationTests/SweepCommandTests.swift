@@ -43,6 +43,7 @@ struct SweepCommandTests {
         let text = try await fleet.coordinator(["sweep", "--fleet", inventory])
         #expect(text.stdout.hasPrefix("4 VMs: 1 compliant, 2 not compliant, 1 unreachable"))
         #expect(text.stdout.contains("UNREACHABLE") && !text.stdout.contains("a0 "))
+        #expect(!text.stdout.contains("\u{1B}"), "no colour codes when piped")
         let one = try await fleet.coordinator(["sweep", "--fleet", inventory, "--vm", "a0"])
         #expect(one.status == 0)
     }

@@ -25,6 +25,7 @@ extension GroupSnapshot {
             if let script = report?.postScript, Self.failed(script) { entry.postScript = script }
             entry.finishedBy = record?.state?.finishedBy?.rawValue
             entry.snapshotMs = report?.snapshot.durationMs
+            entry.freezeCallMs = report?.freeze.freezeCallMs
             entry.calls = record?.calls ?? []
             return entry
         }

@@ -50,8 +50,10 @@ public struct GroupSnapshotReport: Codable, Sendable {
         public var address: String
         public var status: Status
         public var consistency: Consistency
-        /// From the agent's report: the freeze as the guard held it.
+        /// From the agent's report: the freeze as the guard held it, first FIFREEZE to last
+        /// FITHAW, and the part of it the FIFREEZE calls took (the kernel flushing the disk).
         public var frozenMs: Double?
+        public var freezeCallMs: Double?
         public var frozenAt: Date?
         public var thawedAt: Date?
         public var heldThroughSnapshot: Bool?
