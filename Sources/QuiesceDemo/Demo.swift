@@ -90,7 +90,7 @@ public struct Demo: Sendable {
     private func writeBundle(_ fleet: DemoFleet, writer: SequenceWriter) throws -> PushBundle {
         let root = fleet.scriptRoot
         let config = "\(fleet.directory)/push/VMSnapshotScriptPluginConfig.json"
-        try FileManager.default.createDirectory(atPath: "\(fleet.directory)/push", withIntermediateDirectories: true)
+        try DemoShell.makeDirectory("\(fleet.directory)/push")
         try DemoAgent.write(
             config,
             #"{"pluginName": "ScriptRunner", "preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh", "timeoutInSeconds": 30, "continueBackupOnFailure": true, "fsFreezeEnabled": \#(fleet.freezes)}"#,

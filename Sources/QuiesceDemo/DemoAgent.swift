@@ -19,8 +19,7 @@ public final class DemoAgent: Sendable {
         self.disk = disk
         self.copies = copies
         port = try DemoShell.freePort()
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try FileManager.default.createDirectory(atPath: copies, withIntermediateDirectories: true)
+        try DemoShell.makeDirectory(home, mode: 0o700)
         let copy = disk.imagePath.map { "cp --sparse=always '\($0)' \"\(copies)/\(name)-$QUIESCE_SESSION_ID.img\"" }
             ?? "mkdir -p \"\(copies)/\(name)-$QUIESCE_SESSION_ID\" && cp -a '\(disk.mountPoint)/.' \"\(copies)/\(name)-$QUIESCE_SESSION_ID/\""
         try Self.write("\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)

@@ -9,7 +9,7 @@ public final class DemoDisk: Sendable {
 
     public init(directory: String, name: String, loopMounted: Bool, sizeMiB: Int = 32) throws {
         mountPoint = "\(directory)/\(name)"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try DemoShell.makeDirectory(mountPoint)
         guard loopMounted else {
             imagePath = nil
             return

@@ -7,52 +7,88 @@ import Synchronization
 /// A few VMs on loopback for the demo and the consistency proof: each a real `quiesce-agent
 /// serve` with its own disk (loop-mounted ext4 as root), one token, one inventory with group
 /// `demo`, all under one temporary directory that `stop()` removes with every mount in it.
+///
+/// Creating it makes only the directory; `start` adds the disks and agents one by one, each
+/// registered as soon as it exists, so a `stop()` from a signal handler at any moment, even in
+/// the middle of `start`, leaves nothing behind.
 public final class DemoFleet: Sendable {
     public let directory: String
     /// True when the disks are loop-mounted images the agents really freeze (root only).
     public let freezes: Bool
-    public let agents: [DemoAgent]
     public let inventoryPath: String
     public let scriptRoot: String
     public let copies: String
+    private let state = Mutex(State())
+
+    private struct State {
+        var disks: [DemoDisk] = []
+        var agents: [DemoAgent] = []
+        var stopped = false
+    }
+
+    /// Thrown by `start` once `stop()` was called.
+    public struct Stopped: Error, CustomStringConvertible {
+        public var description: String { "the demo fleet was stopped" }
+    }
 
     /// `prefix` names the directory under /tmp, so tests can tell their fleets from the demo's.
-    public init(count: Int, agentPath: String, name: String = "vm", prefix: String = "quiesce-demo") throws {
+    public init(prefix: String = "quiesce-demo") throws {
         freezes = geteuid() == 0
         var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw DemoShell.Failure(description: "cannot create a directory under /tmp") }
         directory = String(cString: made)
         scriptRoot = "\(directory)/scripts"
         copies = "\(directory)/copies"
-        let tokenFile = "\(directory)/agent.token"
-        var started: [DemoAgent] = []
+        inventoryPath = "\(directory)/fleet.json"
+        for subdirectory in [copies, "\(directory)/disks"] { try DemoShell.makeDirectory(subdirectory) }
+    }
+
+    /// A started fleet of `count` VMs; everything is removed again if starting fails.
+    public convenience init(count: Int, agentPath: String, prefix: String = "quiesce-demo") throws {
+        try self.init(prefix: prefix)
         do {
-            try DemoAgent.write(tokenFile, "demo-\(UUID().uuidString)\n", mode: 0o600)
-            for index in 1...count {
-                let vm = "\(name)-\(index)"
-                let disk = try DemoDisk(directory: "\(directory)/disks", name: vm, loopMounted: freezes)
-                do {
-                    started.append(
-                        try DemoAgent(
-                            name: vm, home: "\(directory)/\(vm)", disk: disk, copies: copies, scriptRoot: scriptRoot, agentPath: agentPath,
-                            tokenFile: tokenFile))
-                } catch {
-                    disk.remove()
-                    throw error
-                }
-            }
-            inventoryPath = "\(directory)/fleet.json"
-            let vms = started.map { #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "db"}}"# }
-            try DemoAgent.write(
-                inventoryPath,
-                #"{"defaults": {"tokenFile": "agent.token", "requestTimeoutSeconds": 10}, "groups": {"demo": {"policy": "requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}}}, "vms": [\#(vms.joined(separator: ", "))]}"#,
-                mode: 0o600)
+            try start(count: count, agentPath: agentPath)
         } catch {
-            Self.tearDown(started, directory: directory)
+            stop()
             throw error
         }
-        agents = started
     }
+
+    /// Creates the disks, starts the agents and writes the inventory.
+    public func start(count: Int, agentPath: String, name: String = "vm") throws {
+        let tokenFile = "\(directory)/agent.token"
+        try DemoAgent.write(tokenFile, "demo-\(UUID().uuidString)\n", mode: 0o600)
+        for index in 1...count {
+            let vm = "\(name)-\(index)"
+            let disk = try DemoDisk(directory: "\(directory)/disks", name: vm, loopMounted: freezes)
+            try register { state in state.disks.append(disk) } otherwise: { disk.remove() }
+            let agent = try DemoAgent(
+                name: vm, home: "\(directory)/\(vm)", disk: disk, copies: copies, scriptRoot: scriptRoot, agentPath: agentPath,
+                tokenFile: tokenFile)
+            try register { state in state.agents.append(agent) } otherwise: { agent.stop() }
+        }
+        let vms = agents.map { #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "db"}}"# }
+        try DemoAgent.write(
+            inventoryPath,
+            #"{"defaults": {"tokenFile": "agent.token", "requestTimeoutSeconds": 10}, "groups": {"demo": {"policy": "requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}}}, "vms": [\#(vms.joined(separator: ", "))]}"#,
+            mode: 0o600)
+    }
+
+    /// Records what was just created, or undoes it when the fleet was stopped meanwhile.
+    private func register(_ add: (inout State) -> Void, otherwise undo: () -> Void) throws {
+        try state.withLock { state in
+            guard !state.stopped else {
+                undo()
+                throw Stopped()
+            }
+            add(&state)
+        }
+    }
+
+    public var agents: [DemoAgent] { state.withLock { $0.agents } }
+
+    /// True once `stop()` was called.
+    public var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// The disks' mount points, in VM order.
     public var disks: [String] { agents.map(\.disk.mountPoint) }
@@ -88,7 +124,7 @@ public final class DemoFleet: Sendable {
             let copy = "\(copies)/\(agent.name)-\(sessionId)"
             guard freezes else { return copy }
             try DemoShell.run(["e2fsck", "-fn", copy + ".img"])
-            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            try DemoShell.makeDirectory(copy)
             try DemoShell.run(["mount", "-o", "loop,ro", copy + ".img", copy])
             return copy
         }
@@ -98,18 +134,16 @@ public final class DemoFleet: Sendable {
     /// copy mount and file. Safe to call twice and from a signal handler's thread: a second
     /// caller waits until the first is done.
     public func stop() {
-        stopped.withLock { stopped in
-            guard !stopped else { return }
-            Self.tearDown(agents, directory: directory)
-            stopped = true
+        state.withLock { state in
+            guard !state.stopped else { return }
+            state.stopped = true
+            Self.tearDown(state.agents, state.disks, directory: directory)
         }
     }
 
-    private let stopped = Mutex(false)
-
-    private static func tearDown(_ agents: [DemoAgent], directory: String) {
+    private static func tearDown(_ agents: [DemoAgent], _ disks: [DemoDisk], directory: String) {
         for agent in agents { agent.stop() }
-        for agent in agents { agent.disk.remove() }
+        for disk in disks { disk.remove() }
         // Copies mounted for checking.
         let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
         for line in mounts.split(separator: "\n") {

@@ -30,6 +30,14 @@ public enum DemoShell {
         return text
     }
 
+    /// Makes one directory (an existing one is fine) but never its parents: once the demo's
+    /// directory is removed, nothing recreates it.
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(Failure) {
+        guard mkdir(path, mode) == 0 || errno == EEXIST else {
+            throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// A free TCP port on 127.0.0.1, from the kernel.
     public static func freePort() throws(Failure) -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -31,27 +31,37 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let fleet: DemoFleet
         do {
-            fleet = try DemoFleet(count: 3, agentPath: agentPath)
+            fleet = try DemoFleet()
         } catch {
-            throw UnusableInput(description: "quiesce demo: cannot set up the demo VMs: \(error)")
+            throw UnusableInput(description: "quiesce demo: \(error)")
         }
-        let interrupted = Self.cleanUpOnSignals(fleet)
+        // Handlers first: an interrupt while the disks are being made must clean up too.
+        let interrupts = Self.cleanUpOnSignals(fleet)
         defer {
             fleet.stop()
-            interrupted.forEach { $0.cancel() }
+            interrupts.forEach { $0.cancel() }
         }
-        let json = json
-        let demo = Demo(agentPath: agentPath, timelinePath: timeline, style: json ? .plain : .detect()) { line in
-            if !json { print(line) }
+        let outcome: Demo.Outcome
+        do {
+            try fleet.start(count: 3, agentPath: agentPath)
+            let json = json
+            let demo = Demo(agentPath: agentPath, timelinePath: timeline, style: json ? .plain : .detect()) { line in
+                if !json { print(line) }
+            }
+            outcome = try await demo.run(fleet: fleet)
+        } catch {
+            if fleet.isStopped { throw ExitCode(130) }
+            throw UnusableInput(description: "quiesce demo: \(error)")
         }
-        let outcome = try await demo.run(fleet: fleet)
+        if fleet.isStopped { throw ExitCode(130) }
         if json { try printJSON(outcome) } else {
             print(outcome.succeeded ? "\nThe demo succeeded; everything it started is being removed." : "\nThe demo FAILED; see above.")
         }
         if !outcome.succeeded { throw ExitCode.failure }
     }
 
-    /// Ctrl-C or SIGTERM: stop the agents (each thaws first), unmount and remove everything, exit 130.
+    /// Ctrl-C or SIGTERM: stop the agents (each thaws first) and remove the disks at once; the
+    /// demo then unwinds and exits 130. If it has not within 10 s, exit anyway.
     private static func cleanUpOnSignals(_ fleet: DemoFleet) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
@@ -59,6 +69,7 @@ struct DemoCommand: AsyncParsableCommand {
             source.setEventHandler {
                 FileHandle.standardError.write(Data("\ninterrupted: stopping the agents and removing the demo's disks\n".utf8))
                 fleet.stop()
+                Thread.sleep(forTimeInterval: 10)
                 Foundation.exit(130)
             }
             source.resume()

@@ -25,15 +25,14 @@ final class ProgressBar: Sendable {
 
     private func draw(done: Int, total: Int) {
         let now = ContinuousClock.now
-        let due = lastDraw.withLock { last in
-            guard done == total || last.map({ now - $0 >= .milliseconds(100) }) ?? true else { return false }
+        // Drawn under the lock, so two completions never interleave their bars.
+        lastDraw.withLock { last in
+            guard done == total || last.map({ now - $0 >= .milliseconds(100) }) ?? true else { return }
             last = now
-            return true
+            let width = 30
+            let filled = total == 0 ? width : done * width / total
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)".utf8))
         }
-        guard due else { return }
-        let width = 30
-        let filled = total == 0 ? width : done * width / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)".utf8))
     }
 }

@@ -44,6 +44,14 @@ struct SweepCommandTests {
         #expect(text.stdout.hasPrefix("4 VMs: 1 compliant, 2 not compliant, 1 unreachable"))
         #expect(text.stdout.contains("UNREACHABLE") && !text.stdout.contains("a0 "))
         #expect(!text.stdout.contains("\u{1B}"), "no colour codes when piped")
+
+        // On a terminal (script(1) gives it one): a progress bar and colour.
+        let quiesce = AgentBinary.path(of: "quiesce")
+        let onTerminal = try await onBlockingThread {
+            try Shell.status(["script", "-qec", "env -u NO_COLOR TERM=xterm \(quiesce) sweep --fleet \(inventory) --state \(fleet.directory.url("state"))", "/dev/null"]).output
+        }
+        #expect(onTerminal.contains("sweep [") && onTerminal.contains("] 4/4"), "\(onTerminal)")
+        #expect(onTerminal.contains("\u{1B}[1;31mUNREACHABLE"))
         let one = try await fleet.coordinator(["sweep", "--fleet", inventory, "--vm", "a0"])
         #expect(one.status == 0)
     }

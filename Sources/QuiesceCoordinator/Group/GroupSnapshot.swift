@@ -183,6 +183,7 @@ public struct GroupSnapshot: Sendable {
         case .failure(let error): return (nil, Self.outcome(of: error))
         case .success(let check):
             if let error = check.errors.first, check.predictedConsistency == .none { return (nil, .failed("\(error.code): \(error.message)")) }
+            // The sequencer would refuse this level under requireAll too; failing here keeps the agent's reason.
             if check.predictedConsistency != .applicationConsistent, group.policy == .requireAll {
                 return (nil, .failed("its next snapshot would only be \(check.predictedConsistency.rawValue): \(check.reason)"))
             }
