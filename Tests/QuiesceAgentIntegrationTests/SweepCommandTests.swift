@@ -32,6 +32,7 @@ struct SweepCommandTests {
         let byName = Dictionary(uniqueKeysWithValues: (report["vms"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
         #expect(byName["a0"]?["compliant"] as? Bool == true)
         #expect(byName["a0"]?["predictedConsistency"] as? String == "applicationConsistent")
+        #expect(byName["a0"]?["wouldFreeze"] as? [String] == ["/simulated/agent-0"])
         #expect((byName["a0"]?["fileHashes"] as? [String: String])?["preScript"] == SHA256.hex(of: script))
         #expect(byName["a1"]?["predictedConsistency"] as? String == "fileSystemConsistent")
         #expect((byName["a1"]?["problems"] as? [String])?.first?.contains("no plugin config") == true)

@@ -48,6 +48,7 @@ public enum Sweep {
         switch await agents.get(CheckReport.self, AgentRoutes.compliance, from: vm) {
         case .success(let check):
             report.predictedConsistency = check.predictedConsistency
+            report.wouldFreeze = check.freeze.enabled ? check.freeze.mounts : []
             report.reason = check.reason
             report.problems += check.errors.map { "\($0.code): \($0.message)" }
             report.problems += check.files.flatMap(\.violations)

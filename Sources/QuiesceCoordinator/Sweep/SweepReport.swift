@@ -21,6 +21,8 @@ public struct SweepReport: Codable, Sendable {
         public var problems: [String] = []
         /// The SHA-256 of the plugin config and each script on the VM, by role.
         public var fileHashes: [String: String]?
+        /// The mounts its next snapshot would freeze, in order (empty: none).
+        public var wouldFreeze: [String]?
     }
 
     public var summary: Summary
