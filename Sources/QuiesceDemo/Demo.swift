@@ -103,13 +103,3 @@ public struct Demo: Sendable {
         return try PushBundle.load(pluginConfig: config, preScript: "\(fleet.directory)/push/pre.sh", postScript: "\(fleet.directory)/push/post.sh")
     }
 }
-
-extension CutCheck {
-    /// A cut check as the demo reports it.
-    public struct Summary: Encodable, Sendable {
-        public var checked: Bool
-        public var consistent: Bool
-        public var highest: [Int]
-        public var detail: String
-    }
-}

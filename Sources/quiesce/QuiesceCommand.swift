@@ -23,6 +23,9 @@ struct QuiesceCommand: AsyncParsableCommand {
             }
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
+        } catch let error as UnusableInput {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            Foundation.exit(2)
         } catch {
             if exitCode(for: error).rawValue == 0 {
                 print(fullMessage(for: error))

@@ -61,11 +61,11 @@ public struct GroupSnapshot: Sendable {
         let deadlines = group.deadlines
         switch step {
         case .preflight(let names):
-            return await fanOut("preflight", names, records: &records, timeout: .seconds(deadlines.prepareSeconds)) { vm in
+            return await fanOut("preflight", names, records: &records) { vm in
                 await preflight(vm)
             }
         case .prepare(let names):
-            return await fanOut("prepare", names, records: &records, timeout: .seconds(deadlines.prepareSeconds)) { vm in
+            return await fanOut("prepare", names, records: &records) { vm in
                 if case .failure(let error) = await agents.post(
                     SessionState.self, AgentRoutes.sessions, on: vm, json: SessionRequest(id: sessionId, leaseSeconds: leaseSeconds))
                 {
@@ -74,7 +74,7 @@ public struct GroupSnapshot: Sendable {
                 return await phase(.prepare, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.prepareSeconds)) { _ in nil }
             }
         case .freeze(let names):
-            return await fanOut("freeze", names, records: &records, timeout: .seconds(deadlines.freezeSeconds)) { vm in
+            return await fanOut("freeze", names, records: &records) { vm in
                 await phase(.freeze, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.freezeSeconds)) { state in
                     let freeze = state.report.freeze
                     guard freeze.enabled, !freeze.mounts.isEmpty, !state.frozen else { return nil }
@@ -98,7 +98,7 @@ public struct GroupSnapshot: Sendable {
             }
             return ("groupCommand", Dictionary(uniqueKeysWithValues: names.map { ($0, outcome) }), result.durationMs)
         case .snapshot(let names, let external):
-            return await fanOut("snapshot", names, records: &records, timeout: .seconds(deadlines.snapshotSeconds)) { vm in
+            return await fanOut("snapshot", names, records: &records) { vm in
                 await phase(.snapshot, on: vm, body: SnapshotPhaseRequest(external: external), timeout: .seconds(deadlines.snapshotSeconds)) { state in
                     let snapshot = state.report.snapshot
                     guard !(snapshot.taken && snapshot.usable) else { return nil }
@@ -106,14 +106,14 @@ public struct GroupSnapshot: Sendable {
                 }
             }
         case .thaw(let names):
-            return await fanOut("thaw", names, records: &records, timeout: .seconds(deadlines.thawSeconds)) { vm in
+            return await fanOut("thaw", names, records: &records) { vm in
                 await phase(.thaw, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.thawSeconds)) { state in
                     state.frozen ? "the agent still reports a freeze after thaw" : nil
                 }
             }
         case .finish(let orders):
             let reasons = Dictionary(uniqueKeysWithValues: orders.map { ($0.member, $0.abortReason) })
-            return await fanOut("finish", orders.map(\.member), records: &records, timeout: .seconds(deadlines.finishSeconds)) { vm in
+            return await fanOut("finish", orders.map(\.member), records: &records) { vm in
                 let abortReason = reasons[vm.name] ?? nil
                 return await phase(.finish, on: vm, body: FinishPhaseRequest(abortReason: abortReason), timeout: .seconds(deadlines.finishSeconds)) {
                     state in state.finished ? nil : "the session did not finish"
@@ -126,10 +126,10 @@ public struct GroupSnapshot: Sendable {
 
     private struct EmptyBody: Encodable {}
 
-    /// Calls every member at once and records each call's times; returns the phase's label, the
-    /// outcomes and the slowest call in milliseconds.
+    /// Calls every member at once (each call bounded by its phase's deadline) and records each
+    /// call's times; returns the phase's label, the outcomes and the slowest call in milliseconds.
     private func fanOut(
-        _ label: String, _ names: [String], records: inout [String: MemberRecord], timeout: Duration,
+        _ label: String, _ names: [String], records: inout [String: MemberRecord],
         _ call: @escaping @Sendable (FleetInventory.VM) async -> (SessionState?, GroupSequencer.Outcome)
     ) async -> (String, [String: GroupSequencer.Outcome], Double) {
         let vms = names.compactMap { records[$0]?.vm }
