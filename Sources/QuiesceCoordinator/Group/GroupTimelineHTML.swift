@@ -14,7 +14,7 @@ public enum GroupTimelineHTML {
         let top = 30.0
         let height = top + Double(report.members.count) * rowHeight + 30
         func x(_ date: Date) -> Double { labelWidth + date.timeIntervalSince(start) * 1000 / total * chartWidth }
-        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(labelWidth + chartWidth + 20))" height="\#(Int(height))" font-family="sans-serif" font-size="12">"#
+        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(labelWidth + chartWidth + 40))" height="\#(Int(height))" font-family="sans-serif" font-size="12">"#
         for tick in 0...4 {
             let value = total * Double(tick) / 4
             let position = labelWidth + chartWidth * Double(tick) / 4
