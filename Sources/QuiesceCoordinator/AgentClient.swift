@@ -95,7 +95,8 @@ public struct AgentClient: Sendable {
         let scheme = vm.tls == nil ? "http" : "https"
         let request = HTTPClientRequest(
             method: method, url: "\(scheme)://\(vm.address)\(path)",
-            headers: [("Authorization", "Bearer \(token)")] + headers, body: body, timeout: timeout ?? requestTimeout)
+            headers: [("Authorization", "Bearer \(token)")] + headers, body: body, timeout: timeout ?? requestTimeout,
+            tls: vm.tls.map(ClientTLS.init))
         let response: HTTPClientResponse
         do {
             response = try await client.send(request)
@@ -125,5 +126,12 @@ private final class TokenFiles: Sendable {
             read[path] = result
             return result
         }
+    }
+}
+
+extension ClientTLS {
+    /// The inventory's TLS files for a VM (its own, or the defaults).
+    public init(_ files: FleetInventory.TLSFiles?) {
+        self.init(caFile: files?.caFile, certificateFile: files?.certificateFile, keyFile: files?.keyFile)
     }
 }

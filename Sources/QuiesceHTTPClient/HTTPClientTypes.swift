@@ -8,10 +8,12 @@ public struct HTTPClientRequest: Sendable {
     /// The whole exchange, connection included.
     public var timeout: Duration
     public var connectTimeout: Duration
+    /// This agent's own TLS files, instead of the client's: VMs may have their own CA.
+    public var tls: ClientTLS?
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-        timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5)
+        timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5), tls: ClientTLS? = nil
     ) {
         self.method = method
         self.url = url
@@ -19,6 +21,7 @@ public struct HTTPClientRequest: Sendable {
         self.body = body
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.tls = tls
     }
 }
 

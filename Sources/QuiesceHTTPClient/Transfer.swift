@@ -64,6 +64,7 @@ final class Transfer: @unchecked Sendable {
         }
         for header in headers { headerList = curl_slist_append(headerList, header) }
         quiesce_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        let tls = request.tls ?? tls
         if let ca = tls.caFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_CAINFO, ca) }
         if let certificate = tls.certificateFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
         if let key = tls.keyFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLKEY, key) }

@@ -88,9 +88,3 @@ extension FleetOptions {
             requestTimeout: .seconds(inventory.defaults.requestTimeoutSeconds))
     }
 }
-
-extension ClientTLS {
-    init(_ files: FleetInventory.TLSFiles?) {
-        self.init(caFile: files?.caFile, certificateFile: files?.certificateFile, keyFile: files?.keyFile)
-    }
-}

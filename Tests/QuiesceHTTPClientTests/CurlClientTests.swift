@@ -108,5 +108,9 @@ struct CurlClientTests {
         } catch {
             #expect(error.kind == .tls || error.kind == .dropped, "\(error)")
         }
+        // A VM's own TLS files on the request win over the client's: one coordinator, many CAs.
+        var own = get(url)
+        own.tls = ClientTLS(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey)
+        #expect(try await anonymous.send(own).status == 200)
     }
 }
