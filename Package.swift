@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "quiesce",
             dependencies: [
-                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient",
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

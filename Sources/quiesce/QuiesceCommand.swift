@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuiesceCoordinator
 import QuiesceHTTPClient
+import QuiesceSystem
 
 /// `quiesce`: the coordinator of a fleet of Quiesce agents.
 @main
@@ -14,6 +15,8 @@ struct QuiesceCommand: AsyncParsableCommand {
 
     /// Exit codes: 0 and 1 are the command's verdict, 2 is unusable arguments or files.
     static func main() async {
+        // A socket per agent is kept open between phases: thousands of them for a large fleet.
+        CurrentProcess.raiseOpenFileLimit()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
@@ -82,9 +85,11 @@ extension FleetOptions {
     var fleetPath: String { URL(fileURLWithPath: fleet).standardizedFileURL.path }
 
     /// One libcurl client for the whole command: its connections are reused from phase to phase.
-    func agentClient(for inventory: FleetInventory) -> AgentClient {
+    /// `atLeast` raises the concurrency for a group snapshot, whose every member must get its
+    /// freeze at once.
+    func agentClient(for inventory: FleetInventory, atLeast: Int = 0) -> AgentClient {
         AgentClient(
-            client: CurlClient(maxConcurrentTransfers: maxConcurrent, tls: ClientTLS(inventory.defaults.tls)),
+            client: CurlClient(maxConcurrentTransfers: max(maxConcurrent, atLeast), tls: ClientTLS(inventory.defaults.tls)),
             requestTimeout: .seconds(inventory.defaults.requestTimeoutSeconds))
     }
 }

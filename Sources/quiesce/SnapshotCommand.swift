@@ -38,7 +38,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         if let policy { group.policy = policy }
         let history = try state.history()
         let runId = try history.start(kind: .snapshot, fleet: options.fleetPath, targets: vms.count)
-        let snapshot = GroupSnapshot(group: group, members: vms, agents: options.agentClient(for: inventory))
+        let snapshot = GroupSnapshot(group: group, members: vms, agents: options.agentClient(for: inventory, atLeast: vms.count))
         let result = await snapshot.run()
         try history.finish(
             runId, status: result.status == .succeeded ? .succeeded : .failed,
