@@ -21,11 +21,23 @@ struct HistoryCommand: ParsableCommand {
     @Option(help: "How many runs to list.")
     var limit = 20
 
+    @Option(help: "Delete the runs older than this many days instead of listing (a sweep of 1,000 VMs keeps about 0.5 MB).")
+    var pruneDays: Int?
+
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
 
+    func validate() throws {
+        if let pruneDays, pruneDays < 0 { throw ValidationError("--prune-days must be 0 or more") }
+    }
+
     func run() throws {
         let history = try state.history()
+        if let pruneDays {
+            let deleted = try history.prune(startedBefore: Date().addingTimeInterval(-Double(pruneDays) * 86_400))
+            if json { try printJSON(["deleted": deleted]) } else { print("deleted \(deleted) runs older than \(pruneDays) days from \(history.path)") }
+            return
+        }
         let runs = try history.runs(kind: kind, vm: vm, limit: limit)
         var results: [Int64: HistoryVMResult] = [:]
         if let vm {

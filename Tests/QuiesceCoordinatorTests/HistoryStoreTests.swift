@@ -35,6 +35,20 @@ struct HistoryStoreTests {
         }
     }
 
+    @Test func pruningDropsOldRunsButKeepsWhatWasLastPushed() throws {
+        try withStore { store in
+            let push = try store.start(kind: .push, fleet: "/f.json", targets: 1)
+            try store.finish(
+                push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
+                vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
+                pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
+            #expect(try store.prune(startedBefore: Date().addingTimeInterval(-60)) == 0, "a fresh run stays")
+            #expect(try store.prune(startedBefore: Date().addingTimeInterval(60)) == 1)
+            #expect(try store.runs().isEmpty && store.results(of: push).isEmpty)
+            #expect(try store.expectedFiles(for: ["db-1"])["db-1"]?["preScript"]?.sha256 == "ab")
+        }
+    }
+
     @Test func aRunWhoseProcessIsGoneReadsAsInterrupted() throws {
         try withStore { store in
             let mine = try store.start(kind: .snapshot, fleet: "/f.json", targets: 3)

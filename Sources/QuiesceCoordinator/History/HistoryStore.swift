@@ -76,6 +76,24 @@ public final class HistoryStore: Sendable {
         try read { db in try HistoryRun.fetchOne(db, key: id)?.resolvingInterruption }
     }
 
+    /// Deletes the runs that started before `date`, with their per-VM rows; what was last pushed
+    /// to each VM stays, since sweeps compare against it. Returns how many runs went.
+    @discardableResult
+    public func prune(startedBefore date: Date) throws(HistoryError) -> Int {
+        let deleted = try write { db in
+            try db.execute(sql: "DELETE FROM runVM WHERE runId IN (SELECT id FROM run WHERE startedAt < ?)", arguments: [date])
+            try db.execute(sql: "DELETE FROM run WHERE startedAt < ?", arguments: [date])
+            return db.changesCount
+        }
+        // Give the space back to the file system; VACUUM cannot run inside a transaction.
+        do {
+            try database.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
+        } catch {
+            throw HistoryError(message: "deleted \(deleted) runs, but cannot compact \(path): \(error)")
+        }
+        return deleted
+    }
+
     /// Attributes run `id` to another process: a coordinator that hands a run over, and tests
     /// standing in for one that died.
     public func markProcess(of id: Int64, as processId: Int64) throws(HistoryError) {
