@@ -7,7 +7,7 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show one recorded run again: its report as the command printed it, or one VM's part of it.",
-        discussion: "Exits 1 when there is no such run."
+        discussion: "Exits 2 when there is no such run or the VM is not in it."
     )
 
     @OptionGroup var state: StateOptions
