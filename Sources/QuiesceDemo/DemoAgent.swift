@@ -18,7 +18,6 @@ public final class DemoAgent: Sendable {
         self.home = home
         self.disk = disk
         self.copies = copies
-        port = try DemoShell.freePort()
         try DemoShell.makeDirectory(home, mode: 0o700)
         let copy = disk.imagePath.map { "cp --sparse=always '\($0)' \"\(copies)/\(name)-$QUIESCE_SESSION_ID.img\"" }
             ?? "mkdir -p \"\(copies)/\(name)-$QUIESCE_SESSION_ID\" && cp -a '\(disk.mountPoint)/.' \"\(copies)/\(name)-$QUIESCE_SESSION_ID/\""
@@ -27,7 +26,7 @@ public final class DemoAgent: Sendable {
         try Self.write(
             "\(home)/agent.json",
             """
-            {"listen": "127.0.0.1:\(port)", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(geteuid()),
+            {"listen": "127.0.0.1:0", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(geteuid()),
              "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath": "\(home)/VMSnapshotPluginHost.conf",
              "stateDirectory": "\(home)/state", "scriptRoot": "\(scriptRoot)", "auditLogPath": "\(home)/audit.log",
              "freeze": {"mounts": \(mounts), "timeoutSeconds": 30},
@@ -41,6 +40,26 @@ public final class DemoAgent: Sendable {
         _ = FileManager.default.createFile(atPath: "\(home)/agent.log", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: "\(home)/agent.log")
         try process.run()
+        port = try Self.boundPort(of: process, log: "\(home)/agent.log", name: name)
+    }
+
+    /// The port the kernel gave the agent (it listens on port 0, so no other process can take
+    /// the port between choosing and binding it), read from its "listening on" line.
+    private static func boundPort(of process: Process, log: String, name: String) throws -> Int {
+        let deadline = Date().addingTimeInterval(20)
+        let marker = "listening on 127.0.0.1:"
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }),
+                let port = Int(line.split(separator: marker).last?.prefix { $0.isNumber } ?? "")
+            {
+                return port
+            }
+            guard process.isRunning else { throw DemoShell.Failure(description: "the agent of \(name) exited at start: \(text)") }
+            usleep(20_000)
+        }
+        process.terminate()
+        throw DemoShell.Failure(description: "the agent of \(name) did not start listening within 20 s")
     }
 
     public var address: String { "127.0.0.1:\(port)" }

@@ -1,13 +1,24 @@
 import Foundation
+import Synchronization
 
 /// Ports on 127.0.0.1 for agents that tests start as separate processes.
 public enum FreePorts {
-    /// `count` consecutive ports that nothing listens on, chosen at random in a range away from
-    /// the kernel's ephemeral ports, so tests running side by side do not pick the same ones.
+    /// Every port handed out in this test process: a range is free only until its agents bind
+    /// it, so tests running side by side must never be given overlapping ones.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// `count` consecutive ports that nothing listens on and no other test in this process was
+    /// given, chosen at random in a range away from the kernel's ephemeral ports.
     public static func range(count: Int) throws -> Int {
         for _ in 0..<200 {
             let base = Int.random(in: 20_000..<(32_000 - count))
-            if (base..<base + count).allSatisfy(isFree) { return base }
+            let ports = base..<base + count
+            let claimed = handedOut.withLock { handedOut in
+                guard handedOut.isDisjoint(with: ports), ports.allSatisfy(isFree) else { return false }
+                handedOut.formUnion(ports)
+                return true
+            }
+            if claimed { return base }
         }
         throw POSIXError(.EADDRINUSE)
     }
