@@ -83,9 +83,9 @@ struct GroupSnapshotCommandTests {
     }
 
     @Test func aMemberMissingTheFreezeDeadlineCallsTheGroupOffAndEveryoneThaws() async throws {
-        let fleet = try await SimulatedFleet(count: 4, faults: #"{"agents": {"2": {"latencyMs": {"freeze": 3000}}}}"#, instantScripts: true)
+        let fleet = try await SimulatedFleet(count: 4, faults: #"{"agents": {"2": {"latencyMs": {"freeze": 5000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
-        let inventory = try fleet.inventory(count: 4, group: #"{"deadlines": {"freezeSeconds": 1}}"#)
+        let inventory = try fleet.inventory(count: 4, group: #"{"deadlines": {"freezeSeconds": 2}}"#)
         try await configure(fleet, inventory: inventory)
         let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
         #expect(result.status == 1)
@@ -97,7 +97,7 @@ struct GroupSnapshotCommandTests {
         #expect(members["a0"]?["status"] as? String == "calledOff")
         // a2 froze late, after the coordinator gave up; its finish came first, so its lease or
         // the finish releases it.
-        #expect(try await eventually(within: 15) { try await everyoneReleased(fleet, count: 4) })
+        #expect(try await eventually(within: 20) { try await everyoneReleased(fleet, count: 4) })
     }
 
     @Test func bestEffortGoesOnWithoutAFailedMember() async throws {
@@ -140,7 +140,7 @@ struct GroupSnapshotCommandTests {
     @Test func aCoordinatorKilledMidFreezeLeavesAnInterruptedRunAndAgentsReleaseThemselves() async throws {
         let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 4000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
-        let inventory = try fleet.inventory(count: 2, group: #"{"deadlines": {"freezeSeconds": 1, "snapshotSeconds": 10}}"#)
+        let inventory = try fleet.inventory(count: 2, group: #"{"deadlines": {"freezeSeconds": 3, "snapshotSeconds": 10}}"#)
         try await configure(fleet, inventory: inventory)
         let coordinator = try AgentBinary.start(
             ["snapshot", "--fleet", inventory, "--group", "all", "--state", fleet.directory.url("state")], program: "quiesce")
@@ -156,7 +156,7 @@ struct GroupSnapshotCommandTests {
         let runs = try #require(try history.json()["runs"] as? [[String: Any]])
         #expect(runs.first?["kind"] as? String == "snapshot" && runs.first?["status"] as? String == "interrupted", "\(runs)")
         // Lease: freeze + snapshot deadlines + 5 s without a request.
-        #expect(try await eventually(within: 25) { try await everyoneReleased(fleet, count: 2) })
+        #expect(try await eventually(within: 30) { try await everyoneReleased(fleet, count: 2) })
     }
 }
 

@@ -103,11 +103,11 @@ struct SessionAPITests {
         let server = try await ServerFixture.start()
         defer { server.stop() }
         try server.installFramework(freeze: false)
-        _ = try await create(server, "forgotten", lease: 1)
+        _ = try await create(server, "forgotten", lease: 3)
         _ = try await post(server, AgentRoutes.session("forgotten", .prepare))
         // The post-script ends a moment before the session is marked finished: wait for the latter,
         // asking /v1/version, which (unlike reading the session) does not renew the lease.
-        #expect(await eventually(within: 10) {
+        #expect(await eventually(within: 20) {
             let version = try? await server.send("GET", AgentRoutes.version).json()
             return server.ranLog.count == 2 && version != nil && version?["activeSession"] == nil
         })
@@ -127,7 +127,8 @@ struct SessionAPITests {
         }
         defer { server.stop() }
         try server.installFramework(freeze: true)
-        _ = try await create(server, "mid-freeze", lease: 2)
+        // Long enough that a loaded machine still gets the freeze request in within the lease.
+        _ = try await create(server, "mid-freeze", lease: 5)
         _ = try await post(server, AgentRoutes.session("mid-freeze", .prepare))
         let frozen = try await post(server, AgentRoutes.session("mid-freeze", .freeze)).json()
         #expect(frozen["frozen"] as? Bool == true)
@@ -136,7 +137,7 @@ struct SessionAPITests {
         let auditLines = { ((try? String(contentsOfFile: server.settings.server.auditLogPath, encoding: .utf8)) ?? "").split(separator: "\n").count }
         #expect(auditLines() == 2, "the freeze request's line waits in memory while frozen")
         // The coordinator vanishes here.
-        #expect(await eventually(within: 10) { server.ranLog.count == 2 })
+        #expect(await eventually(within: 20) { server.ranLog.count == 2 })
         #expect(try disk.acceptsWrites(within: 2))
         #expect(await eventually(within: 5) { auditLines() == 3 }, "and is written after the thaw")
         let state = try await server.send("GET", AgentRoutes.session("mid-freeze")).json()
