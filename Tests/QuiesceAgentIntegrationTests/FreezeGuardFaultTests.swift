@@ -61,7 +61,7 @@ struct FreezeGuardFaultTests {
         kill(agent.process.processIdentifier, SIGKILL)
         agent.process.waitUntilExit()
         // The guard sees its pipe close and thaws at once, long before its 120 s deadline.
-        #expect(try disk.acceptsWrites(within: 1), "writable within a second of the kill")
+        #expect(try disk.acceptsWrites(within: 5), "writable again after the kill")
     }
 
     @Test func aGuardThatIsSigtermedThawsBeforeExiting() async throws {
@@ -79,7 +79,7 @@ struct FreezeGuardFaultTests {
         #expect(thawed.contains(#""held":false"#))
         guardProcess.process.waitUntilExit()
         #expect(guardProcess.process.terminationStatus == 0)
-        #expect(try disk.acceptsWrites(within: 1))
+        #expect(try disk.acceptsWrites(within: 5))
     }
 
     @Test func aFreezeFailureOnTheSecondOfThreeThawsTheFirstAndNamesTheForeignFreeze() async throws {

@@ -76,7 +76,7 @@ struct ServeCommandTests {
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
-        #expect(try disk.acceptsWrites(within: 1), "thawed on the way out")
+        #expect(try disk.acceptsWrites(within: 5), "thawed on the way out")
         #expect(try directory.read("ran.log") == "pre\npost skipped\n", "the post-script released the application")
     }
 
