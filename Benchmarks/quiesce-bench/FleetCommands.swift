@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceAPI
 
 // fleet-commands: `quiesce push` (config plus two scripts, changed on every run) and `quiesce
 // sweep` against N simulated agents (`quiesce-agent simulate --instant-scripts`, one process,
@@ -28,8 +29,7 @@ func measure(_ arguments: [String]) -> Measured {
     var status: Int32 = 0
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)
-    let elapsed = ContinuousClock.now - start
-    let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    let milliseconds = (ContinuousClock.now - start).milliseconds
     return Measured(milliseconds: milliseconds, peakKiB: usage.ru_maxrss, status: (status >> 8) & 0xFF)
 }
 

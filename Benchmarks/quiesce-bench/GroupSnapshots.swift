@@ -132,7 +132,9 @@ func startSimulator(agent: String, count: Int, base: Int, work: String) -> Proce
 }
 
 func writeFile(_ path: String, _ text: String, mode: Int = 0o600) {
-    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-        fail("cannot write \(path)")
+    do {
+        try DemoShell.write(path, text, mode: mode)
+    } catch {
+        fail(error.description)
     }
 }

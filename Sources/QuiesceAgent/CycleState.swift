@@ -163,18 +163,10 @@ struct CycleState {
         let sessionId = sessionId
         let settings = settings
         let scripts = scripts
-        return await withTaskGroup(of: (Int, ScriptReport, ReportedError?).self) { group in
-            for (index, plugin) in plugins.enumerated() {
-                group.addTask {
-                    let (report, error) = await Self.runScript(
-                        of: plugin, phase: phase, sessionId: sessionId, settings: settings, scripts: scripts,
-                        extraEnvironment: extraEnvironment(index))
-                    return (index, report, error)
-                }
-            }
-            var results = [(ScriptReport, ReportedError?)?](repeating: nil, count: plugins.count)
-            for await (index, report, error) in group { results[index] = (report, error) }
-            return results.map { $0! }
+        return await Array(plugins.enumerated()).concurrentMap { index, plugin in
+            await Self.runScript(
+                of: plugin, phase: phase, sessionId: sessionId, settings: settings, scripts: scripts,
+                extraEnvironment: extraEnvironment(index))
         }
     }
 

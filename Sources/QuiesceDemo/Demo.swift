@@ -57,10 +57,7 @@ public struct Demo: Sendable {
         say(push.text(style: style))
 
         say(style.dim("== quiesce sweep: permissions, scripts, what each VM's next snapshot would reach"))
-        var expected: Sweep.Expected = [:]
-        for vm in inventory.vms {
-            expected[vm.name] = Dictionary(uniqueKeysWithValues: bundle.files.map { ($0.role.rawValue, Sweep.ExpectedFile(sha256: $0.sha256, origin: "the demo's push")) })
-        }
+        let expected = bundle.expectedFiles(on: inventory.vms.map(\.name), origin: "the demo's push")
         let sweep = await Sweep.run(inventory.vms, agents: agents, expected: expected)
         say(sweep.text(all: true, style: style))
 
@@ -91,14 +88,14 @@ public struct Demo: Sendable {
         let root = fleet.scriptRoot
         let config = "\(fleet.directory)/push/VMSnapshotScriptPluginConfig.json"
         try DemoShell.makeDirectory("\(fleet.directory)/push")
-        try DemoAgent.write(
+        try DemoShell.write(
             config,
             #"{"pluginName": "ScriptRunner", "preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh", "timeoutInSeconds": 30, "continueBackupOnFailure": true, "fsFreezeEnabled": \#(fleet.freezes)}"#,
             mode: 0o600)
         let pause = fleet.freezes ? "" : "kill -STOP \(writer.processIdentifier)\n"
         let resume = fleet.freezes ? "" : "kill -CONT \(writer.processIdentifier)\n"
-        try DemoAgent.write("\(fleet.directory)/push/pre.sh", "#!/bin/sh\n\(pause)echo \"application quiesced\"\n", mode: 0o700)
-        try DemoAgent.write(
+        try DemoShell.write("\(fleet.directory)/push/pre.sh", "#!/bin/sh\n\(pause)echo \"application quiesced\"\n", mode: 0o700)
+        try DemoShell.write(
             "\(fleet.directory)/push/post.sh", "#!/bin/sh\n\(resume)echo \"application released (snapshot $QUIESCE_SNAPSHOT_RESULT)\"\n", mode: 0o700)
         return try PushBundle.load(pluginConfig: config, preScript: "\(fleet.directory)/push/pre.sh", postScript: "\(fleet.directory)/push/post.sh")
     }

@@ -21,9 +21,9 @@ public final class DemoAgent: Sendable {
         try DemoShell.makeDirectory(home, mode: 0o700)
         let copy = disk.imagePath.map { "cp --sparse=always '\($0)' \"\(copies)/\(name)-$QUIESCE_SESSION_ID.img\"" }
             ?? "mkdir -p \"\(copies)/\(name)-$QUIESCE_SESSION_ID\" && cp -a '\(disk.mountPoint)/.' \"\(copies)/\(name)-$QUIESCE_SESSION_ID/\""
-        try Self.write("\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)
+        try DemoShell.write("\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)
         let mounts = disk.imagePath == nil ? "[]" : "[\"\(disk.mountPoint)\"]"
-        try Self.write(
+        try DemoShell.write(
             "\(home)/agent.json",
             """
             {"listen": "127.0.0.1:0", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(geteuid()),
@@ -77,11 +77,5 @@ public final class DemoAgent: Sendable {
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-    }
-
-    static func write(_ path: String, _ text: String, mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-            throw DemoShell.Failure(description: "cannot write \(path)")
-        }
     }
 }

@@ -57,7 +57,7 @@ public final class DemoFleet: Sendable {
     /// Creates the disks, starts the agents and writes the inventory.
     public func start(count: Int, agentPath: String, name: String = "vm") throws {
         let tokenFile = "\(directory)/agent.token"
-        try DemoAgent.write(tokenFile, "demo-\(UUID().uuidString)\n", mode: 0o600)
+        try DemoShell.write(tokenFile, "demo-\(UUID().uuidString)\n", mode: 0o600)
         for index in 1...count {
             let vm = "\(name)-\(index)"
             let disk = try DemoDisk(directory: "\(directory)/disks", name: vm, loopMounted: freezes)
@@ -68,7 +68,7 @@ public final class DemoFleet: Sendable {
             try register { state in state.agents.append(agent) } otherwise: { agent.stop() }
         }
         let vms = agents.map { #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "db"}}"# }
-        try DemoAgent.write(
+        try DemoShell.write(
             inventoryPath,
             #"{"defaults": {"tokenFile": "agent.token", "requestTimeoutSeconds": 10}, "groups": {"demo": {"policy": "requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}}}, "vms": [\#(vms.joined(separator: ", "))]}"#,
             mode: 0o600)

@@ -30,6 +30,13 @@ public enum DemoShell {
         return text
     }
 
+    /// Writes `text` to a new or replaced file with `mode`; never creates directories.
+    public static func write(_ path: String, _ text: String, mode: Int) throws(Failure) {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw Failure(description: "cannot write \(path)")
+        }
+    }
+
     /// Makes one directory (an existing one is fine) but never its parents: once the demo's
     /// directory is removed, nothing recreates it.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(Failure) {

@@ -39,17 +39,10 @@ public enum Push {
     private static func push(
         _ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Bool, agents: AgentClient, progress: FleetProgress?
     ) async -> [PushReport.VM] {
-        await withTaskGroup(of: (Int, PushReport.VM).self) { group in
-            for (index, vm) in vms.enumerated() {
-                group.addTask {
-                    let result = await push(bundle, to: vm, canary: canary, agents: agents)
-                    progress?.advance()
-                    return (index, result)
-                }
-            }
-            var results = [PushReport.VM?](repeating: nil, count: vms.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
+        await vms.concurrentMap { vm in
+            let result = await push(bundle, to: vm, canary: canary, agents: agents)
+            progress?.advance()
+            return result
         }
     }
 
@@ -88,11 +81,7 @@ public enum Push {
         if let failed = results.first(where: { !$0.status.succeeded }) {
             return .init(vms: names, passed: false, reason: "\(failed.name) did not take the push: \(failed.problem ?? failed.status.rawValue)")
         }
-        var files: [String: Sweep.ExpectedFile] = [:]
-        for file in bundle.files { files[file.role.rawValue] = Sweep.ExpectedFile(sha256: file.sha256, origin: "this push") }
-        var expected: Sweep.Expected = [:]
-        for name in names { expected[name] = files }
-        let sweep = await Sweep.run(canaries, agents: agents, expected: expected)
+        let sweep = await Sweep.run(canaries, agents: agents, expected: bundle.expectedFiles(on: names, origin: "this push"))
         for vm in sweep.vms where !vm.compliant {
             if let index = results.firstIndex(where: { $0.name == vm.name }) {
                 results[index].status = .failed

@@ -29,6 +29,12 @@ public struct PushBundle: Sendable {
     /// script against the paths of the config it already has.
     public var files: [File] { [pluginConfig] + [preScript, postScript].compactMap { $0 } }
 
+    /// What a sweep should find on each of `vms` once they have this bundle.
+    public func expectedFiles(on vms: [String], origin: String) -> Sweep.Expected {
+        let files = Dictionary(uniqueKeysWithValues: self.files.map { ($0.role.rawValue, Sweep.ExpectedFile(sha256: $0.sha256, origin: origin)) })
+        return Dictionary(uniqueKeysWithValues: vms.map { ($0, files) })
+    }
+
     /// Reads and validates the files; throws with every problem before anything is sent.
     public static func load(pluginConfig: String, preScript: String?, postScript: String?) throws(PushError) -> PushBundle {
         var problems: [String] = []

@@ -20,17 +20,10 @@ public enum Sweep {
     public static func run(
         _ vms: [FleetInventory.VM], agents: AgentClient, expected: Expected = [:], progress: FleetProgress? = nil
     ) async -> SweepReport {
-        let results = await withTaskGroup(of: (Int, SweepReport.VM).self) { group in
-            for (index, vm) in vms.enumerated() {
-                group.addTask {
-                    let result = await check(vm, agents: agents, expected: expected[vm.name] ?? [:])
-                    progress?.advance()
-                    return (index, result)
-                }
-            }
-            var results = [SweepReport.VM?](repeating: nil, count: vms.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
+        let results = await vms.concurrentMap { vm in
+            let result = await check(vm, agents: agents, expected: expected[vm.name] ?? [:])
+            progress?.advance()
+            return result
         }
         return SweepReport(vms: results)
     }
