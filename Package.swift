@@ -38,13 +38,19 @@ let package = Package(
     targets: [
         .target(name: "QuiesceAPI", swiftSettings: strict),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "QuiesceHTTPClient", dependencies: ["CCurl", "QuiesceAPI"], swiftSettings: strict),
+        .target(name: "QuiesceHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(
             name: "QuiesceCoordinator",
-            dependencies: ["QuiesceAPI", "QuiesceHTTPClient", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "QuiesceAPI", "QuiesceHTTPClient", "QuiesceSystem",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict
         ),
-        .target(name: "QuiesceDemo", dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient"], swiftSettings: strict),
+        .target(
+            name: "QuiesceDemo", dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem"],
+            swiftSettings: strict),
         .executableTarget(
             name: "quiesce",
             dependencies: [
@@ -56,7 +62,6 @@ let package = Package(
         .target(
             name: "QuiesceSystem",
             dependencies: [
-                "QuiesceAPI",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -85,6 +90,7 @@ let package = Package(
                 "QuiesceAgent",
                 "QuiesceAgentServer",
                 "QuiesceAPI",
+                "QuiesceSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -123,12 +129,12 @@ let package = Package(
         .testTarget(name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceHTTPClientTests",
-            dependencies: ["QuiesceHTTPClient", "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport"],
+            dependencies: ["QuiesceHTTPClient", "QuiesceAPI", "QuiesceTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "QuiesceAgentServerTests",
-            dependencies: ["QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceTestSupport"],
+            dependencies: ["QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -29,7 +29,7 @@ func measure(_ arguments: [String]) -> Measured {
     var status: Int32 = 0
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)
-    let milliseconds = (ContinuousClock.now - start).milliseconds
+    let milliseconds = (ContinuousClock.now - start) / .milliseconds(1)
     return Measured(milliseconds: milliseconds, peakKiB: usage.ru_maxrss, status: (status >> 8) & 0xFF)
 }
 

@@ -77,7 +77,7 @@ func freezeOverhead(cycles: Int) {
         } catch {
             fail("bare freeze failed: \(error)")
         }
-        bare.append((clock.now - start).milliseconds)
+        bare.append((clock.now - start) / .milliseconds(1))
     }
 
     let settings = "\(work)/agent.json"

@@ -151,7 +151,7 @@ struct CycleState {
                 frozenAt: frozenAt, thawedAt: thawedAt),
             snapshot: SnapshotReport(
                 taken: snapshot?.taken ?? false, provider: provider, id: snapshot?.id,
-                durationMs: snapshotDuration?.milliseconds, usable: verdict.snapshotUsable,
+                durationMs: snapshotDuration.map { $0 / .milliseconds(1) }, usable: verdict.snapshotUsable,
                 outputTail: snapshot?.taken == false ? snapshot?.outputTail : nil))
     }
 

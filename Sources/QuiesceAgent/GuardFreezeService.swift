@@ -33,7 +33,7 @@ public struct GuardFreezeService: FreezeService {
         do {
             guardProcess = try GuardProcess.start(
                 executable: executable,
-                arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout.milliseconds))] + ["--"] + mounts)
+                arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout / .milliseconds(1)))] + ["--"] + mounts)
         } catch {
             forget()
             return .failure(

@@ -37,7 +37,7 @@ extension ScriptRun {
         }
         let report = ScriptReport(
             result: result, path: path, attempts: attempts, exitCode: exitCode, signal: signal,
-            durationMs: duration.milliseconds, stdoutTail: stdout.text, stderrTail: stderr.text)
+            durationMs: duration / .milliseconds(1), stdoutTail: stdout.text, stderrTail: stderr.text)
         return (report, problem.map { ReportedError(code: $0.0, phase: phase, message: $0.1) })
     }
 

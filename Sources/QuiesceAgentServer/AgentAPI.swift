@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 import NIOHTTP1
 import QuiesceAPI
 import QuiesceAgent
@@ -131,9 +130,5 @@ public struct AgentAPI: Sendable {
         return HTTPError(status, refusal.code, refusal.message, details: refusal.details.isEmpty ? nil : refusal.details)
     }
 
-    static let hostname: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }()
+    static let hostname = CurrentProcess.hostName
 }

@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceSystem
 
 /// One demo VM's `quiesce-agent serve`, a child process with its own files under `home` (plugin
 /// config, state, audit log) and a snapshot command that copies its disk (the image as root,
@@ -11,7 +12,7 @@ public final class DemoAgent: Sendable {
     public let disk: DemoDisk
     /// Where this VM's snapshots land: `<copies>/<name>-<session>.img` or a directory.
     public let copies: String
-    private let process: Process
+    private let process: ChildProcess
 
     public init(name: String, home: String, disk: DemoDisk, copies: String, scriptRoot: String, agentPath: String, tokenFile: String) throws {
         self.name = name
@@ -26,26 +27,19 @@ public final class DemoAgent: Sendable {
         try DemoShell.write(
             "\(home)/agent.json",
             """
-            {"listen": "127.0.0.1:0", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(geteuid()),
+            {"listen": "127.0.0.1:0", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(CurrentProcess.effectiveUserID),
              "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath": "\(home)/VMSnapshotPluginHost.conf",
              "stateDirectory": "\(home)/state", "scriptRoot": "\(scriptRoot)", "auditLogPath": "\(home)/audit.log",
              "freeze": {"mounts": \(mounts), "timeoutSeconds": 30},
              "snapshot": {"provider": "command", "command": ["\(home)/snapshot.sh"], "timeoutSeconds": 30}}
             """, mode: 0o600)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: agentPath)
-        process.arguments = ["serve", "--settings", "\(home)/agent.json"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        _ = FileManager.default.createFile(atPath: "\(home)/agent.log", contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: "\(home)/agent.log")
-        try process.run()
+        process = try ChildProcess.start([agentPath, "serve", "--settings", "\(home)/agent.json"], stderr: .file("\(home)/agent.log"))
         port = try Self.boundPort(of: process, log: "\(home)/agent.log", name: name)
     }
 
     /// The port the kernel gave the agent (it listens on port 0, so no other process can take
     /// the port between choosing and binding it), read from its "listening on" line.
-    private static func boundPort(of process: Process, log: String, name: String) throws -> Int {
+    private static func boundPort(of process: ChildProcess, log: String, name: String) throws -> Int {
         let deadline = Date().addingTimeInterval(20)
         let marker = "listening on 127.0.0.1:"
         while Date() < deadline {
@@ -56,9 +50,9 @@ public final class DemoAgent: Sendable {
                 return port
             }
             guard process.isRunning else { throw DemoShell.Failure(description: "the agent of \(name) exited at start: \(text)") }
-            usleep(20_000)
+            CurrentProcess.sleep(for: .milliseconds(20))
         }
-        process.terminate()
+        process.stop(grace: .seconds(5))
         throw DemoShell.Failure(description: "the agent of \(name) did not start listening within 20 s")
     }
 
@@ -71,11 +65,6 @@ public final class DemoAgent: Sendable {
 
     /// SIGTERM: the agent finishes any session (thaw first) and exits.
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(15)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.stop(grace: .seconds(15))
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import QuiesceSystem
 
 /// One demo VM's "disk": as root, an ext4 image loop-mounted under the demo's directory, which
 /// the agent really freezes; otherwise a plain directory (FIFREEZE and loop mounts need root).
@@ -27,7 +27,7 @@ public final class DemoDisk: Sendable {
         guard let imagePath else { return }
         _ = try? DemoShell.run(["fsfreeze", "-u", mountPoint])
         for _ in 0..<20 where (try? DemoShell.run(["mountpoint", "-q", mountPoint])) != nil {
-            if (try? DemoShell.run(["umount", mountPoint])) == nil { usleep(100_000) }
+            if (try? DemoShell.run(["umount", mountPoint])) == nil { CurrentProcess.sleep(for: .milliseconds(100)) }
         }
         _ = try? DemoShell.run(["umount", "-l", mountPoint])
         if let devices = try? DemoShell.run(["losetup", "-j", imagePath]) {

@@ -2,6 +2,7 @@ import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
 import QuiesceHTTPClient
+import QuiesceSystem
 import Synchronization
 
 /// A few VMs on loopback for the demo and the consistency proof: each a real `quiesce-agent
@@ -33,7 +34,7 @@ public final class DemoFleet: Sendable {
 
     /// `prefix` names the directory under /tmp, so tests can tell their fleets from the demo's.
     public init(prefix: String = "quiesce-demo") throws {
-        freezes = geteuid() == 0
+        freezes = CurrentProcess.effectiveUserID == 0
         var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw DemoShell.Failure(description: "cannot create a directory under /tmp") }
         directory = String(cString: made)

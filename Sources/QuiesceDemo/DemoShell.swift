@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceSystem
 
 /// Runs the system tools the demo needs (mkfs, mount, losetup, e2fsck) and says which one
 /// failed and what it printed.
@@ -9,23 +10,14 @@ public enum DemoShell {
 
     @discardableResult
     public static func run(_ arguments: [String]) throws(Failure) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
+        let (termination, text): (ChildProcess.Termination, String)
         do {
-            try process.run()
+            (termination, text) = try ChildProcess.run(arguments)
         } catch {
-            throw Failure(description: "cannot run \(arguments[0]): \(error.localizedDescription)")
+            throw Failure(description: "cannot run \(arguments[0]): \(error.reason)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+        guard termination == .exited(0) else {
+            throw Failure(description: "\(arguments.joined(separator: " ")) failed (\(termination)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return text
     }

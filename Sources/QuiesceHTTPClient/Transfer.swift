@@ -1,6 +1,5 @@
 import CCurl
 import Foundation
-import QuiesceAPI
 
 /// One request in flight: its easy handle, its buffers, and who waits for it. Created by the
 /// caller, then touched only by the loop thread.
@@ -43,8 +42,8 @@ final class Transfer: @unchecked Sendable {
         quiesce_curl_easy_setopt_string(handle, CURLOPT_URL, request.url)
         quiesce_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         quiesce_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        quiesce_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
-        quiesce_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.milliseconds))
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1)))
+        quiesce_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout / .milliseconds(1)))
         quiesce_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         quiesce_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         quiesce_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)

@@ -1,15 +1,80 @@
 import Glibc
 
-/// Facts about the running process.
+/// Facts about the running process, and the few things it does to itself.
 public enum CurrentProcess {
     /// The running program's own executable, from /proc/self/exe.
     public static func executablePath() throws(SystemError) -> String {
         try Syscalls.realpath("/proc/self/exe")
     }
-}
 
-extension CurrentProcess {
+    public static var id: Int32 { getpid() }
+
     public static var effectiveUserID: UInt32 { geteuid() }
+
+    /// The environment this process was started with, as it is now.
+    public static var environment: [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let pair = String(cString: pointer)
+            if let equals = pair.firstIndex(of: "=") {
+                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return variables
+    }
+
+    /// The working directory, or nil when it was removed.
+    public static var workingDirectory: String? {
+        guard let directory = getcwd(nil, 0) else { return nil }
+        defer { free(directory) }
+        return String(cString: directory)
+    }
+
+    /// `$HOME`, else the home directory of the effective user in the password database.
+    public static var homeDirectory: String {
+        if let home = getenv("HOME").map({ String(cString: $0) }), !home.isEmpty { return home }
+        guard let entry = getpwuid(geteuid()), let directory = entry.pointee.pw_dir else { return "/" }
+        return String(cString: directory)
+    }
+
+    /// The machine's host name, as a report names the VM.
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether a process with this id exists (a zombie counts), as far as signal 0 can tell:
+    /// a process of another user that exists answers EPERM, which counts as alive.
+    public static func isAlive(processId: Int32) -> Bool {
+        kill(processId, 0) == 0 || errno != ESRCH
+    }
+
+    /// Whether `descriptor` (1 for standard output) is a terminal, where colour and progress bars belong.
+    public static func isTerminal(_ descriptor: Int32) -> Bool {
+        isatty(descriptor) == 1
+    }
+
+    /// Blocks the calling thread; for code without an async context (a signal handler's queue,
+    /// a child's teardown).
+    public static func sleep(for duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    /// Writes `text` to standard error as it is, without buffering.
+    public static func writeToStandardError(_ text: String) {
+        try? Syscalls.writeAll(2, Array(text.utf8), subject: "standard error")
+    }
+
+    /// Ends the process at once with `status`.
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
 }
 
 extension CurrentProcess {

@@ -1,5 +1,4 @@
 import Glibc
-import QuiesceAPI
 import Subprocess
 import SystemPackage
 

@@ -1,7 +1,11 @@
 import Glibc
 import SystemPackage
 
-/// Every libc call of this module, each retried on EINTR and turned into a `SystemError`.
+/// The libc calls this module shares between files, each retried on EINTR and turned into a
+/// `SystemError`; `retryingOnInterrupt` wraps the rest where they fail with errno. Two kinds of
+/// call stay raw beside their one caller: process plumbing whose errors are results, not errno
+/// (posix_spawn in `ChildProcess`, waitpid), and the freeze guard's poll loop, which runs in the
+/// guard process, handles EINTR itself and must not allocate an error while mounts are frozen.
 enum Syscalls {
     static func retryingOnInterrupt<T>(_ call: String, _ subject: String, _ body: () -> (T, Bool)) throws(SystemError) -> T {
         while true {

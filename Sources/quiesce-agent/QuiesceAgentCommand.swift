@@ -1,5 +1,5 @@
 import ArgumentParser
-import Glibc
+import QuiesceSystem
 
 /// `quiesce-agent`: the per-VM agent of Quiesce.
 @main
@@ -25,23 +25,15 @@ struct QuiesceAgentCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let code as ExitCode {
-            Glibc.exit(code.rawValue)
+            CurrentProcess.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 0 {
                 print(fullMessage(for: error))
-                Glibc.exit(0)
+                CurrentProcess.exit(0)
             }
-            FileHandleStandardError.write(fullMessage(for: error) + "\n")
-            Glibc.exit(2)
+            CurrentProcess.writeToStandardError(fullMessage(for: error) + "\n")
+            CurrentProcess.exit(2)
         }
-    }
-}
-
-/// Writes to standard error without pulling in Foundation.
-enum FileHandleStandardError {
-    static func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceSystem
 import ServiceLifecycle
 import UnixSignals
 
@@ -23,13 +24,13 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             server = try AgentServer(settings: settings, insecurePlaintext: insecurePlaintext)
         } catch {
-            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var listening = server
         listening.onListening = { port in
-            FileHandleStandardError.write("quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

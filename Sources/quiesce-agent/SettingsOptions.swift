@@ -1,6 +1,6 @@
 import ArgumentParser
-import Glibc
 import QuiesceAgent
+import QuiesceSystem
 
 /// The options every subcommand shares: where the settings are, what to override, how to print.
 struct SettingsOptions: ParsableArguments {
@@ -24,15 +24,14 @@ struct SettingsOptions: ParsableArguments {
             if let pluginHost { loaded.pluginHostPath = absolute(pluginHost) }
             return loaded
         } catch {
-            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
     }
 
     /// Reports name files by absolute path, whatever directory the command ran in.
     private func absolute(_ path: String) -> String {
-        guard !path.hasPrefix("/"), let directory = getcwd(nil, 0) else { return path }
-        defer { free(directory) }
-        return String(cString: directory) + "/" + path
+        guard !path.hasPrefix("/"), let directory = CurrentProcess.workingDirectory else { return path }
+        return directory + "/" + path
     }
 }

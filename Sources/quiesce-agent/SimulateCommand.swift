@@ -39,14 +39,14 @@ struct SimulateCommand: AsyncParsableCommand {
             do {
                 plan = try QuiesceJSON.decoder().decode(FaultPlan.self, from: Data(try FileReader.read(faults)))
             } catch {
-                FileHandleStandardError.write("quiesce-agent: cannot read the fault plan \(faults): \(error)\n")
+                CurrentProcess.writeToStandardError("quiesce-agent: cannot read the fault plan \(faults): \(error)\n")
                 throw ExitCode(2)
             }
         }
         // A listening socket per agent, and connections on top: the usual 1024 is not enough.
         let openFiles = CurrentProcess.raiseOpenFileLimit()
         if openFiles < UInt64(count) * 2 + 64 {
-            FileHandleStandardError.write("quiesce-agent: warning: only \(openFiles) open files allowed; raise `ulimit -Hn` for \(count) agents\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: warning: only \(openFiles) open files allowed; raise `ulimit -Hn` for \(count) agents\n")
         }
         let simulator = FleetSimulator(
             count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan, instantScripts: instantScripts)
@@ -54,11 +54,11 @@ struct SimulateCommand: AsyncParsableCommand {
         do {
             services = try simulator.services()
         } catch {
-            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        FileHandleStandardError.write(
+        CurrentProcess.writeToStandardError(
             "quiesce-agent: simulating \(count) agents on 127.0.0.1:\(basePort)-\(basePort + count - 1)\n")
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-simulate"))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceSystem
 
 struct SnapshotsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,7 +54,7 @@ extension SettingsOptions {
         do {
             return try SnapshotManagement.provider(for: try load())
         } catch let error as AgentError {
-            FileHandleStandardError.write("quiesce-agent: \(error.message)\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
     }

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import QuiesceCoordinator
 import QuiesceDemo
+import QuiesceSystem
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +24,8 @@ struct DemoCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let agentPath = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("quiesce-agent").path
+        let agentPath = ((try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0]).split(separator: "/").dropLast()
+            .map { "/" + $0 }.joined() + "/quiesce-agent"
         guard FileManager.default.isExecutableFile(atPath: agentPath) else {
             throw UnusableInput(description: "quiesce demo: quiesce-agent is not beside this program (\(agentPath)); build both with `swift build`")
         }
@@ -39,7 +39,7 @@ struct DemoCommand: AsyncParsableCommand {
         let interrupts = Self.cleanUpOnSignals(fleet)
         defer {
             fleet.stop()
-            interrupts.forEach { $0.cancel() }
+            interrupts.remove()
         }
         let outcome: Demo.Outcome
         do {
@@ -62,18 +62,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Ctrl-C or SIGTERM: stop the agents (each thaws first) and remove the disks at once; the
     /// demo then unwinds and exits 130. If it has not within 10 s, exit anyway.
-    private static func cleanUpOnSignals(_ fleet: DemoFleet) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "quiesce.demo.signal"))
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\ninterrupted: stopping the agents and removing the demo's disks\n".utf8))
-                fleet.stop()
-                Thread.sleep(forTimeInterval: 10)
-                Foundation.exit(130)
-            }
-            source.resume()
-            return source
+    private static func cleanUpOnSignals(_ fleet: DemoFleet) -> InterruptTrap {
+        InterruptTrap.install { _ in
+            CurrentProcess.writeToStandardError("\ninterrupted: stopping the agents and removing the demo's disks\n")
+            fleet.stop()
+            CurrentProcess.sleep(for: .seconds(10))
+            CurrentProcess.exit(130)
         }
     }
 }

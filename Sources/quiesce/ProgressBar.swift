@@ -1,5 +1,5 @@
-import Foundation
 import QuiesceCoordinator
+import QuiesceSystem
 import Synchronization
 
 /// A one-line progress bar on standard error, only when it is a terminal: piped output and
@@ -12,7 +12,7 @@ final class ProgressBar: Sendable {
 
     /// A `FleetProgress` that draws, or nil when standard error is not a terminal.
     static func fleetProgress(_ label: String, total: Int) -> FleetProgress? {
-        guard isatty(STDERR_FILENO) == 1, total > 1 else { return nil }
+        guard CurrentProcess.isTerminal(2), total > 1 else { return nil }
         let bar = ProgressBar(label: label)
         return FleetProgress(total: total) { done, total in bar.draw(done: done, total: total) }
     }
@@ -20,7 +20,7 @@ final class ProgressBar: Sendable {
     /// Clears the bar so the report starts on a clean line.
     static func clear(_ progress: FleetProgress?) {
         guard progress != nil else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        CurrentProcess.writeToStandardError("\r\u{1B}[2K")
     }
 
     private func draw(done: Int, total: Int) {
@@ -32,7 +32,7 @@ final class ProgressBar: Sendable {
             let width = 30
             let filled = total == 0 ? width : done * width / total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)".utf8))
+            CurrentProcess.writeToStandardError("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)")
         }
     }
 }

@@ -25,17 +25,17 @@ struct QuiesceCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            CurrentProcess.exit(code.rawValue)
         } catch let error as UnusableInput {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            Foundation.exit(2)
+            CurrentProcess.writeToStandardError(error.description + "\n")
+            CurrentProcess.exit(2)
         } catch {
             if exitCode(for: error).rawValue == 0 {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                CurrentProcess.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            CurrentProcess.writeToStandardError(fullMessage(for: error) + "\n")
+            CurrentProcess.exit(2)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
+import QuiesceSystem
 
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +51,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             do {
                 try GroupTimelineHTML.render(result).write(toFile: path, atomically: true, encoding: .utf8)
             } catch {
-                FileHandle.standardError.write(Data("quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n".utf8))
+                CurrentProcess.writeToStandardError("quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n")
             }
         }
         if options.json {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
+import QuiesceSystem
 
 /// Where the coordinator keeps its history.
 struct StateOptions: ParsableArguments {
@@ -13,10 +14,10 @@ struct StateOptions: ParsableArguments {
 
     var directory: String {
         if let state { return state }
-        let environment = ProcessInfo.processInfo.environment
+        let environment = CurrentProcess.environment
         if let directory = environment["QUIESCE_STATE_DIR"], !directory.isEmpty { return directory }
-        if geteuid() == 0 { return "/var/lib/quiesce" }
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/state")
+        if CurrentProcess.effectiveUserID == 0 { return "/var/lib/quiesce" }
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (CurrentProcess.homeDirectory + "/.local/state")
         return base + "/quiesce"
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import QuiesceSystem
 
 /// One push, sweep or group snapshot.
 public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
@@ -38,7 +39,7 @@ public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistable
     /// A run still marked running whose process is gone was interrupted (the coordinator was
     /// killed or the machine went down).
     var resolvingInterruption: HistoryRun {
-        guard status == .running, kill(pid_t(processId), 0) != 0, errno == ESRCH else { return self }
+        guard status == .running, !CurrentProcess.isAlive(processId: Int32(processId)) else { return self }
         var run = self
         run.status = .interrupted
         run.summary = "interrupted: the coordinator (pid \(processId)) ended before the run finished"

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import QuiesceAPI
+import QuiesceSystem
 
 /// Every push, sweep and group snapshot, with each VM's result, in an embedded SQLite database
 /// under the state directory, so "what did last night's sweep say about db-3" has an answer.
@@ -29,7 +30,7 @@ public final class HistoryStore: Sendable {
     public func start(kind: HistoryRun.Kind, fleet: String, targets: Int) throws(HistoryError) -> Int64 {
         let run = HistoryRun(
             kind: kind, startedAt: Date(), status: .running, fleet: fleet, targets: targets, summary: "running",
-            processId: Int64(getpid()))
+            processId: Int64(CurrentProcess.id))
         return try write { db in try run.inserted(db).id ?? 0 }
     }
 

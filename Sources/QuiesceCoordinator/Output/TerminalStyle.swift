@@ -1,4 +1,4 @@
-import Foundation
+import QuiesceSystem
 
 /// Colour for a terminal, plain text everywhere else: a pipe, a file, `NO_COLOR`, `TERM=dumb`.
 public struct TerminalStyle: Sendable {
@@ -7,9 +7,9 @@ public struct TerminalStyle: Sendable {
     public init(colour: Bool) { self.colour = colour }
 
     /// Colour when `descriptor` is a terminal and the environment does not ask for none.
-    public static func detect(descriptor: Int32 = STDOUT_FILENO) -> TerminalStyle {
-        let environment = ProcessInfo.processInfo.environment
-        return TerminalStyle(colour: isatty(descriptor) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb")
+    public static func detect(descriptor: Int32 = 1) -> TerminalStyle {
+        let environment = CurrentProcess.environment
+        return TerminalStyle(colour: CurrentProcess.isTerminal(descriptor) && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb")
     }
 
     public static let plain = TerminalStyle(colour: false)

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import QuiesceAPI
 import Synchronization
 import SystemPackage
 
@@ -61,7 +60,7 @@ public enum FreezeGuard {
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
             guard left > .zero else { return stop(.deadline, mounts, fds, progress, worker) }
-            let milliseconds = Int32(clamping: Int(left.milliseconds.rounded(.up)))
+            let milliseconds = Int32(clamping: Int((left / .milliseconds(1)).rounded(.up)))
             let ready = poll(&polled, nfds_t(polled.count), milliseconds)
             if ready < 0 && Glibc.errno == EINTR { continue }
             if ready <= 0 { continue }

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import QuiesceAPI
 import Synchronization
 import SystemPackage
 
@@ -10,13 +9,14 @@ import SystemPackage
 /// Commands go over a socket rather than a pipe so that writing to a guard that already exited
 /// is an EPIPE error (`MSG_NOSIGNAL`), not a SIGPIPE that would kill the agent.
 public final class GuardProcess: Sendable {
-    public let pid: pid_t
+    private let child: ChildProcess
     private let commands: CInt
     private let reports: CInt
     private let buffer = Mutex<[UInt8]>([])
 
-    /// Starts `executable` with `arguments` as a guard. Its stderr goes to /dev/null: a guard
-    /// must not write anywhere that might be frozen.
+    /// Starts `executable` with `arguments` as a guard, with an empty environment and nothing
+    /// of ours but its two pipes. Its stderr goes to /dev/null: a guard must not write anywhere
+    /// that might be frozen.
     public static func start(executable: String, arguments: [String]) throws(SystemError) -> GuardProcess {
         let toGuard = try makeSocketPair()
         let fromGuard: (CInt, CInt)
@@ -31,45 +31,24 @@ public final class GuardProcess: Sendable {
             Glibc.close(toGuard.0)
             Glibc.close(fromGuard.1)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, toGuard.0, 0)
-        posix_spawn_file_actions_adddup2(&actions, fromGuard.1, 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Nothing else of the agent's: an inherited client socket (NIO accepts without
-        // close-on-exec) would keep that connection open for as long as the freeze is held.
-        closeFrom(3, in: &actions)
-        // Start from default signal handling whatever the agent has set up for itself.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let environment: [UnsafeMutablePointer<CChar>?] = [nil]
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
-        guard result == 0 else {
+        do {
+            let child = try ChildProcess.start(
+                [executable] + arguments, environment: [:], stdin: .descriptor(toGuard.0), stdout: .descriptor(fromGuard.1))
+            return GuardProcess(child: child, commands: toGuard.1, reports: fromGuard.0)
+        } catch {
             Glibc.close(toGuard.1)
             Glibc.close(fromGuard.0)
-            throw SystemError(call: "posix_spawn", subject: executable, errno: .init(rawValue: result))
+            throw error
         }
-        return GuardProcess(pid: pid, commands: toGuard.1, reports: fromGuard.0)
     }
 
-    private init(pid: pid_t, commands: CInt, reports: CInt) {
-        self.pid = pid
+    private init(child: ChildProcess, commands: CInt, reports: CInt) {
+        self.child = child
         self.commands = commands
         self.reports = reports
     }
+
+    public var pid: pid_t { child.pid }
 
     /// The guard's next report, or nil when it closed its output (it died) or said nothing
     /// within `timeout`.
@@ -95,12 +74,8 @@ public final class GuardProcess: Sendable {
     public func finish() {
         Glibc.close(commands)
         Glibc.close(reports)
-        let pid = pid
-        pthread_detach(
-            Thread.start {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            })
+        let child = child
+        pthread_detach(Thread.start { child.wait() })
     }
 
     private func readEvent(until deadline: ContinuousClock.Instant) -> GuardEvent? {
@@ -111,7 +86,7 @@ public final class GuardProcess: Sendable {
             let left = ContinuousClock.now.duration(to: deadline)
             guard left > .zero else { return nil }
             var polled = pollfd(fd: reports, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&polled, 1, Int32(clamping: Int(left.milliseconds.rounded(.up))))
+            let ready = poll(&polled, 1, Int32(clamping: Int((left / .milliseconds(1)).rounded(.up))))
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0 else { return nil }
             var chunk = [UInt8](repeating: 0, count: 4096)
@@ -127,14 +102,6 @@ public final class GuardProcess: Sendable {
         let line = Array(buffer[..<newline])
         buffer.removeFirst(newline + 1)
         return line
-    }
-
-    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34) is not exported to Swift; it is
-    /// looked up at run time instead.
-    private static func closeFrom(_ fd: Int32, in actions: inout posix_spawn_file_actions_t) {
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
-        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, fd)
     }
 
     private static func makeSocketPair() throws(SystemError) -> (CInt, CInt) {
