@@ -1,20 +1,24 @@
 /// The agent's HTTP API, version 1: every path in one place, used by the agent's router and the
-/// coordinator's client alike. See docs/api.md.
+/// coordinator's client alike. A path with a parameter is a template (`:phase` a segment) that
+/// the agent routes by, and a function that fills it in for a client. See docs/api.md.
 public enum AgentRoutes {
     public static let health = "/v1/health"
     public static let version = "/v1/version"
     public static let pluginConfig = "/v1/plugin-config"
+    public static let scriptTemplate = "/v1/scripts/:phase"
     /// `/v1/scripts/pre` or `/v1/scripts/post`.
-    public static func script(_ phase: ScriptPhase) -> String { "/v1/scripts/\(phase.rawValue)" }
+    public static func script(_ phase: ScriptPhase) -> String { fill(scriptTemplate, ["phase": phase.rawValue]) }
     public static let compliance = "/v1/compliance"
     public static let metrics = "/v1/metrics"
 
     /// The header carrying a script body's SHA-256, lowercase hex.
     public static let contentSHA256Header = "X-Content-SHA256"
 
-    public enum ScriptPhase: String, Codable, Sendable, CaseIterable {
-        case pre
-        case post
+    /// `template` with each `:name` segment replaced by `values[name]`.
+    static func fill(_ template: String, _ values: [String: String]) -> String {
+        template.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix(":") ? values[String(segment.dropFirst())] ?? String(segment) : String(segment)
+        }.joined(separator: "/")
     }
 }
 

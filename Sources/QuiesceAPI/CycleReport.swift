@@ -65,6 +65,8 @@ public struct PluginReport: Codable, Sendable {
         self.preScript = preScript
         self.postScript = postScript
     }
+
+    public func script(_ phase: ScriptPhase) -> ScriptReport { phase == .pre ? preScript : postScript }
 }
 
 /// What the freeze did during a cycle.

@@ -30,19 +30,20 @@ extension PluginConfig {
         }
         var object = StrictObject(json, what: "the plugin config")
         var config = PluginConfig(
-            preScriptLocation: object.string("preScriptLocation", required: true) ?? "",
-            postScriptLocation: object.string("postScriptLocation", required: true) ?? "")
+            preScriptLocation: object.string(ScriptPhase.pre.locationKey, required: true) ?? "",
+            postScriptLocation: object.string(ScriptPhase.post.locationKey, required: true) ?? "")
         if let name = object.string("pluginName") { config.pluginName = name }
-        if let params = object.stringArray("preScriptParams") { config.preScriptParams = params }
-        if let params = object.stringArray("postScriptParams") { config.postScriptParams = params }
-        if let retries = object.integer("preScriptNoOfRetries", minimum: 0) { config.preScriptNoOfRetries = retries }
-        if let retries = object.integer("postScriptNoOfRetries", minimum: 0) { config.postScriptNoOfRetries = retries }
+        for phase in ScriptPhase.allCases {
+            if let params = object.stringArray(phase.paramsKey) { config[keyPath: phase.fields.params] = params }
+        }
+        for phase in ScriptPhase.allCases {
+            if let retries = object.integer(phase.retriesKey, minimum: 0) { config[keyPath: phase.fields.retries] = retries }
+        }
         if let timeout = object.integer("timeoutInSeconds", minimum: 1) { config.timeoutInSeconds = timeout }
         if let flag = object.bool("continueBackupOnFailure") { config.continueBackupOnFailure = flag }
         if let flag = object.bool("fsFreezeEnabled") { config.fsFreezeEnabled = flag }
-        for (key, location) in [("preScriptLocation", config.preScriptLocation), ("postScriptLocation", config.postScriptLocation)]
-        where !location.isEmpty && !location.hasPrefix("/") {
-            object.problem("`\(key)` must be an absolute path, found \"\(location)\"")
+        for script in ScriptPhase.allCases.map(config.script) where !script.location.isEmpty && !script.location.hasPrefix("/") {
+            object.problem("`\(script.phase.locationKey)` must be an absolute path, found \"\(script.location)\"")
         }
         object.accept(ignoredKeys[0], ignoredKeys[1])
         guard object.problems.isEmpty else {

@@ -3,10 +3,14 @@ import FoundationEssentials
 extension AgentRoutes {
     /// `POST` creates a session (`SessionRequest`).
     public static let sessions = "/v1/sessions"
+    public static let sessionTemplate = "/v1/sessions/:id"
     /// `GET` reads a session's state.
-    public static func session(_ id: String) -> String { "/v1/sessions/\(id)" }
+    public static func session(_ id: String) -> String { fill(sessionTemplate, ["id": id]) }
+    public static let sessionPhaseTemplate = "/v1/sessions/:id/:phase"
     /// `POST` runs a phase of a session.
-    public static func session(_ id: String, _ phase: SessionPhase) -> String { "/v1/sessions/\(id)/\(phase.rawValue)" }
+    public static func session(_ id: String, _ phase: SessionPhase) -> String {
+        fill(sessionPhaseTemplate, ["id": id, "phase": phase.rawValue])
+    }
 }
 
 /// A snapshot session's phases, in order. Each is idempotent: asking again for a phase that
@@ -21,6 +25,13 @@ public enum SessionPhase: String, Codable, Sendable, CaseIterable {
     case thaw
     /// Post-scripts and the final report; with `abortReason`, calls the snapshot off first.
     case finish
+}
+
+extension SessionPhase: Comparable {
+    /// In the order above: a phase runs only after every earlier one ran or was skipped.
+    public static func < (lhs: SessionPhase, rhs: SessionPhase) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
 }
 
 /// `POST /v1/sessions`.

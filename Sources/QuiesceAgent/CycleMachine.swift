@@ -126,3 +126,17 @@ public struct CycleMachine: Sendable {
         return Verdict(status: .succeeded, consistency: consistency, snapshotUsable: true)
     }
 }
+
+extension CycleMachine.Step {
+    /// The session phase this step belongs to: the one mapping between a cycle's steps and a
+    /// session's phases. The final verdict belongs to `finish`, after the post-scripts.
+    public var sessionPhase: SessionPhase {
+        switch self {
+        case .runPreScripts: .prepare
+        case .freeze: .freeze
+        case .snapshot: .snapshot
+        case .thaw: .thaw
+        case .runPostScripts, .finish: .finish
+        }
+    }
+}

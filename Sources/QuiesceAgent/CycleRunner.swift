@@ -6,16 +6,9 @@ import QuiesceSystem
 /// phase by phase by a snapshot session the coordinator drives.
 ///
 ///     let runner = CycleRunner(settings: s, freezeService: f, snapshotProvider: p, sessionId: id)
-///     await runner.perform(upTo: .freeze)     // pre-scripts done, freeze next
+///     await runner.perform(through: .prepare)   // pre-scripts done, freeze next
 ///     let report = await runner.runToEnd()
 public actor CycleRunner {
-    /// The cycle's steps, in order, as a session's phases name them.
-    public enum Phase: Int, Sendable, Comparable, CaseIterable {
-        case preScripts, freeze, snapshot, thaw, postScripts, finished
-
-        public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
-    }
-
     public let sessionId: String
     private let freezeService: any FreezeService
     private let snapshotProvider: any SnapshotProvider
@@ -35,20 +28,17 @@ public actor CycleRunner {
         state = CycleState(sessionId: sessionId, precheck: precheck, settings: settings, scripts: scripts)
     }
 
-    /// The phase the next step belongs to.
-    public var nextPhase: Phase { Self.phase(of: machine.next()) }
+    /// The session phase the next step belongs to; nil once the cycle is finished.
+    public var nextPhase: SessionPhase? { verdict == nil ? machine.next().sessionPhase : nil }
 
-    /// Carries out steps while the next one comes before `phase`; returns the phase that is next.
-    @discardableResult
-    public func perform(upTo phase: Phase) async -> Phase {
-        while nextPhase < phase { await performNext() }
-        if phase == .finished && verdict == nil { await performNext() }
-        return nextPhase
+    /// Carries out every step, not yet carried out, of `phase` and of the phases before it.
+    public func perform(through phase: SessionPhase) async {
+        while let next = nextPhase, next <= phase { await performNext() }
     }
 
     /// Carries out every remaining step and returns the final report.
     public func runToEnd() async -> CycleReport {
-        await perform(upTo: .finished)
+        await perform(through: .finish)
         return report
     }
 
@@ -107,17 +97,6 @@ public actor CycleRunner {
             self.verdict = verdict
         }
         state = working
-    }
-
-    private static func phase(of step: CycleMachine.Step) -> Phase {
-        switch step {
-        case .runPreScripts: .preScripts
-        case .freeze: .freeze
-        case .snapshot: .snapshot
-        case .thaw: .thaw
-        case .runPostScripts: .postScripts
-        case .finish: .finished
-        }
     }
 }
 

@@ -13,8 +13,8 @@ struct CycleState {
     let startedAt = Date()
     private let clock = ContinuousClock()
     private(set) var errors: [ReportedError]
-    private var preReports: [ScriptReport]
-    private var postReports: [ScriptReport]
+    /// Each plugin's script report, in plugin order.
+    private var scriptReports: [ScriptPhase: [ScriptReport]]
     private var held: (any HeldFreeze)?
     /// Mounts the provider snapshots atomically, left out of the freeze.
     private var atomicMounts: [String] = []
@@ -32,8 +32,10 @@ struct CycleState {
         self.settings = settings
         self.scripts = scripts
         errors = precheck.errors
-        preReports = precheck.plugins.map { .skipped(path: $0.config.preScriptLocation) }
-        postReports = precheck.plugins.map { .skipped(path: $0.config.postScriptLocation) }
+        scriptReports = Dictionary(
+            uniqueKeysWithValues: ScriptPhase.allCases.map { phase in
+                (phase, precheck.plugins.map { ScriptReport.skipped(path: $0.config.script(phase).location) })
+            })
     }
 
     /// True while a freeze is held.
@@ -43,22 +45,18 @@ struct CycleState {
     mutating func record(_ error: ReportedError) { errors.append(error) }
 
     mutating func runPreScripts() async -> CycleMachine.ScriptsOutcome {
-        let results = await runScripts(.preScript) { _ in [:] }
-        preReports = results.map(\.0)
-        errors += results.compactMap(\.1)
-        return Self.outcome(of: preReports)
+        await runScripts(.pre) { _ in [:] }
     }
 
     mutating func runPostScripts() async -> CycleMachine.ScriptsOutcome {
         let snapshotResult = snapshot.map { $0.taken ? "taken" : "failed" } ?? "skipped"
-        let preResults = preReports.map(\.result.rawValue)
-        let results = await runScripts(.postScript) { index in
+        let preResults = reports(.pre).map(\.result.rawValue)
+        return await runScripts(.post) { index in
             ["QUIESCE_PRE_RESULT": preResults[index], "QUIESCE_SNAPSHOT_RESULT": snapshotResult]
         }
-        postReports = results.map(\.0)
-        errors += results.compactMap(\.1)
-        return Self.outcome(of: postReports)
     }
+
+    private func reports(_ phase: ScriptPhase) -> [ScriptReport] { scriptReports[phase] ?? [] }
 
     /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
     /// Mounts in `atomic` are left unfrozen: the provider's own snapshots of them are atomic,
@@ -136,13 +134,13 @@ struct CycleState {
         let plugins = precheck.plugins.indices.map { index in
             PluginReport(
                 name: precheck.plugins[index].name, configPath: precheck.plugins[index].configPath,
-                preScript: preReports[index], postScript: postReports[index])
+                preScript: reports(.pre)[index], postScript: reports(.post)[index])
         }
         return CycleReport(
             sessionId: sessionId, status: verdict.status, consistency: verdict.consistency,
             configState: precheck.verdict == .notConfigured ? .notConfigured : .configured,
             startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: precheck.warnings,
-            preScript: Self.summary(of: preReports), postScript: Self.summary(of: postReports), plugins: plugins,
+            preScript: Self.summary(of: reports(.pre)), postScript: Self.summary(of: reports(.post)), plugins: plugins,
             freeze: FreezeReport(
                 enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, atomicMounts: atomicMounts,
                 heldThroughSnapshot: heldThroughSnapshot,
@@ -155,42 +153,44 @@ struct CycleState {
                 outputTail: snapshot?.taken == false ? snapshot?.outputTail : nil))
     }
 
-    /// Runs one script of every plugin at once; results in plugin order.
-    private func runScripts(
-        _ phase: CyclePhase, extraEnvironment: @escaping @Sendable (Int) -> [String: String]
-    ) async -> [(ScriptReport, ReportedError?)] {
+    /// Runs one script of every plugin at once and records the results in plugin order.
+    private mutating func runScripts(
+        _ phase: ScriptPhase, extraEnvironment: @escaping @Sendable (Int) -> [String: String]
+    ) async -> CycleMachine.ScriptsOutcome {
         let plugins = precheck.plugins
         let sessionId = sessionId
         let settings = settings
         let scripts = scripts
-        return await Array(plugins.enumerated()).concurrentMap { index, plugin in
+        let results = await Array(plugins.enumerated()).concurrentMap { index, plugin in
             await Self.runScript(
                 of: plugin, phase: phase, sessionId: sessionId, settings: settings, scripts: scripts,
                 extraEnvironment: extraEnvironment(index))
         }
+        scriptReports[phase] = results.map(\.0)
+        errors += results.compactMap(\.1)
+        return Self.outcome(of: reports(phase))
     }
 
     private static func runScript(
-        of plugin: Precheck.Plugin, phase: CyclePhase, sessionId: String, settings: AgentSettings,
+        of plugin: Precheck.Plugin, phase: ScriptPhase, sessionId: String, settings: AgentSettings,
         scripts: any ScriptRunning, extraEnvironment: [String: String]
     ) async -> (ScriptReport, ReportedError?) {
-        let pre = phase == .preScript
-        let path = pre ? plugin.config.preScriptLocation : plugin.config.postScriptLocation
+        let script = plugin.config.script(phase)
+        let path = script.location
         // The post-script is checked again right before it runs: it may have been swapped since
         // the pre-check, while the pre-script ran.
-        if !pre, let problem = Self.postScriptProblem(path, owner: settings.requiredOwnerUid) {
+        if phase == .post, let problem = Self.postScriptProblem(path, owner: settings.requiredOwnerUid) {
             var report = ScriptReport.skipped(path: path)
             report.result = .failed
-            return (report, ReportedError(code: .insufficientPermissionForPostScript, phase: phase, message: problem))
+            return (report, ReportedError(code: phase.insufficientPermission, phase: phase.cyclePhase, message: problem))
         }
         let run = await scripts.run(
             ScriptInvocation(
-                executable: FilePath(path), arguments: pre ? plugin.config.preScriptParams : plugin.config.postScriptParams,
+                executable: FilePath(path), arguments: script.params,
                 environment: ScriptEnvironment.base.merging(
-                    ["QUIESCE_PHASE": pre ? "pre" : "post", "QUIESCE_SESSION_ID": sessionId].merging(extraEnvironment) { $1 }
+                    ["QUIESCE_PHASE": phase.rawValue, "QUIESCE_SESSION_ID": sessionId].merging(extraEnvironment) { $1 }
                 ) { $1 },
-                budget: .seconds(plugin.budgetSeconds),
-                retries: pre ? plugin.config.preScriptNoOfRetries : plugin.config.postScriptNoOfRetries,
+                budget: .seconds(plugin.budgetSeconds), retries: script.retries,
                 killGrace: .seconds(settings.scriptKillGraceSeconds)))
         return run.report(path: path, phase: phase, plugin: plugin)
     }

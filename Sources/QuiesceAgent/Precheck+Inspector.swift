@@ -68,11 +68,10 @@ extension Precheck {
             }
         }
 
-        func script(of plugin: Plugin, phase: CyclePhase, into check: inout Precheck) {
-            let pre = phase == .preScript
-            let key = pre ? "preScriptLocation" : "postScriptLocation"
-            let path = pre ? plugin.config.preScriptLocation : plugin.config.postScriptLocation
-            let notFound: ErrorCode = pre ? .preScriptNotFound : .postScriptNotFound
+        func script(of plugin: Plugin, phase: ScriptPhase, into check: inout Precheck) {
+            let key = phase.locationKey
+            let path = plugin.config.script(phase).location
+            let notFound = phase.notFound
             guard !path.isEmpty else {
                 check.errors.append(
                     ReportedError(
@@ -80,7 +79,7 @@ extension Precheck {
                         message: "`\(key)` is empty in \(plugin.configPath); set it to the script's absolute path"))
                 return
             }
-            guard self.facts(path, role: pre ? .preScript : .postScript, rule: .script, into: &check) != nil else {
+            guard self.facts(path, role: phase.fileRole, rule: .script, into: &check) != nil else {
                 check.errors.append(
                     ReportedError(
                         code: notFound, phase: .precheck,
@@ -91,7 +90,7 @@ extension Precheck {
             if let violations = check.files.last?.violations, !violations.isEmpty {
                 check.errors.append(
                     ReportedError(
-                        code: pre ? .insufficientPermissionForPreScript : .insufficientPermissionForPostScript,
+                        code: phase.insufficientPermission,
                         phase: .precheck, message: violations.joined(separator: "; ")))
             }
         }

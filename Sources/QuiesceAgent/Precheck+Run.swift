@@ -38,8 +38,7 @@ extension Precheck {
                         message: "\(path): timeoutInSeconds \(config.timeoutInSeconds) is capped to \(cap.seconds) s "
                             + "by \(cap.source)"))
             }
-            inspector.script(of: plugin, phase: .preScript, into: &check)
-            inspector.script(of: plugin, phase: .postScript, into: &check)
+            for phase in ScriptPhase.allCases { inspector.script(of: plugin, phase: phase, into: &check) }
             check.plugins.append(plugin)
         }
 

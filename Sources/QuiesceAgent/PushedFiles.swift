@@ -28,7 +28,7 @@ public struct PushedFiles: Sendable {
 
     /// Replaces the pre- or post-script the current plugin config names, after checking the
     /// body's SHA-256 and that the path is under the script root.
-    public func replaceScript(_ phase: AgentRoutes.ScriptPhase, _ bytes: [UInt8], sha256: String?) throws(Refusal) -> WriteResult {
+    public func replaceScript(_ phase: ScriptPhase, _ bytes: [UInt8], sha256: String?) throws(Refusal) -> WriteResult {
         guard let expected = sha256?.lowercased(), expected.count == 64 else {
             throw Refusal(
                 code: .badRequest,
@@ -52,10 +52,12 @@ public struct PushedFiles: Sendable {
                 code: .incorrectJSONConfigFile,
                 message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))", details: [])
         }
-        let path = phase == .pre ? config.preScriptLocation : config.postScriptLocation
-        let key = phase == .pre ? "preScriptLocation" : "postScriptLocation"
+        let path = config.script(phase).location
+        let key = phase.locationKey
         guard !path.isEmpty else {
-            throw Refusal(code: phase == .pre ? .preScriptNotFound : .postScriptNotFound, message: "`\(key)` is empty in the plugin config; push a config that names the script first", details: [])
+            throw Refusal(
+                code: phase.notFound, message: "`\(key)` is empty in the plugin config; push a config that names the script first",
+                details: [])
         }
         guard Self.isInside(path, root: settings.server.scriptRoot) else {
             throw Refusal(

@@ -17,9 +17,10 @@ public enum ReportText {
         lines.append(row("post-script", describe(report.postScript, plugins: report.plugins.map(\.postScript))))
         appendProblems(report.errors, report.warnings, to: &lines)
         for plugin in report.plugins {
-            for (phase, script) in [("pre-script", plugin.preScript), ("post-script", plugin.postScript)]
-            where script.result == .failed || script.result == .timedOut {
-                appendOutput("\(plugin.name) \(phase) \(script.path ?? "")", script.stdoutTail, script.stderrTail, to: &lines)
+            for phase in ScriptPhase.allCases {
+                let script = plugin.script(phase)
+                guard script.result == .failed || script.result == .timedOut else { continue }
+                appendOutput("\(plugin.name) \(phase.label) \(script.path ?? "")", script.stdoutTail, script.stderrTail, to: &lines)
             }
         }
         if let output = report.snapshot.outputTail, !output.isEmpty {

@@ -3,11 +3,9 @@ import QuiesceSystem
 
 extension ScriptRun {
     /// The report entry for this run and, when it did not succeed, the error that says why.
-    func report(path: String, phase: CyclePhase, plugin: Precheck.Plugin) -> (ScriptReport, ReportedError?) {
-        let pre = phase == .preScript
+    func report(path: String, phase: ScriptPhase, plugin: Precheck.Plugin) -> (ScriptReport, ReportedError?) {
         let result: ScriptResult
         var problem: (ErrorCode, String)?
-        let retriesKey = pre ? "preScriptNoOfRetries" : "postScriptNoOfRetries"
         let tries = attempts == 1 ? "1 try" : "\(attempts) tries"
         switch outcome {
         case .succeeded:
@@ -16,14 +14,14 @@ extension ScriptRun {
             result = .failed
             let how = exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(signal ?? 0)"
             problem = (
-                pre ? .preScriptExecutionFailed : .postScriptExecutionFailed,
-                "\(path) \(how) after \(tries) (\(retriesKey) \(pre ? plugin.config.preScriptNoOfRetries : plugin.config.postScriptNoOfRetries))"
+                phase.executionFailed,
+                "\(path) \(how) after \(tries) (\(phase.retriesKey) \(plugin.config.script(phase).retries))"
                     + lastWords
             )
         case .timedOut:
             result = .timedOut
             problem = (
-                pre ? .preScriptTimeout : .postScriptTimeout,
+                phase.timeout,
                 "\(path) was still running when its \(plugin.budgetSeconds) s budget ran out (try \(attempts)); its "
                     + "process group was killed. Raise timeoutInSeconds in \(plugin.configPath) or make the script "
                     + "finish sooner" + lastWords
@@ -31,14 +29,14 @@ extension ScriptRun {
         case .couldNotStart(let reason):
             result = .failed
             problem = (
-                pre ? .preScriptExecutionFailed : .postScriptExecutionFailed,
+                phase.executionFailed,
                 "\(path) could not be started (\(reason)); check its #! line names an installed interpreter"
             )
         }
         let report = ScriptReport(
             result: result, path: path, attempts: attempts, exitCode: exitCode, signal: signal,
             durationMs: duration / .milliseconds(1), stdoutTail: stdout.text, stderrTail: stderr.text)
-        return (report, problem.map { ReportedError(code: $0.0, phase: phase, message: $0.1) })
+        return (report, problem.map { ReportedError(code: $0.0, phase: phase.cyclePhase, message: $0.1) })
     }
 
     /// The script's last line of error output (or of output), to put its own words in the error.

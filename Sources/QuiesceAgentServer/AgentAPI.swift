@@ -45,9 +45,10 @@ public struct AgentAPI: Sendable {
                     throw Self.httpError(for: refusal)
                 }
             },
-            Route(.PUT, "/v1/scripts/:phase", bodyLimit: settings.server.scriptBodyLimit, mutating: true) { request in
-                guard let phase = request.parameters["phase"].flatMap(AgentRoutes.ScriptPhase.init(rawValue:)) else {
-                    throw HTTPError(.notFound, .notFound, "scripts are `/v1/scripts/pre` and `/v1/scripts/post`")
+            Route(.PUT, AgentRoutes.scriptTemplate, bodyLimit: settings.server.scriptBodyLimit, mutating: true) { request in
+                guard let phase = request.parameters["phase"].flatMap(ScriptPhase.init(rawValue:)) else {
+                    throw HTTPError(
+                        .notFound, .notFound, "scripts are \(ScriptPhase.allCases.map { "`\(AgentRoutes.script($0))`" }.joined(separator: " and "))")
                 }
                 do {
                     return try .json(
@@ -64,14 +65,14 @@ public struct AgentAPI: Sendable {
             },
             Route(.POST, AgentRoutes.sessions, bodyLimit: 4096) { request in
                 let body = try StrictRequestBody.decode(SessionRequest.self, from: request.body, allowedKeys: ["id", "leaseSeconds"])!
-                return try await Self.sessionResponse { () throws(SessionManager.SessionError) in try await sessions.create(body) }
+                return try await Self.sessionResponse { () throws(SessionError) in try await sessions.create(body) }
             },
-            Route(.GET, "/v1/sessions/:id") { request in
-                try await Self.sessionResponse { () throws(SessionManager.SessionError) in
+            Route(.GET, AgentRoutes.sessionTemplate) { request in
+                try await Self.sessionResponse { () throws(SessionError) in
                     try await sessions.read(request.parameters["id"] ?? "")
                 }
             },
-            Route(.POST, "/v1/sessions/:id/:phase", bodyLimit: 4096) { request in
+            Route(.POST, AgentRoutes.sessionPhaseTemplate, bodyLimit: 4096) { request in
                 let id = request.parameters["id"] ?? ""
                 guard let phase = request.parameters["phase"].flatMap(SessionPhase.init(rawValue:)) else {
                     throw HTTPError(
@@ -90,7 +91,7 @@ public struct AgentAPI: Sendable {
                 default:
                     _ = try StrictRequestBody.decode(EmptyRequest.self, from: request.body, allowedKeys: [], optional: true)
                 }
-                return try await Self.sessionResponse { () throws(SessionManager.SessionError) in
+                return try await Self.sessionResponse { () throws(SessionError) in
                     try await sessions.run(phase, of: id, external: external, abortReason: abortReason)
                 }
             },
@@ -101,7 +102,7 @@ public struct AgentAPI: Sendable {
 
     /// A session's state as JSON, or its refusal as the matching status.
     private static func sessionResponse(
-        _ body: () async throws(SessionManager.SessionError) -> SessionState
+        _ body: () async throws(SessionError) -> SessionState
     ) async throws -> HTTPResponse {
         let state: SessionState
         do {

@@ -27,9 +27,9 @@ public final class RequestMetrics: Sendable {
         counts.withLock { counts in
             counts.sessionsByOutcome["\(report.status.rawValue)/\(report.consistency.rawValue)", default: 0] += 1
             for plugin in report.plugins {
-                for (phase, script) in [("pre", plugin.preScript), ("post", plugin.postScript)] where script.attempts > 0 {
-                    counts.scriptSeconds[phase, default: 0] += script.durationMs / 1000
-                    counts.scriptRuns[phase, default: 0] += 1
+                for phase in ScriptPhase.allCases where plugin.script(phase).attempts > 0 {
+                    counts.scriptSeconds[phase.rawValue, default: 0] += plugin.script(phase).durationMs / 1000
+                    counts.scriptRuns[phase.rawValue, default: 0] += 1
                 }
             }
             if let frozenMs = report.freeze.frozenMs {

@@ -50,12 +50,7 @@ public enum Push {
     static func push(_ bundle: PushBundle, to vm: FleetInventory.VM, canary: Bool, agents: AgentClient) async -> PushReport.VM {
         var report = PushReport.VM(name: vm.name, address: vm.address, status: .unchanged, canary: canary)
         for file in bundle.files {
-            let path = switch file.role {
-            case .preScript: AgentRoutes.script(.pre)
-            case .postScript: AgentRoutes.script(.post)
-            default: AgentRoutes.pluginConfig
-            }
-            switch await agents.put(WriteResult.self, path, on: vm, body: file.bytes, sha256: file.sha256) {
+            switch await agents.put(WriteResult.self, file.route, on: vm, body: file.bytes, sha256: file.sha256) {
             case .success(let written):
                 report.written.append(PushReport.WrittenFile(role: file.role, path: written.path, changed: written.changed))
                 if written.changed { report.status = .pushed }

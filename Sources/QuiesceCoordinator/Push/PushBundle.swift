@@ -5,29 +5,34 @@ import QuiesceAPI
 /// scripts it names, each with its SHA-256. Loading it touches no VM.
 public struct PushBundle: Sendable {
     public struct File: Sendable {
-        /// `pluginConfig`, `preScript` or `postScript`, as in the agent's compliance report.
-        public var role: FileCheck.Role
+        /// The script this is; nil for the plugin config.
+        public var phase: ScriptPhase?
         public var bytes: [UInt8]
         public var sha256: String
         /// Where the coordinator read it.
         public var source: String
 
-        init(role: FileCheck.Role, bytes: [UInt8], source: String) {
-            self.role = role
+        init(phase: ScriptPhase?, bytes: [UInt8], source: String) {
+            self.phase = phase
             self.bytes = bytes
             self.sha256 = SHA256.hex(of: bytes)
             self.source = source
         }
+
+        /// `pluginConfig`, `preScript` or `postScript`, as in the agent's compliance report.
+        public var role: FileCheck.Role { phase?.fileRole ?? .pluginConfig }
+
+        /// Where it is `PUT` on an agent.
+        public var route: String { phase.map(AgentRoutes.script) ?? AgentRoutes.pluginConfig }
     }
 
     public var pluginConfig: File
     public var config: PluginConfig
-    public var preScript: File?
-    public var postScript: File?
+    public var scripts: [ScriptPhase: File]
 
     /// Every file, in the order they are pushed: the config first, since each agent checks a
     /// script against the paths of the config it already has.
-    public var files: [File] { [pluginConfig] + [preScript, postScript].compactMap { $0 } }
+    public var files: [File] { [pluginConfig] + ScriptPhase.allCases.compactMap { scripts[$0] } }
 
     /// What a sweep should find on each of `vms` once they have this bundle.
     public func expectedFiles(on vms: [String], origin: String) -> Sweep.Expected {
@@ -49,30 +54,22 @@ public struct PushBundle: Sendable {
                 problems.append("\(error.code): \(error.message)")
             }
         }
-        var scripts: [File?] = []
-        for (role, path, key) in [(FileCheck.Role.preScript, preScript, "preScriptLocation"), (.postScript, postScript, "postScriptLocation")] {
-            guard let path else {
-                scripts.append(nil)
-                continue
-            }
-            guard let bytes = read(path, into: &problems) else {
-                scripts.append(nil)
-                continue
-            }
+        var scripts: [ScriptPhase: File] = [:]
+        for (phase, path) in zip(ScriptPhase.allCases, [preScript, postScript]) {
+            guard let path, let bytes = read(path, into: &problems) else { continue }
             if !bytes.starts(with: Array("#!".utf8)) {
                 problems.append("\(path) does not start with #! (a shebang line): agents run scripts directly, so name the interpreter, e.g. #!/bin/sh")
             }
-            if let config, (role == .preScript ? config.preScriptLocation : config.postScriptLocation).isEmpty {
-                problems.append("\(path) is given but `\(key)` in \(pluginConfig) is empty: the agents would have nowhere to put it")
+            if let config, config.script(phase).location.isEmpty {
+                problems.append("\(path) is given but `\(phase.locationKey)` in \(pluginConfig) is empty: the agents would have nowhere to put it")
             }
-            scripts.append(File(role: role, bytes: bytes, source: path))
+            scripts[phase] = File(phase: phase, bytes: bytes, source: path)
         }
         guard problems.isEmpty, let configBytes, let config else {
             throw PushError(message: "nothing was pushed:\n  " + problems.joined(separator: "\n  "))
         }
         return PushBundle(
-            pluginConfig: File(role: .pluginConfig, bytes: configBytes, source: pluginConfig), config: config,
-            preScript: scripts[0], postScript: scripts[1])
+            pluginConfig: File(phase: nil, bytes: configBytes, source: pluginConfig), config: config, scripts: scripts)
     }
 
     /// Pushed files are small; anything larger is a mistake (a binary, a log) and agents would refuse it.

@@ -1,0 +1,18 @@
+import QuiesceAPI
+
+/// Why a session request is refused; `kind` decides the HTTP status.
+public struct SessionError: Error, Sendable, Equatable {
+    public enum Kind: Sendable {
+        case notFound, conflict, invalid
+    }
+
+    public var kind: Kind
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ kind: Kind, _ code: ErrorCode, _ message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+}
