@@ -84,12 +84,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "QuiesceSimulator",
+            dependencies: [
+                "QuiesceAgent", "QuiesceAgentServer", "QuiesceAPI", "QuiesceSystem",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "quiesce-agent",
             dependencies: [
                 "QuiesceAgent",
                 "QuiesceAgentServer",
                 "QuiesceAPI",
+                "QuiesceSimulator",
                 "QuiesceSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -16,7 +16,8 @@ import Synchronization
 /// do not wait a second for it.
 public struct AgentServer: Service {
     public let address: ListenAddress
-    public let router: Router
+    /// Public and replaceable, so a wrapper (the fleet simulator's faults) can decorate handlers.
+    public var router: Router
     public let token: BearerToken
     public let tls: NIOSSLContext?
     public let limits: AgentSettings.Server
@@ -24,8 +25,6 @@ public struct AgentServer: Service {
     /// The snapshot sessions, which also gate pushes: nothing is written while one is active.
     public let sessions: SessionManager
     public let audit: AuditLog
-    /// Faults to inject (the fleet simulator); none for a real agent.
-    public var faults = AgentFaults()
     /// Called with the bound port once listening (useful with port 0).
     public var onListening: @Sendable (Int) -> Void = { _ in }
 
@@ -101,7 +100,6 @@ public struct AgentServer: Service {
             for try await part in inbound {
                 switch part {
                 case .head(let head):
-                    if faults.dropConnection == true { return }
                     switch admit(head) {
                     case .refused(let error):
                         try await send(head, error.response, false, nil)
@@ -123,7 +121,9 @@ public struct AgentServer: Service {
                 case .end:
                     guard let request = pending else { continue }
                     pending = nil
-                    let response = await respond(to: request, peer: peer, inFlight: inFlight, channel: connection.channel)
+                    guard let response = await respond(to: request, peer: peer, inFlight: inFlight, channel: connection.channel) else {
+                        return
+                    }
                     try await send(request.head, response, request.head.isKeepAlive, request.body)
                     if !request.head.isKeepAlive { return }
                 }
@@ -153,9 +153,10 @@ public struct AgentServer: Service {
         }
     }
 
+    /// The handler's answer; nil when it threw `CloseWithoutAnswer`.
     private func respond(
         to request: PendingRequest, peer: String, inFlight: ConcurrencyLimit, channel: any Channel
-    ) async -> HTTPResponse {
+    ) async -> HTTPResponse? {
         guard inFlight.enter() else {
             return HTTPError(
                 .serviceUnavailable, .busy,
@@ -170,34 +171,18 @@ public struct AgentServer: Service {
             ).response
         }
         let (path, query) = Self.split(request.head.uri)
-        if let injected = await injectFaults(path: path, channel: channel) { return injected }
         let httpRequest = HTTPRequest(
             method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
-            peer: peer, parameters: request.parameters)
+            peer: peer, parameters: request.parameters, isClientConnected: { channel.isActive })
         do {
             return try await request.route.handler(httpRequest)
         } catch let error as HTTPError {
             return error.response
+        } catch is CloseWithoutAnswer {
+            return nil
         } catch {
             return HTTPError(.internalServerError, .badRequest, "the agent failed to answer: \(error)").response
         }
-    }
-
-    /// The simulator's latency, failures and hangs for this request, if any. A hang lasts until
-    /// the client gives up (closes the connection) or the task is cancelled.
-    private func injectFaults(path: String, channel: any Channel) async -> HTTPResponse? {
-        let key = AgentFaults.key(for: path)
-        if let delay = faults.latencyMs?[key] { try? await Task.sleep(for: .milliseconds(delay)) }
-        if faults.hang?.contains(key) == true {
-            while channel.isActive, (try? await Task.sleep(for: .milliseconds(50))) != nil {}
-        }
-        if faults.fail?.contains(key) == true {
-            return HTTPError(.internalServerError, .simulatedFault, "simulated failure of \(key)").response
-        }
-        if faults.garbage?.contains(key) == true {
-            return HTTPResponse(contentType: "application/json", body: Array("<html>502 Bad Gateway</html>".utf8))
-        }
-        return nil
     }
 
     private static func tooLarge(_ route: Route) -> HTTPError {

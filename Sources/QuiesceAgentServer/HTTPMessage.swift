@@ -12,6 +12,14 @@ public struct HTTPRequest: Sendable {
 
     /// Values captured by `:name` segments of the route's pattern.
     public var parameters: [String: String] = [:]
+    /// False once the client closed the connection: a long handler may give up.
+    public var isClientConnected: @Sendable () -> Bool = { true }
+}
+
+/// Thrown by a handler: the connection is closed without any answer, as a network fault would
+/// (the fleet simulator's `dropConnection`).
+public struct CloseWithoutAnswer: Error {
+    public init() {}
 }
 
 /// A response: status, headers and body.

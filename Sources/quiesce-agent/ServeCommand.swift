@@ -20,23 +20,21 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.load()
-        let server: AgentServer
+        var agent: Agent
         do {
-            server = try AgentServer(settings: settings, insecurePlaintext: insecurePlaintext)
+            agent = try buildAgent(settings: settings, insecurePlaintext: insecurePlaintext)
         } catch {
             CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var listening = server
-        listening.onListening = { port in
+        let server = agent.server
+        agent.server.onListening = { port in
             CurrentProcess.writeToStandardError("quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                // Shut down in reverse: sessions first (thaw, post-scripts), then the listener.
-                services: [listening, SessionService(sessions: server.sessions, audit: server.audit)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: Logger(label: "quiesce-agent")))
+                services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-agent")))
         try await group.run()
     }
 }

@@ -3,7 +3,7 @@ import FoundationEssentials
 import Logging
 import QuiesceAPI
 import QuiesceAgent
-import QuiesceAgentServer
+import QuiesceSimulator
 import QuiesceSystem
 import ServiceLifecycle
 import UnixSignals

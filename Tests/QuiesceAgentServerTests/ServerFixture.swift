@@ -27,21 +27,16 @@ struct ServerFixture {
         settings.server.auditLogPath = directory.url("log/audit.log")
         configure(&settings)
         // Freezes go through the real guard of the built quiesce-agent.
-        var server = try AgentServer(
+        var agent = try buildAgent(
             settings: settings,
             freezeService: GuardFreezeService(executable: AgentBinary.path, records: GuardRecords(directory: settings.stateDirectory)))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        server.onListening = { port in
+        agent.server.onListening = { port in
             continuation.yield(port)
             continuation.finish()
         }
-        let running = server
-        let task = Task {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await running.run() }
-                group.addTask { try await SessionService(sessions: running.sessions, audit: running.audit).run() }
-            }
-        }
+        let running = agent
+        let task = Task { try await running.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CocoaError(.fileNoSuchFile) }
         return ServerFixture(directory: directory, settings: settings, client: RawHTTPClient(port: port), task: task)

@@ -1,7 +1,8 @@
 import FoundationEssentials
 import QuiesceAPI
 
-/// Faults the fleet simulator injects, per agent or at random with a seed.
+/// Faults the fleet simulator injects, per agent or at random with a seed (`quiesce-agent
+/// simulate --faults FILE`).
 ///
 ///     {"seed": 7,
 ///      "agents": {"3": {"refuseConnection": true}, "4": {"latencyMs": {"freeze": 250}, "fail": ["snapshot"]}},

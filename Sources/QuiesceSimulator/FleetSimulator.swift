@@ -1,11 +1,13 @@
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceAgentServer
 import QuiesceSystem
 import ServiceLifecycle
 
-/// Many agents in one process, for the coordinator's tests and benchmarks: each on its own
-/// loopback port with its own root directory, real HTTP, real authentication, real sessions and
-/// real scripts; only the freeze and the snapshot are simulated (instant, nothing frozen).
+/// Many agents in one process, for the coordinator's tests and benchmarks: each the real agent
+/// (`buildAgent`) on its own loopback port with its own root directory, real HTTP,
+/// authentication, sessions and scripts; only the freeze and the snapshot are simulated
+/// (instant, nothing frozen), and the fault plan's faults wrap the agent's handlers.
 public struct FleetSimulator: Sendable {
     public var count: Int
     public var basePort: Int
@@ -40,12 +42,11 @@ public struct FleetSimulator: Sendable {
             } catch {
                 throw AgentError(code: .invalidAgentSettings, message: "cannot create the simulated agent's root: \(error)")
             }
-            var server = try AgentServer(
+            var agent = try buildAgent(
                 settings: settings, freezeService: InProcessFreezeService(freezer: SimulatedFreezer()),
                 scripts: instantScripts ? InstantScripts() : ScriptRunner())
-            server.faults = agentFaults
-            services.append(server)
-            services.append(SessionService(sessions: server.sessions, audit: server.audit))
+            agent.server.router = agentFaults.wrap(agent.server.router)
+            services += agent.services
         }
         return services
     }

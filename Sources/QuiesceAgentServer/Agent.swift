@@ -1,0 +1,60 @@
+import QuiesceAPI
+import QuiesceAgent
+import QuiesceSystem
+import ServiceLifecycle
+
+/// A whole agent: its HTTP server and the session keeper, sharing one `SessionManager`.
+/// `quiesce-agent serve`, the fleet simulator and the tests all put it together with
+/// `buildAgent(settings:)`, so what they run is what ships.
+///
+///     let agent = try buildAgent(settings: settings)
+///     try await ServiceGroup(services: agent.services, ...).run()
+public struct Agent: Sendable {
+    public var server: AgentServer
+    public let sessionKeeper: SessionService
+
+    /// The services to run, the server first: a `ServiceGroup` shuts down in reverse, so the
+    /// open session is finished (thaw, post-scripts) before the listener goes.
+    public var services: [any Service] { [server, sessionKeeper] }
+
+    /// Runs both until the task is cancelled, without a `ServiceGroup`'s signal handling: for an
+    /// agent inside another program (the tests).
+    public func run() async throws {
+        let services = services
+        try await withThrowingDiscardingTaskGroup { group in
+            for service in services { group.addTask { try await service.run() } }
+        }
+    }
+}
+
+/// The agent the settings describe: listen address, TLS, token, limits, sessions on the cycle.
+/// Plaintext on a non-loopback address is refused unless `insecurePlaintext`.
+/// `freezeService` defaults to the guard process of this executable; `scripts` to real runs.
+public func buildAgent(
+    settings: AgentSettings, insecurePlaintext: Bool = false, freezeService: (any FreezeService)? = nil,
+    scripts: any ScriptRunning = ScriptRunner()
+) throws(AgentError) -> Agent {
+    let address = try ListenAddress.parse(settings.server.listen)
+    let tls = try AgentTLS.context(for: settings.server)
+    if tls == nil && !address.isLoopback && !insecurePlaintext {
+        throw AgentError(
+            code: .invalidAgentSettings,
+            message: "refusing to serve plaintext HTTP on \(address), which is not a loopback address: the agent runs "
+                + "scripts as root for whoever holds the token. Set tls.certificateFile and tls.keyFile (and "
+                + "tls.clientCAFile for mutual TLS), or pass --insecure-plaintext on a network you trust")
+    }
+    let token = try BearerToken.load(path: settings.server.tokenFile, owner: settings.requiredOwnerUid)
+    let metrics = RequestMetrics()
+    let freezing = freezeService ?? GuardFreezeService.forThisExecutable(settings: settings)
+    let provider = settings.makeSnapshotProvider()
+    let sessions = SessionManager(
+        makeRunner: { id in
+            CycleRunner(settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id, scripts: scripts)
+        },
+        onFinished: { metrics.record($0) })
+    let audit = AuditLog(path: settings.server.auditLogPath)
+    let server = AgentServer(
+        address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(), token: token,
+        tls: tls, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
+    return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit))
+}
