@@ -144,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentServerTests",
-            dependencies: ["QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport"],
+            dependencies: [
+                "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -50,6 +50,25 @@ public struct AgentVersion: Codable, Sendable, Equatable {
     }
 }
 
+/// An error that says how the agent's API answers it: an HTTP status, a stable code, what to do
+/// about it. Handlers throw these and the server renders them, in one place.
+public protocol APIError: Error {
+    /// The HTTP status, e.g. 409.
+    var httpStatus: Int { get }
+    var code: ErrorCode { get }
+    /// What happened and what to do about it.
+    var message: String { get }
+    /// Further problems, e.g. every one of an invalid plugin config.
+    var details: [String] { get }
+}
+
+extension APIError {
+    public var details: [String] { [] }
+
+    /// What goes on the wire.
+    public var body: APIErrorBody { APIErrorBody(code: code, message: message, details: details.isEmpty ? nil : details) }
+}
+
 /// The body of every 4xx and 5xx answer: a stable code and what to do about it.
 public struct APIErrorBody: Codable, Sendable, Equatable {
     public var code: ErrorCode
@@ -94,4 +113,6 @@ extension ErrorCode {
     public static let frozen = ErrorCode(rawValue: "Frozen")
     public static let busy = ErrorCode(rawValue: "Busy")
     public static let writeFailed = ErrorCode(rawValue: "WriteFailed")
+    /// The agent failed in a way it has no code for: a bug, reported with its description.
+    public static let internalError = ErrorCode(rawValue: "InternalError")
 }

@@ -9,11 +9,22 @@ public struct PushedFiles: Sendable {
 
     public init(settings: AgentSettings) { self.settings = settings }
 
-    /// Why a push is refused; `code` decides the HTTP status.
-    public struct Refusal: Error, Sendable {
+    /// Why a push is refused; `code` decides the HTTP status. Nothing was written.
+    public struct Refusal: APIError, Sendable {
         public var code: ErrorCode
         public var message: String
-        public var details: [String]
+        public var details: [String] = []
+        /// The error underneath: an invalid config, a failed system call.
+        public var cause: (any Error)?
+
+        public var httpStatus: Int {
+            switch code {
+            case .outsideScriptRoot: 403
+            case .badRequest: 400
+            case .writeFailed: 500
+            default: 422
+            }
+        }
     }
 
     /// Replaces the plugin config after checking it with the same loader the cycle uses.
@@ -21,7 +32,7 @@ public struct PushedFiles: Sendable {
         do {
             _ = try PluginConfig.parse(bytes, path: settings.pluginConfigPath)
         } catch {
-            throw Refusal(code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message])
+            throw Refusal(code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message], cause: error)
         }
         return try write(bytes, to: settings.pluginConfigPath, mode: 0o600, directoryMode: 0o755)
     }
@@ -32,38 +43,35 @@ public struct PushedFiles: Sendable {
         guard let expected = sha256?.lowercased(), expected.count == 64 else {
             throw Refusal(
                 code: .badRequest,
-                message: "send the script's SHA-256 as 64 hex digits in the \(AgentRoutes.contentSHA256Header) header",
-                details: [])
+                message: "send the script's SHA-256 as 64 hex digits in the \(AgentRoutes.contentSHA256Header) header")
         }
         let actual = SHA256.hex(of: bytes)
         guard actual == expected else {
             throw Refusal(
                 code: .hashMismatch,
                 message: "the body's SHA-256 is \(actual), the header says \(expected): the script was damaged or "
-                    + "truncated on the way; nothing was written", details: [])
+                    + "truncated on the way; nothing was written")
         }
         let config: PluginConfig
         do {
             config = try PluginConfig.parse(try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath).config
         } catch let error as PluginConfig.Invalid {
-            throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", details: [])
+            throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", cause: error)
         } catch {
             throw Refusal(
                 code: .incorrectJSONConfigFile,
-                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))", details: [])
+                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))", cause: error)
         }
         let path = config.script(phase).location
         let key = phase.locationKey
         guard !path.isEmpty else {
-            throw Refusal(
-                code: phase.notFound, message: "`\(key)` is empty in the plugin config; push a config that names the script first",
-                details: [])
+            throw Refusal(code: phase.notFound, message: "`\(key)` is empty in the plugin config; push a config that names the script first")
         }
         guard Self.isInside(path, root: settings.server.scriptRoot) else {
             throw Refusal(
                 code: .outsideScriptRoot,
                 message: "\(path) (`\(key)`) is outside the script root \(settings.server.scriptRoot); pushed scripts are "
-                    + "only written there. Point the config at a path under it", details: [])
+                    + "only written there. Point the config at a path under it")
         }
         return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700)
     }
@@ -94,7 +102,7 @@ public struct PushedFiles: Sendable {
             if !directory.isEmpty { try AtomicFile.makeDirectory(directory, mode: directoryMode) }
             try AtomicFile.write(bytes, to: path, mode: mode, owner: settings.requiredOwnerUid)
         } catch {
-            throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", details: [])
+            throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", cause: error)
         }
         return WriteResult(path: path, sha256: digest, changed: true)
     }

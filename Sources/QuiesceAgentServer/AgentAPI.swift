@@ -39,23 +39,15 @@ public struct AgentAPI: Sendable {
                 }
             },
             Route(.PUT, AgentRoutes.pluginConfig, bodyLimit: settings.server.configBodyLimit, mutating: true) { request in
-                do {
-                    return try .json(try files.replacePluginConfig(request.body))
-                } catch let refusal as PushedFiles.Refusal {
-                    throw Self.httpError(for: refusal)
-                }
+                try .json(try files.replacePluginConfig(request.body))
             },
             Route(.PUT, AgentRoutes.scriptTemplate, bodyLimit: settings.server.scriptBodyLimit, mutating: true) { request in
                 guard let phase = request.parameters["phase"].flatMap(ScriptPhase.init(rawValue:)) else {
                     throw HTTPError(
                         .notFound, .notFound, "scripts are \(ScriptPhase.allCases.map { "`\(AgentRoutes.script($0))`" }.joined(separator: " and "))")
                 }
-                do {
-                    return try .json(
-                        try files.replaceScript(phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header)))
-                } catch let refusal as PushedFiles.Refusal {
-                    throw Self.httpError(for: refusal)
-                }
+                return try .json(
+                    try files.replaceScript(phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header)))
             },
             Route(.GET, AgentRoutes.compliance) { _ in
                 try .json(ComplianceCheck.run(settings: settings))
@@ -65,12 +57,10 @@ public struct AgentAPI: Sendable {
             },
             Route(.POST, AgentRoutes.sessions, bodyLimit: 4096) { request in
                 let body = try StrictRequestBody.decode(SessionRequest.self, from: request.body, allowedKeys: ["id", "leaseSeconds"])!
-                return try await Self.sessionResponse { () throws(SessionError) in try await sessions.create(body) }
+                return try .json(try await sessions.create(body))
             },
             Route(.GET, AgentRoutes.sessionTemplate) { request in
-                try await Self.sessionResponse { () throws(SessionError) in
-                    try await sessions.read(request.parameters["id"] ?? "")
-                }
+                try .json(try await sessions.read(request.parameters["id"] ?? ""))
             },
             Route(.POST, AgentRoutes.sessionPhaseTemplate, bodyLimit: 4096) { request in
                 let id = request.parameters["id"] ?? ""
@@ -91,45 +81,12 @@ public struct AgentAPI: Sendable {
                 default:
                     _ = try StrictRequestBody.decode(EmptyRequest.self, from: request.body, allowedKeys: [], optional: true)
                 }
-                return try await Self.sessionResponse { () throws(SessionError) in
-                    try await sessions.run(phase, of: id, external: external, abortReason: abortReason)
-                }
+                return try .json(try await sessions.run(phase, of: id, external: external, abortReason: abortReason))
             },
         ])
     }
 
     private struct EmptyRequest: Decodable {}
-
-    /// A session's state as JSON, or its refusal as the matching status.
-    private static func sessionResponse(
-        _ body: () async throws(SessionError) -> SessionState
-    ) async throws -> HTTPResponse {
-        let state: SessionState
-        do {
-            state = try await body()
-        } catch {
-            let status: HTTPResponseStatus =
-                switch error.kind {
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .invalid: .badRequest
-                }
-            throw HTTPError(status, error.code, error.message)
-        }
-        return try .json(state)
-    }
-
-    /// How a refused push is answered.
-    static func httpError(for refusal: PushedFiles.Refusal) -> HTTPError {
-        let status: HTTPResponseStatus =
-            switch refusal.code {
-            case .outsideScriptRoot: .forbidden
-            case .badRequest: .badRequest
-            case .writeFailed: .internalServerError
-            default: .unprocessableEntity
-            }
-        return HTTPError(status, refusal.code, refusal.message, details: refusal.details.isEmpty ? nil : refusal.details)
-    }
 
     static let hostname = CurrentProcess.hostName
 }

@@ -176,12 +176,12 @@ public struct AgentServer: Service {
             peer: peer, parameters: request.parameters, isClientConnected: { channel.isActive })
         do {
             return try await request.route.handler(httpRequest)
-        } catch let error as HTTPError {
+        } catch let error as any APIError {
             return error.response
         } catch is CloseWithoutAnswer {
             return nil
         } catch {
-            return HTTPError(.internalServerError, .badRequest, "the agent failed to answer: \(error)").response
+            return HTTPError.unexpected(error).response
         }
     }
 

@@ -2,24 +2,39 @@ import FoundationEssentials
 import NIOHTTP1
 import QuiesceAPI
 
-/// An error a handler throws; the server turns it into a JSON `APIErrorBody` with this status.
-/// Handlers throw, and this is the one place errors become responses.
-public struct HTTPError: Error, Sendable {
+/// An error of the HTTP layer itself (a route, a token, a body): the `APIError` the server and
+/// its handlers throw when no error of the agent's library says it better.
+public struct HTTPError: APIError, Sendable {
     public var status: HTTPResponseStatus
-    public var body: APIErrorBody
+    public var code: ErrorCode
+    public var message: String
+    public var details: [String]
 
-    public init(_ status: HTTPResponseStatus, _ code: ErrorCode, _ message: String, details: [String]? = nil) {
+    public init(_ status: HTTPResponseStatus, _ code: ErrorCode, _ message: String, details: [String] = []) {
         self.status = status
-        body = APIErrorBody(code: code, message: message, details: details)
+        self.code = code
+        self.message = message
+        self.details = details
     }
+
+    public var httpStatus: Int { Int(status.code) }
 
     /// The same answer for a missing and a wrong token, whatever the path: a 401 reveals nothing.
     static let unauthorized = HTTPError(
         .unauthorized, .unauthorized, "send the agent's token as `Authorization: Bearer <token>`")
 
+    /// What the agent answers for an error that is not an `APIError`: a bug, said as such.
+    static func unexpected(_ error: any Error) -> HTTPError {
+        HTTPError(.internalServerError, .internalError, "the agent failed to answer: \(error)")
+    }
+}
+
+extension APIError {
+    /// The one place an error becomes a response.
     var response: HTTPResponse {
+        let status = HTTPResponseStatus(statusCode: httpStatus)
         var response = (try? HTTPResponse.json(body, status: status))
-            ?? HTTPResponse(status: status, contentType: "text/plain", body: Array(body.message.utf8))
+            ?? HTTPResponse(status: status, contentType: "text/plain", body: Array(message.utf8))
         if status == .unauthorized { response.headers.add(name: "WWW-Authenticate", value: "Bearer") }
         return response
     }

@@ -12,7 +12,8 @@ struct ServerFixture {
     let client: RawHTTPClient
     private let task: Task<Void, any Error>
 
-    static func start(configure: (inout AgentSettings) -> Void = { _ in }) async throws -> ServerFixture {
+    /// `extraRoutes` are served beside the agent's own.
+    static func start(configure: (inout AgentSettings) -> Void = { _ in }, extraRoutes: [Route] = []) async throws -> ServerFixture {
         let directory = try TemporaryDirectory()
         var settings = AgentSettings()
         settings.requiredOwnerUid = geteuid()
@@ -30,6 +31,7 @@ struct ServerFixture {
         var agent = try buildAgent(
             settings: settings,
             freezeService: GuardFreezeService(executable: AgentBinary.path, records: GuardRecords(directory: settings.stateDirectory)))
+        agent.server.router.routes += extraRoutes
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         agent.server.onListening = { port in
             continuation.yield(port)

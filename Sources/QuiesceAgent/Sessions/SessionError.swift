@@ -1,7 +1,7 @@
 import QuiesceAPI
 
 /// Why a session request is refused; `kind` decides the HTTP status.
-public struct SessionError: Error, Sendable, Equatable {
+public struct SessionError: APIError, Sendable, Equatable {
     public enum Kind: Sendable {
         case notFound, conflict, invalid
     }
@@ -14,5 +14,13 @@ public struct SessionError: Error, Sendable, Equatable {
         self.kind = kind
         self.code = code
         self.message = message
+    }
+
+    public var httpStatus: Int {
+        switch kind {
+        case .notFound: 404
+        case .conflict: 409
+        case .invalid: 400
+        }
     }
 }
