@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import QuiesceAPI
 import QuiesceCoordinator
 
 struct PushCommand: AsyncParsableCommand {
@@ -46,36 +44,15 @@ struct PushCommand: AsyncParsableCommand {
             throw UnusableInput(description: "quiesce push: \(error)")
         }
         if dryRun {
-            try show(Push.plan(bundle, to: vms, canary: canary))
+            let plan = Push.plan(bundle, to: vms, canary: canary)
+            if options.json { try printJSON(plan) } else { print(plan.text(style: .detect()), terminator: "") }
             return
         }
-        let history = try state.history()
-        let runId = try history.start(kind: .push, fleet: options.fleetPath, targets: vms.count)
-        let progress = ProgressBar.fleetProgress("push", total: vms.count)
-        let report = await Push.run(bundle, to: vms, canary: canary, agents: options.agentClient(for: inventory), progress: progress)
-        ProgressBar.clear(progress)
-        let summary = report.summary
-        let now = Date()
-        let pushed = report.vms.filter { $0.status == .pushed || $0.status == .unchanged }.flatMap { vm in
-            bundle.files.map { PushedFile(vm: vm.name, role: $0.role.rawValue, sha256: $0.sha256, pushedAt: now) }
+        let (run, report) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) {
+            let progress = ProgressBar.fleetProgress("push", total: vms.count)
+            defer { ProgressBar.clear(progress) }
+            return await Push.run(bundle, to: vms, canary: canary, agents: options.agentClient(for: inventory), progress: progress)
         }
-        try history.finish(
-            runId, status: report.succeeded ? .succeeded : .failed,
-            summary: "\(summary.pushed + summary.unchanged) of \(summary.total) have the files"
-                + (report.canary?.passed == false ? "; the canary failed" : ""),
-            report: report,
-            vms: report.vms.map { HistoryVMResult(vm: $0.name, status: $0.status.rawValue, detail: $0.problem ?? "") },
-            pushed: pushed)
-        try show(report)
-        if !options.json { print("recorded as run \(runId); `quiesce show \(runId)` shows it again") }
-        if !report.succeeded { throw ExitCode.failure }
-    }
-
-    private func show(_ report: PushReport) throws {
-        if options.json {
-            try printJSON(report)
-        } else {
-            print(report.text(style: .detect()), terminator: "")
-        }
+        try conclude(run, report, json: options.json) { report.text(style: .detect()) }
     }
 }

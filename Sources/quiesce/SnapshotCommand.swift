@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import QuiesceAPI
 import QuiesceCoordinator
 import QuiesceSystem
 
@@ -37,16 +36,8 @@ struct SnapshotCommand: AsyncParsableCommand {
         }
         guard !vms.isEmpty else { throw UnusableInput(description: "quiesce snapshot: group \(group.name) has no VMs that the selectors pick") }
         if let policy { group.policy = policy }
-        let history = try state.history()
-        let runId = try history.start(kind: .snapshot, fleet: options.fleetPath, targets: vms.count)
         let snapshot = GroupSnapshot(group: group, members: vms, agents: options.agentClient(for: inventory, atLeast: vms.count))
-        let result = await snapshot.run()
-        try history.finish(
-            runId, status: result.status == .succeeded ? .succeeded : .failed,
-            summary: "\(group.name): \(result.status.rawValue), \(result.consistency.rawValue)"
-                + (result.freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "") + (result.failure.map { "; \($0)" } ?? ""),
-            report: result,
-            vms: result.members.map { HistoryVMResult(vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue) })
+        let (run, result) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) { await snapshot.run() }
         if let path = report {
             do {
                 try GroupTimelineHTML.render(result).write(toFile: path, atomically: true, encoding: .utf8)
@@ -54,14 +45,9 @@ struct SnapshotCommand: AsyncParsableCommand {
                 CurrentProcess.writeToStandardError("quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n")
             }
         }
-        if options.json {
-            try printJSON(result)
-        } else {
-            print(result.text(style: .detect()), terminator: "")
-            if let path = report { print("timeline: \(path)") }
-            print("recorded as run \(runId); `quiesce show \(runId)` shows it again")
+        try conclude(run, result, json: options.json) {
+            result.text(style: .detect()) + (report.map { "timeline: \($0)\n" } ?? "")
         }
-        if result.status != .succeeded { throw ExitCode.failure }
     }
 }
 

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import QuiesceAPI
 import QuiesceCoordinator
 
 struct SweepCommand: AsyncParsableCommand {
@@ -20,26 +18,11 @@ struct SweepCommand: AsyncParsableCommand {
         let (inventory, vms) = try options.selectedVMs()
         let history = try state.history()
         let expected = try history.expectedFiles(for: vms.map(\.name))
-        let runId = try history.start(kind: .sweep, fleet: options.fleetPath, targets: vms.count)
-        let progress = ProgressBar.fleetProgress("sweep", total: vms.count)
-        let report = await Sweep.run(vms, agents: options.agentClient(for: inventory), expected: expected, progress: progress)
-        ProgressBar.clear(progress)
-        let summary = report.summary
-        try history.finish(
-            runId, status: summary.compliant == summary.total ? .succeeded : .failed,
-            summary: "\(summary.compliant) of \(summary.total) compliant, \(summary.nonCompliant) not, \(summary.unreachable) unreachable",
-            report: report,
-            vms: report.vms.map { vm in
-                HistoryVMResult(
-                    vm: vm.name, status: vm.reachable ? (vm.compliant ? "compliant" : "nonCompliant") : "unreachable",
-                    detail: vm.problems.first ?? "")
-            })
-        if options.json {
-            try printJSON(report)
-        } else {
-            print(report.text(all: all, style: .detect()), terminator: "")
-            print("recorded as run \(runId); `quiesce show \(runId)` shows it again")
+        let (run, report) = try await history.record(fleet: options.fleetPath, targets: vms.count) {
+            let progress = ProgressBar.fleetProgress("sweep", total: vms.count)
+            defer { ProgressBar.clear(progress) }
+            return await Sweep.run(vms, agents: options.agentClient(for: inventory), expected: expected, progress: progress)
         }
-        if summary.compliant != summary.total { throw ExitCode.failure }
+        try conclude(run, report, json: options.json) { report.text(all: all, style: .detect()) }
     }
 }

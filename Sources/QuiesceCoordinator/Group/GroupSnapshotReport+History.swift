@@ -1,0 +1,17 @@
+import Foundation
+import QuiesceAPI
+
+extension GroupSnapshotReport: RecordedReport {
+    public static var historyKind: HistoryRun.Kind { .snapshot }
+
+    public var succeeded: Bool { status == .succeeded }
+
+    public var historySummary: String {
+        "\(group): \(status.rawValue), \(consistency.rawValue)"
+            + (freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "") + (failure.map { "; \($0)" } ?? "")
+    }
+
+    public var historyVMs: [HistoryVMResult] {
+        members.map { HistoryVMResult(vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue) }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// A report the history keeps: which kind of run it is, whether it succeeded, a one-line
+/// summary and each VM's result. Each report type says so beside itself (`PushReport+History`).
+public protocol RecordedReport: Encodable, Sendable {
+    static var historyKind: HistoryRun.Kind { get }
+    var succeeded: Bool { get }
+    /// One line: the counts, or why it failed.
+    var historySummary: String { get }
+    var historyVMs: [HistoryVMResult] { get }
+    /// What each VM has once the run is over, for a sweep to compare with: pushes only.
+    func pushedFiles(at time: Date) -> [PushedFile]
+}
+
+extension RecordedReport {
+    public func pushedFiles(at time: Date) -> [PushedFile] { [] }
+}
+
+extension HistoryStore {
+    /// Runs `work` as a run of the history: started first, so a coordinator killed meanwhile
+    /// leaves a run that reads `interrupted`, then finished with the report's own summary.
+    public func record<Report: RecordedReport>(
+        fleet: String, targets: Int, _ work: () async -> Report
+    ) async throws(HistoryError) -> (run: Int64, report: Report) {
+        let id = try start(kind: Report.historyKind, fleet: fleet, targets: targets)
+        let report = await work()
+        try finish(
+            id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
+            vms: report.historyVMs, pushed: report.pushedFiles(at: Date()))
+        return (id, report)
+    }
+}
