@@ -49,7 +49,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "QuiesceDemo", dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem"],
+            name: "QuiesceDemo",
+            dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem"],
             swiftSettings: strict),
         .executableTarget(
             name: "quiesce",
@@ -110,7 +111,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "quiesce-bench",
-            dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem", "quiesce-agent", "quiesce"],
+            dependencies: [
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem",
+                "quiesce-agent", "quiesce",
+            ],
             path: "Benchmarks/quiesce-bench",
             swiftSettings: strict
         ),
@@ -136,7 +140,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceHTTPClientTests",
             dependencies: ["QuiesceHTTPClient", "QuiesceAPI", "QuiesceTestSupport"],
@@ -152,7 +157,9 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
-            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceTestSupport", "quiesce-agent", "quiesce"],
+            dependencies: [
+                "QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceTestSupport", "quiesce-agent", "quiesce",
+            ],
             swiftSettings: strict
         ),
     ]

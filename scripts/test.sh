@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need, builds with warnings as errors (set in
-# Package.swift), and runs every test. Root-only tests (loop-mounted images, FIFREEZE, chown)
-# run as root and are skipped with the reason printed otherwise; with CI=true they never skip.
+# The test command: installs what the tests need, checks the style (scripts/lint.sh), builds
+# with warnings as errors (set in Package.swift), and runs every test. Root-only tests
+# (loop-mounted images, FIFREEZE, chown) run as root and are skipped with the reason printed
+# otherwise; with CI=true they never skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/lint.sh
 swift build --build-tests
 swift test --skip-build

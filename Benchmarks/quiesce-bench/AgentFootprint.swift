@@ -9,7 +9,11 @@ func residentMemory(_ pid: Int32) -> (total: Int, anonymous: Int, file: Int) {
     let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
     func field(_ name: String) -> Int {
         status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
-            .flatMap { Int($0.split(separator: " ").dropFirst().first { !$0.isEmpty }?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
+            .flatMap {
+                Int(
+                    $0.split(separator: " ").dropFirst().first { !$0.isEmpty }?.trimmingCharacters(in: .whitespaces)
+                        ?? "")
+            } ?? 0
     }
     return (field("VmRSS"), field("RssAnon"), field("RssFile"))
 }
@@ -25,7 +29,9 @@ func answers(port: Int, path: String) -> Bool {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else { return false }
     let request = Array("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
@@ -50,14 +56,17 @@ func agentFootprint() {
     let work = shell(["mktemp", "-d", "/tmp/quiesce-footprint.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
     defer { try? FileManager.default.removeItem(atPath: work) }
     let token = "footprint-token-0123456789abcdef"
-    _ = FileManager.default.createFile(atPath: "\(work)/token", contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+        atPath: "\(work)/token", contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
     let port = 17_000 + Int(getpid() % 1000)
     let settings = """
         {"listen": "127.0.0.1:\(port)", "auth": {"tokenFile": "\(work)/token"}, "requiredOwnerUid": \(geteuid()),
-         "pluginConfigPath": "\(work)/config.json", "pluginHostPath": "\(work)/host.conf", "stateDirectory": "\(work)/state",
+         "pluginConfigPath": "\(work)/config.json", "pluginHostPath": "\(work)/host.conf", "stateDirectory":
+         "\(work)/state",
          "scriptRoot": "\(work)/scripts", "auditLogPath": "\(work)/audit.log", "freeze": {"mounts": []}}
         """
-    _ = FileManager.default.createFile(atPath: "\(work)/agent.json", contents: Data(settings.utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+        atPath: "\(work)/agent.json", contents: Data(settings.utf8), attributes: [.posixPermissions: 0o600])
 
     let size = ((try? FileManager.default.attributesOfItem(atPath: agent))?[.size] as? Int) ?? 0
     let server = Process()
@@ -101,13 +110,25 @@ func agentFootprint() {
     print("agent-footprint: quiesce-agent serve (\(agent))")
     print("  binary                 \(String(format: "%.1f MB", Double(size) / 1_000_000))")
     print("  first health answer    \(String(format: "%.1f ms", firstAnswer)) after start")
-    print("  idle RSS               \(mebibytes(idle.total)) (anonymous \(mebibytes(idle.anonymous)), file \(mebibytes(idle.file)))")
-    print("  RSS after the load     \(mebibytes(loaded.total)) (anonymous \(mebibytes(loaded.anonymous)); growth \(mebibytes(loaded.total - idle.total)))")
-    print("  health                 \(health.map { String(format: "%.0f requests/s", $0) } ?? "wrk not installed (apt-get install wrk)")")
+    print(
+        "  idle RSS               \(mebibytes(idle.total)) (anonymous \(mebibytes(idle.anonymous)), file "
+            + "\(mebibytes(idle.file)))"
+    )
+    print(
+        "  RSS after the load     \(mebibytes(loaded.total)) (anonymous \(mebibytes(loaded.anonymous)); growth "
+            + "\(mebibytes(loaded.total - idle.total)))"
+    )
+    print(
+        "  health                 "
+            + "\(health.map { String(format: "%.0f requests/s", $0) } ?? "wrk not installed (apt-get install wrk)")"
+    )
     print("  compliance             \(compliance.map { String(format: "%.0f requests/s", $0) } ?? "wrk not installed")")
     if let qemu {
-        print("  baseline qemu-ga idle  \(mebibytes(qemu.total)) (anonymous \(mebibytes(qemu.anonymous)))  "
-            + String(format: "ratio %.1fx RSS, %.1fx anonymous", Double(idle.total) / Double(max(qemu.total, 1)), Double(idle.anonymous) / Double(max(qemu.anonymous, 1))))
+        print(
+            "  baseline qemu-ga idle  \(mebibytes(qemu.total)) (anonymous \(mebibytes(qemu.anonymous)))  "
+                + String(
+                    format: "ratio %.1fx RSS, %.1fx anonymous", Double(idle.total) / Double(max(qemu.total, 1)),
+                    Double(idle.anonymous) / Double(max(qemu.anonymous, 1))))
     } else {
         print("  baseline qemu-ga       not installed (apt-get install qemu-guest-agent)")
     }

@@ -21,11 +21,14 @@ func measure(_ arguments: [String]) -> Measured {
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/tmp/quiesce-bench-fleet.stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(
+        &actions, 2, "/tmp/quiesce-bench-fleet.stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     let argv = arguments.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     let start = ContinuousClock.now
-    guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else { fail("cannot start \(arguments[0])") }
+    guard posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) == 0 else {
+        fail("cannot start \(arguments[0])")
+    }
     var status: Int32 = 0
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)
@@ -36,7 +39,9 @@ func measure(_ arguments: [String]) -> Measured {
 func fleetCommands(runs: Int) {
     let agent = agentExecutable()
     let coordinator = (agent as NSString).deletingLastPathComponent + "/quiesce"
-    guard FileManager.default.isExecutableFile(atPath: coordinator) else { fail("no quiesce beside this binary: \(coordinator)") }
+    guard FileManager.default.isExecutableFile(atPath: coordinator) else {
+        fail("no quiesce beside this binary: \(coordinator)")
+    }
     print("fleet-commands: medians of \(runs) runs; wall time of the whole command, coordinator peak RSS")
     for count in [100, 1000] {
         let work = shell(["mktemp", "-d", "/tmp/quiesce-fleet.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -52,9 +57,13 @@ func fleetCommands(runs: Int) {
         let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["all"]}"# }
         writeFile(
             "\(work)/fleet.json",
-            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"all": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"all": {}}, "vms": "#
+                + #"[\#(vms.joined(separator: ","))]}"#
+        )
         let scripts = "\(work)/fleet/scripts"
-        writeFile("\(work)/config.json", #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
+        writeFile(
+            "\(work)/config.json",
+            #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
         let state = ["--state", "\(work)/state"]
         let fleet = ["--fleet", "\(work)/fleet.json"]
         func push(_ run: Int, serial: Bool = false) -> Measured {
@@ -63,11 +72,16 @@ func fleetCommands(runs: Int) {
             writeFile("\(work)/post.sh", "#!/bin/sh\n# run \(run)\necho release\n", mode: 0o700)
             return check(
                 measure(
-                    [coordinator, "push"] + fleet + state + ["--plugin-config", "\(work)/config.json", "--pre", "\(work)/pre.sh", "--post", "\(work)/post.sh"]
+                    [coordinator, "push"] + fleet + state + [
+                        "--plugin-config", "\(work)/config.json", "--pre", "\(work)/pre.sh", "--post",
+                        "\(work)/post.sh",
+                    ]
                         + (serial ? ["--max-concurrent", "1"] : [])), "push")
         }
         func sweep(serial: Bool = false) -> Measured {
-            check(measure([coordinator, "sweep", "--json"] + fleet + state + (serial ? ["--max-concurrent", "1"] : [])), "sweep")
+            check(
+                measure([coordinator, "sweep", "--json"] + fleet + state + (serial ? ["--max-concurrent", "1"] : [])),
+                "sweep")
         }
         let floor = (0..<runs).map { _ in check(measure([coordinator, "inventory", "--json"] + fleet), "inventory") }
         let pushes = (0..<runs).map { push($0) }
@@ -97,8 +111,13 @@ private func check(_ measured: Measured, _ what: String) -> Measured {
 private func report(_ label: String, _ runs: [Measured], against serial: [Measured]?) {
     let wall = median(runs.map(\.milliseconds))
     let rss = median(runs.map { Double($0.peakKiB) })
-    var line = "    " + label.padding(toLength: 26, withPad: " ", startingAt: 0)
-        + String(format: "median %8.1f ms (min %.1f, max %.1f)  peak RSS %.1f MiB", wall, runs.map(\.milliseconds).min()!, runs.map(\.milliseconds).max()!, rss / 1024)
-    if let serial { line += String(format: "  %.1fx faster than one at a time", median(serial.map(\.milliseconds)) / wall) }
+    var line =
+        "    " + label.padding(toLength: 26, withPad: " ", startingAt: 0)
+        + String(
+            format: "median %8.1f ms (min %.1f, max %.1f)  peak RSS %.1f MiB", wall, runs.map(\.milliseconds).min()!,
+            runs.map(\.milliseconds).max()!, rss / 1024)
+    if let serial {
+        line += String(format: "  %.1fx faster than one at a time", median(serial.map(\.milliseconds)) / wall)
+    }
     print(line)
 }

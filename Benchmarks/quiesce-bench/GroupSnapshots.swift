@@ -29,31 +29,46 @@ func groupSnapshots(runs: Int) async {
         let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["g"]}"# }
         writeFile(
             "\(work)/fleet.json",
-            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"g": {}}, "vms": [\#(vms.joined(separator: ","))]}"#)
-        writeFile("\(work)/config.json", #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "groups": {"g": {}}, "vms": "#
+                + #"[\#(vms.joined(separator: ","))]}"#
+        )
+        writeFile(
+            "\(work)/config.json",
+            #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
         writeFile("\(work)/pre.sh", "#!/bin/sh\n", mode: 0o700)
         writeFile("\(work)/post.sh", "#!/bin/sh\n", mode: 0o700)
         guard let inventory = try? FleetInventory.load(path: "\(work)/fleet.json"), let group = inventory.groups["g"],
-            let bundle = try? PushBundle.load(pluginConfig: "\(work)/config.json", preScript: "\(work)/pre.sh", postScript: "\(work)/post.sh")
+            let bundle = try? PushBundle.load(
+                pluginConfig: "\(work)/config.json", preScript: "\(work)/pre.sh", postScript: "\(work)/post.sh")
         else { fail("cannot prepare the \(count)-agent fleet") }
         let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 256), requestTimeout: .seconds(10))
-        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded else { fail("the push to \(count) agents failed") }
+        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded else {
+            fail("the push to \(count) agents failed")
+        }
         var reports: [GroupSnapshotReport] = []
         for _ in 0..<runs {
             let report = await GroupSnapshot(group: group, members: inventory.vms, agents: agents).run()
-            guard report.status == .succeeded else { fail("a group snapshot of \(count) failed: \(report.failure ?? "")") }
+            guard report.status == .succeeded else {
+                fail("a group snapshot of \(count) failed: \(report.failure ?? "")")
+            }
             reports.append(report)
         }
         let skew = median(reports.compactMap(\.freezeSkewMs))
         let total = median(reports.map { $0.finishedAt.timeIntervalSince($0.startedAt) * 1000 })
         var line = String(format: "  %4d members  freeze skew %7.2f ms   whole snapshot %7.1f ms", count, skew, total)
-        if count == 1 { baseline["total"] = total } else { line += String(format: " (%.1fx the 1-member group)", total / (baseline["total"] ?? total)) }
+        if count == 1 {
+            baseline["total"] = total
+        } else {
+            line += String(format: " (%.1fx the 1-member group)", total / (baseline["total"] ?? total))
+        }
         print(line)
         var phases: [String] = []
         for phase in ["preflight", "prepare", "freeze", "snapshot", "thaw", "finish"] {
             let value = median(reports.compactMap { $0.phases.first { $0.phase == phase }?.durationMs })
             if count == 1 { baseline[phase] = value }
-            phases.append(String(format: "%@ %.1f ms", phase, value) + (count == 1 ? "" : String(format: " (%.1fx)", value / (baseline[phase] ?? value))))
+            phases.append(
+                String(format: "%@ %.1f ms", phase, value)
+                    + (count == 1 ? "" : String(format: " (%.1fx)", value / (baseline[phase] ?? value))))
         }
         print("                phases: " + phases.joined(separator: ", "))
     }
@@ -71,14 +86,19 @@ private func realMembers(runs: Int, agent: String) async {
     do {
         try await fleet.waitUntilReady()
         let root = fleet.scriptRoot
-        writeFile("\(fleet.directory)/config.json", #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh"}"#)
+        writeFile(
+            "\(fleet.directory)/config.json",
+            #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh"}"#)
         writeFile("\(fleet.directory)/pre.sh", "#!/bin/sh\n", mode: 0o700)
         writeFile("\(fleet.directory)/post.sh", "#!/bin/sh\n", mode: 0o700)
         let inventory = try fleet.inventory()
         let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 8), requestTimeout: .seconds(30))
         let bundle = try PushBundle.load(
-            pluginConfig: "\(fleet.directory)/config.json", preScript: "\(fleet.directory)/pre.sh", postScript: "\(fleet.directory)/post.sh")
-        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded, let group = inventory.groups["demo"] else {
+            pluginConfig: "\(fleet.directory)/config.json", preScript: "\(fleet.directory)/pre.sh",
+            postScript: "\(fleet.directory)/post.sh")
+        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded,
+            let group = inventory.groups["demo"]
+        else {
             fail("the push to the real agents failed")
         }
         var beyond: [String: [Double]] = [:]
@@ -90,7 +110,9 @@ private func realMembers(runs: Int, agent: String) async {
             guard report.status == .succeeded else { fail("a real group snapshot failed: \(report.failure ?? "")") }
             skews.append(report.freezeSkewMs ?? 0)
             for member in report.members {
-                if let frozen = member.frozenMs, let snapshot = member.snapshotMs { beyond[member.name, default: []].append(frozen - snapshot) }
+                if let frozen = member.frozenMs, let snapshot = member.snapshotMs {
+                    beyond[member.name, default: []].append(frozen - snapshot)
+                }
                 if let frozen = member.frozenMs, let snapshot = member.snapshotMs, let call = member.freezeCallMs {
                     freezeCalls[member.name, default: []].append(call)
                     rest[member.name, default: []].append(frozen - snapshot - call)
@@ -101,7 +123,9 @@ private func realMembers(runs: Int, agent: String) async {
         for name in beyond.keys.sorted() {
             print(
                 String(
-                    format: "      %@ frozen beyond its snapshot command: median %.1f ms; its FIFREEZE (the kernel's flush) %.1f ms; the rest (waiting for the others, round trips, FITHAW) %.1f ms",
+                    format:
+                        "      %@ frozen beyond its snapshot command: median %.1f ms; its FIFREEZE (the kernel's "
+                        + "flush) %.1f ms; the rest (waiting for the others, round trips, FITHAW) %.1f ms",
                     name, median(beyond[name] ?? []), median(freezeCalls[name] ?? []), median(rest[name] ?? [])))
         }
     } catch {
@@ -115,7 +139,8 @@ func startSimulator(agent: String, count: Int, base: Int, work: String) -> Proce
     let simulator = Process()
     simulator.executableURL = URL(fileURLWithPath: agent)
     simulator.arguments = [
-        "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file", "\(work)/token",
+        "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file",
+        "\(work)/token",
         "--faults", "\(work)/faults.json", "--instant-scripts",
     ]
     simulator.standardOutput = FileHandle.nullDevice

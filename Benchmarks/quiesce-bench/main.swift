@@ -33,7 +33,8 @@ func quietly(_ command: [String]) { _ = try? DemoShell.run(command) }
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func format(_ milliseconds: Double) -> String { String(format: "%.3f ms", milliseconds) }
@@ -42,7 +43,9 @@ func format(_ milliseconds: Double) -> String { String(format: "%.3f ms", millis
 func agentExecutable() -> String {
     let agent = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("quiesce-agent").path
-    guard FileManager.default.isExecutableFile(atPath: agent) else { fail("no quiesce-agent beside this binary: \(agent)") }
+    guard FileManager.default.isExecutableFile(atPath: agent) else {
+        fail("no quiesce-agent beside this binary: \(agent)")
+    }
     return agent
 }
 
@@ -82,11 +85,13 @@ func freezeOverhead(cycles: Int) {
 
     let settings = "\(work)/agent.json"
     let json = """
-        {"pluginConfigPath": "\(work)/absent.json", "pluginHostPath": "\(work)/absent.conf", "stateDirectory": "\(work)/state",
+        {"pluginConfigPath": "\(work)/absent.json", "pluginHostPath": "\(work)/absent.conf", "stateDirectory":
+        "\(work)/state",
          "freeze": {"mounts": ["\(mount)"], "timeoutSeconds": 30},
          "snapshot": {"provider": "command", "command": ["/bin/true"], "timeoutSeconds": 30}}
         """
-    _ = FileManager.default.createFile(atPath: settings, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+        atPath: settings, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
     var overhead: [Double] = []
     var frozen: [Double] = []
     var added: [Double] = []
@@ -106,9 +111,15 @@ func freezeOverhead(cycles: Int) {
     print("freeze-overhead: \(cycles) cycles on a loop-mounted 64 MiB ext4 image")
     print("  baseline  bare FIFREEZE+FITHAW in process   median \(format(baseline))")
     print("  cycle     frozen time (first FIFREEZE to last FITHAW)   median \(format(median(frozen)))")
-    print("  cycle     frozen time beyond the snapshot command   median \(format(median(overhead)))  "
-        + String(format: "(%.2fx the bare ioctls; min %@, max %@)", median(overhead) / baseline, format(overhead.min()!), format(overhead.max()!)))
-    print("  cycle     of which Quiesce's own (guard round trips, FITHAW; not the kernel's FIFREEZE flush)   median \(format(median(added)))")
+    print(
+        "  cycle     frozen time beyond the snapshot command   median \(format(median(overhead)))  "
+            + String(
+                format: "(%.2fx the bare ioctls; min %@, max %@)", median(overhead) / baseline, format(overhead.min()!),
+                format(overhead.max()!)))
+    print(
+        "  cycle     of which Quiesce's own (guard round trips, FITHAW; not the kernel's FIFREEZE flush)   median "
+            + "\(format(median(added)))"
+    )
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -122,5 +133,8 @@ case "fleet-commands":
 case "group-snapshot":
     await groupSnapshots(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
 default:
-    fail("usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot [runs]")
+    fail(
+        "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot "
+            + "[runs]"
+    )
 }

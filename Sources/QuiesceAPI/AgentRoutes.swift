@@ -66,7 +66,9 @@ extension APIError {
     public var details: [String] { [] }
 
     /// What goes on the wire.
-    public var body: APIErrorBody { APIErrorBody(code: code, message: message, details: details.isEmpty ? nil : details) }
+    public var body: APIErrorBody {
+        APIErrorBody(code: code, message: message, details: details.isEmpty ? nil : details)
+    }
 }
 
 /// The body of every 4xx and 5xx answer: a stable code and what to do about it.

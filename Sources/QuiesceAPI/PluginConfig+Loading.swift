@@ -37,12 +37,15 @@ extension PluginConfig {
             if let params = object.stringArray(phase.paramsKey) { config[keyPath: phase.fields.params] = params }
         }
         for phase in ScriptPhase.allCases {
-            if let retries = object.integer(phase.retriesKey, minimum: 0) { config[keyPath: phase.fields.retries] = retries }
+            if let retries = object.integer(phase.retriesKey, minimum: 0) {
+                config[keyPath: phase.fields.retries] = retries
+            }
         }
         if let timeout = object.integer("timeoutInSeconds", minimum: 1) { config.timeoutInSeconds = timeout }
         if let flag = object.bool("continueBackupOnFailure") { config.continueBackupOnFailure = flag }
         if let flag = object.bool("fsFreezeEnabled") { config.fsFreezeEnabled = flag }
-        for script in ScriptPhase.allCases.map(config.script) where !script.location.isEmpty && !script.location.hasPrefix("/") {
+        for script in ScriptPhase.allCases.map(config.script)
+        where !script.location.isEmpty && !script.location.hasPrefix("/") {
             object.problem("`\(script.phase.locationKey)` must be an absolute path, found \"\(script.location)\"")
         }
         object.accept(ignoredKeys[0], ignoredKeys[1])

@@ -99,7 +99,8 @@ public struct SessionState: Codable, Sendable {
     public var report: CycleReport
 
     public init(
-        id: String, leaseExpiresAt: Date, finished: Bool, finishedBy: FinishedBy?, nextPhase: SessionPhase?, frozen: Bool,
+        id: String, leaseExpiresAt: Date, finished: Bool, finishedBy: FinishedBy?, nextPhase: SessionPhase?,
+        frozen: Bool,
         report: CycleReport
     ) {
         self.id = id

@@ -90,7 +90,8 @@ public struct StrictObject {
         guard let raw = keys[key] else { return nil }
         used.insert(key)
         guard case .object(let entries) = raw else {
-            problems.append("`\(keyPrefix)\(key)` must be an object of named entries, found \(raw.typeName) \(raw.excerpt)")
+            problems.append(
+                "`\(keyPrefix)\(key)` must be an object of named entries, found \(raw.typeName) \(raw.excerpt)")
             return nil
         }
         return entries.keys.sorted().map { name in

@@ -9,10 +9,11 @@ extension AgentSettings {
         let facts: FileFacts
         do {
             facts = try FileFacts.read(path: file)
-        } catch where error.isNotFound && path == nil {
+        } catch  where error.isNotFound && path == nil {
             return AgentSettings()
         } catch {
-            throw AgentError(code: .invalidAgentSettings, message: "cannot read agent settings \(file): \(error.reason)")
+            throw AgentError(
+                code: .invalidAgentSettings, message: "cannot read agent settings \(file): \(error.reason)")
         }
         // The settings name programs the agent runs as root: nobody else may be able to edit them.
         if facts.target.permissions & 0o022 != 0 {
@@ -25,7 +26,8 @@ extension AgentSettings {
         do {
             bytes = try FileReader.read(facts.target.path)
         } catch {
-            throw AgentError(code: .invalidAgentSettings, message: "cannot read agent settings \(file): \(error.reason)")
+            throw AgentError(
+                code: .invalidAgentSettings, message: "cannot read agent settings \(file): \(error.reason)")
         }
         return try parse(bytes, path: file)
     }

@@ -7,7 +7,8 @@ extension AgentSettings {
         do {
             json = try JSONValue.parse(bytes)
         } catch {
-            throw AgentError(code: .invalidAgentSettings, message: "\(path) is not valid JSON (\(AgentError.describe(error)))")
+            throw AgentError(
+                code: .invalidAgentSettings, message: "\(path) is not valid JSON (\(AgentError.describe(error)))")
         }
         var settings = AgentSettings()
         var object = StrictObject(json, what: "the agent settings")
@@ -15,7 +16,9 @@ extension AgentSettings {
         if let path = object.string("pluginHostPath") { settings.pluginHostPath = path }
         if let cap = object.integer("scriptTimeoutCapSeconds", minimum: 1) { settings.scriptTimeoutCapSeconds = cap }
         if let grace = object.integer("scriptKillGraceSeconds", minimum: 0) { settings.scriptKillGraceSeconds = grace }
-        if let uid = object.integer("requiredOwnerUid", minimum: 0) { settings.requiredOwnerUid = UInt32(clamping: uid) }
+        if let uid = object.integer("requiredOwnerUid", minimum: 0) {
+            settings.requiredOwnerUid = UInt32(clamping: uid)
+        }
         if let directory = object.string("stateDirectory") { settings.stateDirectory = directory }
         object.object("freeze") { freeze in
             if let mounts = freeze.stringArray("mounts") {
@@ -39,7 +42,9 @@ extension AgentSettings {
             }
             if let command = snapshot.stringArray("command") { settings.snapshot.command = command }
             if let count = snapshot.integer("diskCount", minimum: 1) { settings.snapshot.diskCount = count }
-            if let timeout = snapshot.integer("timeoutSeconds", minimum: 1) { settings.snapshot.timeoutSeconds = timeout }
+            if let timeout = snapshot.integer("timeoutSeconds", minimum: 1) {
+                settings.snapshot.timeoutSeconds = timeout
+            }
             snapshot.object("btrfs") { btrfs in
                 if let subvolumes = btrfs.stringArray("subvolumes") { settings.snapshot.btrfsSubvolumes = subvolumes }
                 if let directory = btrfs.string("directory") { settings.snapshot.btrfsDirectory = directory }
@@ -63,7 +68,9 @@ extension AgentSettings {
         object.object("limits") { limits in
             if let bytes = limits.integer("configBytes", minimum: 1) { settings.server.configBodyLimit = bytes }
             if let bytes = limits.integer("scriptBytes", minimum: 1) { settings.server.scriptBodyLimit = bytes }
-            if let count = limits.integer("concurrentRequests", minimum: 1) { settings.server.maxConcurrentRequests = count }
+            if let count = limits.integer("concurrentRequests", minimum: 1) {
+                settings.server.maxConcurrentRequests = count
+            }
             if let seconds = limits.integer("requestTimeoutSeconds", minimum: 1) {
                 settings.server.requestTimeoutSeconds = seconds
             }
@@ -84,27 +91,38 @@ extension AgentSettings {
         if settings.snapshot.provider == .command {
             if let executable = settings.snapshot.command.first {
                 if !executable.hasPrefix("/") {
-                    object.problem("`snapshot.command[0]` must be an absolute path (no PATH lookup as root), found \"\(executable)\"")
+                    object.problem(
+                        "`snapshot.command[0]` must be an absolute path (no PATH lookup as root), found "
+                            + "\"\(executable)\""
+                    )
                 }
             } else {
-                object.problem("`snapshot.command` must name the program to run when `snapshot.provider` is \"command\"")
+                object.problem(
+                    "`snapshot.command` must name the program to run when `snapshot.provider` is \"command\"")
             }
         }
         switch settings.snapshot.provider {
         case .btrfs:
             if settings.snapshot.btrfsSubvolumes.isEmpty {
-                object.problem("`snapshot.btrfs.subvolumes` must list the subvolumes to snapshot when `snapshot.provider` is \"btrfs\"")
+                object.problem(
+                    "`snapshot.btrfs.subvolumes` must list the subvolumes to snapshot when `snapshot.provider` is "
+                        + "\"btrfs\""
+                )
             }
             for subvolume in settings.snapshot.btrfsSubvolumes where !subvolume.hasPrefix("/") {
                 object.problem("`snapshot.btrfs.subvolumes` entries must be absolute paths, found \"\(subvolume)\"")
             }
             let directory = settings.snapshot.btrfsDirectory
             if directory.isEmpty || directory.hasPrefix("/") || directory.split(separator: "/").contains("..") {
-                object.problem("`snapshot.btrfs.directory` must be a relative path inside each subvolume, found \"\(directory)\"")
+                object.problem(
+                    "`snapshot.btrfs.directory` must be a relative path inside each subvolume, found \"\(directory)\"")
             }
         case .lvm:
             if settings.snapshot.lvmVolumes.isEmpty {
-                object.problem("`snapshot.lvm.volumes` must list the origin volumes (\"VG/LV\") when `snapshot.provider` is \"lvm\"")
+                object.problem(
+                    "`snapshot.lvm.volumes` must list the origin volumes (\"VG/LV\") when `snapshot.provider` is "
+                        + "\"lvm\""
+                )
             }
             for volume in settings.snapshot.lvmVolumes where volume.split(separator: "/").count != 2 {
                 object.problem("`snapshot.lvm.volumes` entries must be \"VG/LV\", found \"\(volume)\"")

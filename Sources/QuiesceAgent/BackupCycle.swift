@@ -7,7 +7,8 @@ import QuiesceSystem
 /// The decisions are `CycleMachine`'s; this type only carries them out. Whatever happens, a
 /// freeze it took is thawed before it returns, and post-scripts run whenever pre-scripts did.
 ///
-///     let report = await BackupCycle(settings: settings, freezeService: GuardFreezeService.forThisExecutable(settings: settings)).run()
+///     let freezing = GuardFreezeService.forThisExecutable(settings: settings)
+///     let report = await BackupCycle(settings: settings, freezeService: freezing).run()
 public struct BackupCycle: Sendable {
     public var settings: AgentSettings
     public var freezeService: any FreezeService
@@ -42,10 +43,12 @@ extension AgentSettings {
                 killGrace: .seconds(scriptKillGraceSeconds))
         case .btrfs:
             BtrfsSnapshotProvider(
-                subvolumes: snapshot.btrfsSubvolumes, directory: snapshot.btrfsDirectory, mounts: try? MountTable.current(),
+                subvolumes: snapshot.btrfsSubvolumes, directory: snapshot.btrfsDirectory,
+                mounts: try? MountTable.current(),
                 timeout: .seconds(snapshot.timeoutSeconds))
         case .lvm:
-            LVMSnapshotProvider(volumes: snapshot.lvmVolumes, size: snapshot.lvmSize, timeout: .seconds(snapshot.timeoutSeconds))
+            LVMSnapshotProvider(
+                volumes: snapshot.lvmVolumes, size: snapshot.lvmSize, timeout: .seconds(snapshot.timeoutSeconds))
         }
     }
 }

@@ -11,7 +11,8 @@ public enum ComplianceCheck {
         do {
             plan = try settings.freezePlan()
         } catch {
-            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: "cannot list the mounts: \(error)"))
+            errors.append(
+                ReportedError(code: .fsFreezeFailed, phase: .freeze, message: "cannot list the mounts: \(error)"))
         }
         let mounts = plan.mounts
         if precheck.policy.freezeEnabled && mounts.isEmpty {
@@ -39,12 +40,15 @@ public enum ComplianceCheck {
     }
 
     private static func reason(
-        precheck: Precheck, settings: AgentSettings, errors: [ReportedError], verdict: CycleMachine.Verdict) -> String {
+        precheck: Precheck, settings: AgentSettings, errors: [ReportedError], verdict: CycleMachine.Verdict
+    ) -> String {
         if verdict.status == .failed {
             return "the next backup would fail: \(errors.first.map { "\($0.code): \($0.message)" } ?? "no snapshot")"
         }
         if let first = errors.first {
-            return "the next backup would fall back to \(verdict.consistency.rawValue) because of \(first.code): \(first.message)"
+            return
+                "the next backup would fall back to \(verdict.consistency.rawValue) because of \(first.code): "
+                + "\(first.message)"
         }
         switch precheck.verdict {
         case .notConfigured:

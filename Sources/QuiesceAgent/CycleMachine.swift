@@ -118,7 +118,8 @@ public struct CycleMachine: Sendable {
         if freezeBroke && !policy.continueOnFailure && !policy.singleDisk { return failed }
         let fallback: Consistency = freezeHeldThroughout ? .fileSystemConsistent : .crashConsistent
         if let post = postScripts, post != .succeeded {
-            return policy.continueOnFailure ? Verdict(status: .succeeded, consistency: fallback, snapshotUsable: true) : failed
+            return policy.continueOnFailure
+                ? Verdict(status: .succeeded, consistency: fallback, snapshotUsable: true) : failed
         }
         // With fsFreezeEnabled false the scripts alone quiesced the application.
         let freezeDidItsPart = freezeHeldThroughout || !policy.freezeEnabled

@@ -66,7 +66,8 @@ struct CycleState {
         do {
             mounts = try settings.freezePlan().mounts
         } catch {
-            errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: "cannot list the mounts: \(error)"))
+            errors.append(
+                ReportedError(code: .fsFreezeFailed, phase: .freeze, message: "cannot list the mounts: \(error)"))
             return false
         }
         guard !mounts.isEmpty else {
@@ -182,7 +183,9 @@ struct CycleState {
         if phase == .post, let problem = Self.postScriptProblem(path, owner: settings.requiredOwnerUid) {
             var report = ScriptReport.skipped(path: path)
             report.result = .failed
-            return (report, ReportedError(code: phase.insufficientPermission, phase: phase.cyclePhase, message: problem))
+            return (
+                report, ReportedError(code: phase.insufficientPermission, phase: phase.cyclePhase, message: problem)
+            )
         }
         let run = await scripts.run(
             ScriptInvocation(
@@ -215,9 +218,11 @@ struct CycleState {
     }
 
     private static func describe(_ failure: FreezeFailure) -> String {
-        var message = failure.mount.map { "freezing \($0) failed: \(failure.reason)" } ?? "freezing failed: \(failure.reason)"
+        var message =
+            failure.mount.map { "freezing \($0) failed: \(failure.reason)" } ?? "freezing failed: \(failure.reason)"
         if failure.alreadyFrozen, let mount = failure.mount {
-            message += "; it was already frozen by someone else and is left as it was (thaw it with "
+            message +=
+                "; it was already frozen by someone else and is left as it was (thaw it with "
                 + "`fsfreeze -u \(mount)` once its owner is done)"
         }
         if !failure.rolledBack.isEmpty {

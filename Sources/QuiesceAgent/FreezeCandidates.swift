@@ -18,13 +18,16 @@ public struct FreezeCandidates: Sendable, Equatable {
         var excluded: [ExcludedMount] = []
         let exclude = { (entry: MountTable.Entry, reason: String) in
             excluded.append(
-                ExcludedMount(mountPoint: entry.mountPoint, fileSystemType: entry.fileSystemType, source: entry.source, reason: reason))
+                ExcludedMount(
+                    mountPoint: entry.mountPoint, fileSystemType: entry.fileSystemType, source: entry.source,
+                    reason: reason))
         }
         // A later mount on the same point hides the earlier one.
         let visible = Dictionary(table.entries.enumerated().map { ($1.mountPoint, $0) }) { _, last in last }
         // Skipping a mount point skips its file system wherever else it is mounted.
         let skippedDevices = Dictionary(
-            table.entries.filter { skip.contains($0.mountPoint) }.map { ($0.device, $0.mountPoint) }) { first, _ in first }
+            table.entries.filter { skip.contains($0.mountPoint) }.map { ($0.device, $0.mountPoint) }
+        ) { first, _ in first }
         for (index, entry) in table.entries.enumerated() {
             if visible[entry.mountPoint] != index {
                 exclude(entry, "hidden by a later mount on the same mount point")
@@ -47,7 +50,8 @@ public struct FreezeCandidates: Sendable, Equatable {
             }
         }
         let root = chosen.filter { $0.mountPoint == "/" }
-        return FreezeCandidates(mounts: (chosen.filter { $0.mountPoint != "/" } + root).map(\.mountPoint), excluded: excluded)
+        return FreezeCandidates(
+            mounts: (chosen.filter { $0.mountPoint != "/" } + root).map(\.mountPoint), excluded: excluded)
     }
 }
 

@@ -57,7 +57,8 @@ public struct GuardFreezeService: FreezeService {
             let errno = failure.map { Errno(rawValue: $0.errno) }
             return .failure(
                 FreezeFailure(
-                    mount: failure?.mount, reason: "\(failure?.call ?? "freeze"): \(errno?.description ?? "unknown error")",
+                    mount: failure?.mount,
+                    reason: "\(failure?.call ?? "freeze"): \(errno?.description ?? "unknown error")",
                     alreadyFrozen: failure?.call == "ioctl(FIFREEZE)" && errno == .resourceBusy,
                     rolledBack: event.mounts,
                     rollbackErrors: (event.thawFailures ?? []).map(Self.describe)))
@@ -68,7 +69,8 @@ public struct GuardFreezeService: FreezeService {
             if errors.isEmpty { forget() }
             return .failure(
                 FreezeFailure(
-                    mount: nil, reason: "the freeze guard (pid \(guardProcess.pid)) stopped answering before the freeze was taken",
+                    mount: nil,
+                    reason: "the freeze guard (pid \(guardProcess.pid)) stopped answering before the freeze was taken",
                     alreadyFrozen: false, rolledBack: mounts, rollbackErrors: errors))
         }
     }
@@ -83,7 +85,7 @@ public struct GuardFreezeService: FreezeService {
         for mount in mounts.reversed() {
             do {
                 try IoctlFreezer().thaw(mount: mount)
-            } catch where error.errno == .invalidArgument {
+            } catch  where error.errno == .invalidArgument {
             } catch {
                 errors.append(error.description)
             }
@@ -110,7 +112,8 @@ public struct GuardFreezeService: FreezeService {
                 let errors = GuardFreezeService.thawDirectly(mounts)
                 if errors.isEmpty, let record { AtomicFile.remove(record) }
                 return ThawOutcome(
-                    held: false, endedEarly: "the freeze guard (pid \(process.pid)) died; the agent thawed the mounts itself",
+                    held: false,
+                    endedEarly: "the freeze guard (pid \(process.pid)) died; the agent thawed the mounts itself",
                     alreadyThawed: [], errors: errors, thawedAt: Date())
             }
             var endedEarly: String?

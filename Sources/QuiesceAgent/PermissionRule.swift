@@ -21,7 +21,10 @@ public enum PermissionRule: Sendable {
             return ["\(shown) is not a regular file; point the config at the file itself"]
         }
         if target.ownerUid != owner {
-            found.append("\(shown) is owned by uid \(target.ownerUid), must be owned by uid \(owner): chown \(owner) \(target.path)")
+            found.append(
+                "\(shown) is owned by uid \(target.ownerUid), must be owned by uid \(owner): chown \(owner) "
+                    + "\(target.path)"
+            )
         }
         let mode = target.permissions
         switch self {
@@ -30,7 +33,8 @@ public enum PermissionRule: Sendable {
         case .script where mode != 0o700 && mode != 0o500:
             found.append("\(shown) has mode \(Self.octal(mode)), must be 0700 or 0500: chmod 0700 \(target.path)")
         case .pluginHost where mode & 0o022 != 0:
-            found.append("\(shown) has mode \(Self.octal(mode)), writable by group or others: chmod go-w \(target.path)")
+            found.append(
+                "\(shown) has mode \(Self.octal(mode)), writable by group or others: chmod go-w \(target.path)")
         default:
             break
         }
@@ -44,7 +48,8 @@ public enum PermissionRule: Sendable {
             if directory.permissions & 0o022 != 0 && !sticky {
                 found.append(
                     "directory \(directory.path) has mode \(Self.octal(directory.permissions)), writable by group or "
-                        + "others without the sticky bit, so they can swap \(target.path): chmod go-w \(directory.path)")
+                        + "others without the sticky bit, so they can swap \(target.path): chmod go-w \(directory.path)"
+                )
             }
         }
         return found

@@ -58,7 +58,10 @@ public struct PluginHostFile: Sendable, Equatable {
             }
         }
         guard let countText = values["numberofplugins"], let count = Int(countText), count >= 1 else {
-            problems.append("`numberOfPlugins` must be an integer ≥ 1, found \(values["numberofplugins"].map { "\"\($0)\"" } ?? "nothing")")
+            problems.append(
+                "`numberOfPlugins` must be an integer ≥ 1, found "
+                    + "\(values["numberofplugins"].map { "\"\($0)\"" } ?? "nothing")"
+            )
             throw error(path, problems)
         }
         for number in 0..<count {

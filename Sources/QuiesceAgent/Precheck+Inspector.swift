@@ -22,7 +22,8 @@ extension Precheck {
                 return .broken
             }
             if let violations = check.files.last?.violations, !violations.isEmpty {
-                return fail(&check, "the plugin host file breaks the permission rule: " + violations.joined(separator: "; "))
+                return fail(
+                    &check, "the plugin host file breaks the permission rule: " + violations.joined(separator: "; "))
             }
             do {
                 let host = try PluginHostFile.parse(
@@ -43,7 +44,9 @@ extension Precheck {
             }
             guard let facts = self.facts(path, role: .pluginConfig, rule: .pluginConfig, into: &check) else {
                 if fromHostFile {
-                    return fail(&check, .incorrectPluginhostFile, "the host file names plugin config \(path), which does not exist")
+                    return fail(
+                        &check, .incorrectPluginhostFile,
+                        "the host file names plugin config \(path), which does not exist")
                 }
                 return nil
             }
@@ -64,7 +67,9 @@ extension Precheck {
             } catch let error as PluginConfig.Invalid {
                 return fail(&check, error.code, error.message)
             } catch {
-                return fail(&check, .incorrectJSONConfigFile, "cannot read plugin config \(path): \(AgentError.describe(error))")
+                return fail(
+                    &check, .incorrectJSONConfigFile, "cannot read plugin config \(path): \(AgentError.describe(error))"
+                )
             }
         }
 
@@ -102,8 +107,10 @@ extension Precheck {
             do {
                 let facts = try FileFacts.read(path: path)
                 // Pushed files are content addressed: their digest shows drift from what was pushed.
-                let digest = (rule == .script || role == .pluginConfig) && facts.target.isRegularFile
-                    ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map { SHA256.hex(of: $0) } : nil
+                let digest =
+                    (rule == .script || role == .pluginConfig) && facts.target.isRegularFile
+                    ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map { SHA256.hex(of: $0) }
+                    : nil
                 check.files.append(
                     FileCheck(
                         role: role, path: path, exists: true, ownerUid: facts.target.ownerUid,

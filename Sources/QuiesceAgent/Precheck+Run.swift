@@ -18,7 +18,8 @@ extension Precheck {
             cap = (settings.scriptTimeoutCapSeconds, "")
         case .loaded(let host):
             configs = host.plugins.map { ($0.name, $0.configPath) }
-            cap = host.timeoutInSeconds.map { ($0, "the host file \(settings.pluginHostPath)") }
+            cap =
+                host.timeoutInSeconds.map { ($0, "the host file \(settings.pluginHostPath)") }
                 ?? (settings.scriptTimeoutCapSeconds, "the agent's scriptTimeoutCapSeconds")
         }
         var missingConfig = false

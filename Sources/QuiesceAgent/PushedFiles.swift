@@ -32,7 +32,9 @@ public struct PushedFiles: Sendable {
         do {
             _ = try PluginConfig.parse(bytes, path: settings.pluginConfigPath)
         } catch {
-            throw Refusal(code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message], cause: error)
+            throw Refusal(
+                code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message],
+                cause: error)
         }
         return try write(bytes, to: settings.pluginConfigPath, mode: 0o600, directoryMode: 0o755)
     }
@@ -54,23 +56,29 @@ public struct PushedFiles: Sendable {
         }
         let config: PluginConfig
         do {
-            config = try PluginConfig.parse(try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath).config
+            config = try PluginConfig.parse(
+                try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath
+            ).config
         } catch let error as PluginConfig.Invalid {
             throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", cause: error)
         } catch {
             throw Refusal(
                 code: .incorrectJSONConfigFile,
-                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))", cause: error)
+                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))",
+                cause: error)
         }
         let path = config.script(phase).location
         let key = phase.locationKey
         guard !path.isEmpty else {
-            throw Refusal(code: phase.notFound, message: "`\(key)` is empty in the plugin config; push a config that names the script first")
+            throw Refusal(
+                code: phase.notFound,
+                message: "`\(key)` is empty in the plugin config; push a config that names the script first")
         }
         guard Self.isInside(path, root: settings.server.scriptRoot) else {
             throw Refusal(
                 code: .outsideScriptRoot,
-                message: "\(path) (`\(key)`) is outside the script root \(settings.server.scriptRoot); pushed scripts are "
+                message:
+                    "\(path) (`\(key)`) is outside the script root \(settings.server.scriptRoot); pushed scripts are "
                     + "only written there. Point the config at a path under it")
         }
         return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700)
@@ -88,7 +96,9 @@ public struct PushedFiles: Sendable {
     }
 
     /// Missing parent directories are created with `directoryMode`.
-    private func write(_ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32) throws(Refusal) -> WriteResult {
+    private func write(_ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32) throws(Refusal)
+        -> WriteResult
+    {
         let digest = SHA256.hex(of: bytes)
         // A retried push of the same content is harmless and reported as such.
         if let current = try? FileReader.read(path, limit: bytes.count + 1), current == bytes,

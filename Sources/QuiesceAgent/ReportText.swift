@@ -6,21 +6,30 @@ import QuiesceAPI
 public enum ReportText {
     public static func render(_ report: CycleReport) -> String {
         var lines: [String] = []
-        let snapshotWord = report.snapshot.taken ? (report.snapshot.usable ? "snapshot taken" : "snapshot NOT usable") : "no snapshot"
-        lines.append("Backup \(report.status.rawValue): \(report.consistency.rawValue), \(snapshotWord)  (session \(report.sessionId))")
+        let snapshotWord =
+            report.snapshot.taken ? (report.snapshot.usable ? "snapshot taken" : "snapshot NOT usable") : "no snapshot"
+        lines.append(
+            "Backup \(report.status.rawValue): \(report.consistency.rawValue), \(snapshotWord)  (session "
+                + "\(report.sessionId))"
+        )
         if report.configState == .notConfigured { lines.append("  no plugin config: ran without scripts") }
         lines.append(row("pre-script", describe(report.preScript, plugins: report.plugins.map(\.preScript))))
         lines.append(row("freeze", describe(report.freeze)))
         let id = report.snapshot.id.map { " id \($0)" } ?? ""
         let took = report.snapshot.durationMs.map { " in \(milliseconds($0))" } ?? ""
-        lines.append(row("snapshot", "\(report.snapshot.taken ? "taken" : "not taken") by provider \(report.snapshot.provider)\(took)\(id)"))
+        lines.append(
+            row(
+                "snapshot",
+                "\(report.snapshot.taken ? "taken" : "not taken") by provider \(report.snapshot.provider)\(took)\(id)"))
         lines.append(row("post-script", describe(report.postScript, plugins: report.plugins.map(\.postScript))))
         appendProblems(report.errors, report.warnings, to: &lines)
         for plugin in report.plugins {
             for phase in ScriptPhase.allCases {
                 let script = plugin.script(phase)
                 guard script.result == .failed || script.result == .timedOut else { continue }
-                appendOutput("\(plugin.name) \(phase.label) \(script.path ?? "")", script.stdoutTail, script.stderrTail, to: &lines)
+                appendOutput(
+                    "\(plugin.name) \(phase.label) \(script.path ?? "")", script.stdoutTail, script.stderrTail,
+                    to: &lines)
             }
         }
         if let output = report.snapshot.outputTail, !output.isEmpty {
@@ -42,7 +51,8 @@ public enum ReportText {
             let absent = file.role == .pluginHost ? "absent (optional)" : "missing"
             let facts = file.exists ? "uid \(file.ownerUid.map(String.init) ?? "?") mode \(file.mode ?? "?")" : absent
             let verdict = file.violations.isEmpty ? (file.exists ? "ok" : "") : "BROKEN"
-            lines.append(row(file.role.rawValue, [file.path, facts, verdict].filter { !$0.isEmpty }.joined(separator: "  ")))
+            lines.append(
+                row(file.role.rawValue, [file.path, facts, verdict].filter { !$0.isEmpty }.joined(separator: "  ")))
         }
         let mounts = report.freeze.mounts.isEmpty ? "no mounts" : report.freeze.mounts.joined(separator: ", ")
         let source = report.freeze.discovered ? "discovered" : "from freeze.mounts"
@@ -53,7 +63,8 @@ public enum ReportText {
             report.freeze.excluded.filter { !$0.source.hasPrefix("/dev/") }
         )
         for mount in devices {
-            lines.append(row("not frozen", "\(mount.mountPoint) (\(mount.fileSystemType) on \(mount.source)): \(mount.reason)"))
+            lines.append(
+                row("not frozen", "\(mount.mountPoint) (\(mount.fileSystemType) on \(mount.source)): \(mount.reason)"))
         }
         if !others.isEmpty {
             lines.append(row("not frozen", "\(others.count) pseudo or network file systems (--json lists them)"))
@@ -99,22 +110,31 @@ public enum ReportText {
     }
 
     private static func describe(_ script: ScriptReport, plugins: [ScriptReport]) -> String {
-        let count = plugins.count > 1 ? " (\(plugins.filter { $0.result == .succeeded }.count) of \(plugins.count) plugins succeeded)" : ""
+        let count =
+            plugins.count > 1
+            ? " (\(plugins.filter { $0.result == .succeeded }.count) of \(plugins.count) plugins succeeded)" : ""
         guard script.result != .skipped else { return "skipped\(count)" }
         let tries = script.attempts == 1 ? "1 try" : "\(script.attempts) tries"
         let exit = script.exitCode.map { ", exit \($0)" } ?? script.signal.map { ", signal \($0)" } ?? ""
-        return "\(script.result.rawValue) after \(tries)\(exit) in \(milliseconds(script.durationMs))\(count)  \(script.path ?? "")"
+        return
+            "\(script.result.rawValue) after \(tries)\(exit) in \(milliseconds(script.durationMs))\(count)  "
+            + "\(script.path ?? "")"
     }
 
     private static func describe(_ freeze: FreezeReport) -> String {
         guard freeze.enabled else { return "disabled by fsFreezeEnabled" }
-        let atomic = freeze.atomicMounts.isEmpty ? "" : "; \(freeze.atomicMounts.joined(separator: ", ")) left unfrozen (atomic snapshots)"
-        guard let frozenMs = freeze.frozenMs else { return (freeze.atomicMounts.isEmpty ? "not frozen" : "nothing frozen") + atomic }
+        let atomic =
+            freeze.atomicMounts.isEmpty
+            ? "" : "; \(freeze.atomicMounts.joined(separator: ", ")) left unfrozen (atomic snapshots)"
+        guard let frozenMs = freeze.frozenMs else {
+            return (freeze.atomicMounts.isEmpty ? "not frozen" : "nothing frozen") + atomic
+        }
         let held = freeze.heldThroughSnapshot ? "held through the snapshot" : "did NOT hold through the snapshot"
         return "\(freeze.mounts.joined(separator: ", ")) frozen for \(milliseconds(frozenMs)), \(held)\(atomic)"
     }
 
-    private static func appendProblems(_ errors: [ReportedError], _ warnings: [ReportedError], to lines: inout [String]) {
+    private static func appendProblems(_ errors: [ReportedError], _ warnings: [ReportedError], to lines: inout [String])
+    {
         for (title, entries) in [("Errors", errors), ("Warnings", warnings)] where !entries.isEmpty {
             lines.append("\(title):")
             for entry in entries {

@@ -8,7 +8,8 @@ public enum SnapshotManagement {
         guard let provider = settings.makeSnapshotProvider() as? any ManagedSnapshotProvider else {
             throw AgentError(
                 code: .invalidAgentSettings,
-                message: "snapshot.provider \"\(settings.snapshot.provider.rawValue)\" keeps no snapshots on this machine; "
+                message:
+                    "snapshot.provider \"\(settings.snapshot.provider.rawValue)\" keeps no snapshots on this machine; "
                     + "snapshots list and prune work with the \"btrfs\" and \"lvm\" providers")
         }
         return provider
@@ -22,7 +23,8 @@ public enum SnapshotManagement {
     }
 
     /// Deletes all but the newest `keep` snapshots of each origin (none with `dryRun`).
-    public static func prune(_ provider: any ManagedSnapshotProvider, keep: Int, dryRun: Bool) async -> SnapshotsReport {
+    public static func prune(_ provider: any ManagedSnapshotProvider, keep: Int, dryRun: Bool) async -> SnapshotsReport
+    {
         var report = await list(provider)
         guard report.errors.isEmpty else { return report }
         for snapshot in SnapshotRetention.toDelete(report.snapshots, keep: keep) {

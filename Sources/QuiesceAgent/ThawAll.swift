@@ -28,10 +28,11 @@ public enum ThawAll {
             do {
                 try freezer.thaw(mount: mount)
                 mounts.append(.init(mountPoint: mount, result: .thawed, sources: sources[mount]!))
-            } catch where error.errno == .invalidArgument {
+            } catch  where error.errno == .invalidArgument {
                 mounts.append(.init(mountPoint: mount, result: .notFrozen, sources: sources[mount]!))
             } catch {
-                mounts.append(.init(mountPoint: mount, result: .failed, sources: sources[mount]!, message: error.description))
+                mounts.append(
+                    .init(mountPoint: mount, result: .failed, sources: sources[mount]!, message: error.description))
             }
         }
         // A record whose mounts are all thawed now has done its job.

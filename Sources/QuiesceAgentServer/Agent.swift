@@ -49,12 +49,15 @@ public func buildAgent(
     let provider = settings.makeSnapshotProvider()
     let sessions = SessionManager(
         makeRunner: { id in
-            CycleRunner(settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id, scripts: scripts)
+            CycleRunner(
+                settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id, scripts: scripts
+            )
         },
         onFinished: { metrics.record($0) })
     let audit = AuditLog(path: settings.server.auditLogPath)
     let server = AgentServer(
-        address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(), token: token,
+        address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
+        token: token,
         tls: tls, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
     return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit))
 }

@@ -23,7 +23,9 @@ public struct AgentAPI: Sendable {
         let files = PushedFiles(settings: settings)
         return Router(routes: [
             Route(.GET, AgentRoutes.health, requiresAuthentication: false) { _ in
-                try .json(AgentHealth(name: "quiesce-agent", version: QuiesceVersion.current, frozen: await sessions.isFrozen()))
+                try .json(
+                    AgentHealth(
+                        name: "quiesce-agent", version: QuiesceVersion.current, frozen: await sessions.isFrozen()))
             },
             Route(.GET, AgentRoutes.version) { _ in
                 try .json(
@@ -33,21 +35,29 @@ public struct AgentAPI: Sendable {
             },
             Route(.GET, AgentRoutes.pluginConfig) { _ in
                 do {
-                    return HTTPResponse(contentType: "application/json", body: try FileReader.read(settings.pluginConfigPath))
+                    return HTTPResponse(
+                        contentType: "application/json", body: try FileReader.read(settings.pluginConfigPath))
                 } catch let error as SystemError where error.isNotFound {
-                    throw HTTPError(.notFound, .notFound, "there is no plugin config at \(settings.pluginConfigPath) yet; PUT one")
+                    throw HTTPError(
+                        .notFound, .notFound, "there is no plugin config at \(settings.pluginConfigPath) yet; PUT one")
                 }
             },
-            Route(.PUT, AgentRoutes.pluginConfig, bodyLimit: settings.server.configBodyLimit, mutating: true) { request in
+            Route(.PUT, AgentRoutes.pluginConfig, bodyLimit: settings.server.configBodyLimit, mutating: true) {
+                request in
                 try .json(try files.replacePluginConfig(request.body))
             },
-            Route(.PUT, AgentRoutes.scriptTemplate, bodyLimit: settings.server.scriptBodyLimit, mutating: true) { request in
+            Route(.PUT, AgentRoutes.scriptTemplate, bodyLimit: settings.server.scriptBodyLimit, mutating: true) {
+                request in
                 guard let phase = request.parameters["phase"].flatMap(ScriptPhase.init(rawValue:)) else {
                     throw HTTPError(
-                        .notFound, .notFound, "scripts are \(ScriptPhase.allCases.map { "`\(AgentRoutes.script($0))`" }.joined(separator: " and "))")
+                        .notFound, .notFound,
+                        "scripts are "
+                            + "\(ScriptPhase.allCases.map { "`\(AgentRoutes.script($0))`" }.joined(separator: " and "))"
+                    )
                 }
                 return try .json(
-                    try files.replaceScript(phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header)))
+                    try files.replaceScript(
+                        phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header)))
             },
             Route(.GET, AgentRoutes.compliance) { _ in
                 try .json(ComplianceCheck.run(settings: settings))
@@ -56,7 +66,8 @@ public struct AgentAPI: Sendable {
                 HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(metrics.render().utf8))
             },
             Route(.POST, AgentRoutes.sessions, bodyLimit: 4096) { request in
-                let body = try StrictRequestBody.decode(SessionRequest.self, from: request.body, allowedKeys: ["id", "leaseSeconds"])!
+                let body = try StrictRequestBody.decode(
+                    SessionRequest.self, from: request.body, allowedKeys: ["id", "leaseSeconds"])!
                 return try .json(try await sessions.create(body))
             },
             Route(.GET, AgentRoutes.sessionTemplate) { request in
@@ -74,12 +85,15 @@ public struct AgentAPI: Sendable {
                 switch phase {
                 case .snapshot:
                     external = try StrictRequestBody.decode(
-                        SnapshotPhaseRequest.self, from: request.body, allowedKeys: ["external"], optional: true)?.external
+                        SnapshotPhaseRequest.self, from: request.body, allowedKeys: ["external"], optional: true)?
+                        .external
                 case .finish:
                     abortReason = try StrictRequestBody.decode(
-                        FinishPhaseRequest.self, from: request.body, allowedKeys: ["abortReason"], optional: true)?.abortReason
+                        FinishPhaseRequest.self, from: request.body, allowedKeys: ["abortReason"], optional: true)?
+                        .abortReason
                 default:
-                    _ = try StrictRequestBody.decode(EmptyRequest.self, from: request.body, allowedKeys: [], optional: true)
+                    _ = try StrictRequestBody.decode(
+                        EmptyRequest.self, from: request.body, allowedKeys: [], optional: true)
                 }
                 return try .json(try await sessions.run(phase, of: id, external: external, abortReason: abortReason))
             },

@@ -55,7 +55,8 @@ public struct AgentServer: Service {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
                     try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         onListening(server.channel.localAddress?.port ?? address.port)
@@ -77,7 +78,9 @@ public struct AgentServer: Service {
     /// A request refused at its head, or whose body outgrows its route's limit, is answered at
     /// once and the connection closed: its body is never wanted, and with `Expect: 100-continue`
     /// the client is waiting for exactly this answer.
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, inFlight: ConcurrencyLimit) async {
+    private func serve(
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, inFlight: ConcurrencyLimit
+    ) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         try? await connection.executeThenClose { inbound, outbound in
             var pending: PendingRequest?
@@ -86,14 +89,16 @@ public struct AgentServer: Service {
                 if head.method != .GET && head.method != .HEAD {
                     audit.record(
                         AuditLog.Entry(
-                            time: Date(), peer: peer, method: "\(head.method)", path: String(head.uri.prefix { $0 != "?" }),
+                            time: Date(), peer: peer, method: "\(head.method)",
+                            path: String(head.uri.prefix { $0 != "?" }),
                             status: response.status.code, bodySHA256: body.map { SHA256.hex(of: $0) }),
                         frozen: await sessions.isFrozen())
                 }
                 var headers = response.headers
                 headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
                 headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-                try await outbound.write(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)))
+                try await outbound.write(
+                    .head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)))
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
                 try await outbound.write(.end(nil))
             }
@@ -121,7 +126,10 @@ public struct AgentServer: Service {
                 case .end:
                     guard let request = pending else { continue }
                     pending = nil
-                    guard let response = await respond(to: request, peer: peer, inFlight: inFlight, channel: connection.channel) else {
+                    guard
+                        let response = await respond(
+                            to: request, peer: peer, inFlight: inFlight, channel: connection.channel)
+                    else {
                         return
                     }
                     try await send(request.head, response, request.head.isKeepAlive, request.body)
@@ -144,7 +152,9 @@ public struct AgentServer: Service {
             return .refused(HTTPError(.notFound, .notFound, "no such route: \(head.method) \(path); see docs/api.md"))
         case .wrongMethod(let allowed):
             return .refused(
-                HTTPError(.methodNotAllowed, .methodNotAllowed, "\(path) accepts \(allowed.map { "\($0)" }.joined(separator: ", "))"))
+                HTTPError(
+                    .methodNotAllowed, .methodNotAllowed,
+                    "\(path) accepts \(allowed.map { "\($0)" }.joined(separator: ", "))"))
         case .found(let route, let parameters):
             if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > route.bodyLimit {
                 return .refused(Self.tooLarge(route))
@@ -186,7 +196,8 @@ public struct AgentServer: Service {
     }
 
     private static func tooLarge(_ route: Route) -> HTTPError {
-        HTTPError(.payloadTooLarge, .bodyTooLarge, "the body is larger than the \(route.bodyLimit) bytes this route accepts")
+        HTTPError(
+            .payloadTooLarge, .bodyTooLarge, "the body is larger than the \(route.bodyLimit) bytes this route accepts")
     }
 
     private static func split(_ uri: String) -> (String, [String: String]) {

@@ -8,9 +8,12 @@ public enum AgentTLS {
     public static func context(for server: AgentSettings.Server) throws(AgentError) -> NIOSSLContext? {
         guard let certificateFile = server.certificateFile, let keyFile = server.keyFile else { return nil }
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
             configuration.minimumTLSVersion = .tlsv12
             if let clientCAFile = server.clientCAFile {
                 configuration.trustRoots = .file(clientCAFile)

@@ -15,21 +15,30 @@ public struct BearerToken: Sendable {
         do {
             facts = try FileFacts.read(path: path)
         } catch {
-            throw AgentError(code: .invalidAgentSettings, message: "cannot read the token file \(path): \(error.reason); create it with a random token (for example `openssl rand -hex 32 > \(path); chmod 0600 \(path)`)")
+            throw AgentError(
+                code: .invalidAgentSettings,
+                message:
+                    "cannot read the token file \(path): \(error.reason); create it with a random token (for example "
+                    + "`openssl rand -hex 32 > \(path); chmod 0600 \(path)`)"
+            )
         }
         let violations = PermissionRule.pluginConfig.violations(of: facts, owner: owner)
         guard violations.isEmpty else {
-            throw AgentError(code: .invalidAgentSettings, message: "the token file is not private: " + violations.joined(separator: "; "))
+            throw AgentError(
+                code: .invalidAgentSettings,
+                message: "the token file is not private: " + violations.joined(separator: "; "))
         }
         let text: String
         do {
             text = String(decoding: try FileReader.read(facts.target.path, limit: 4096), as: UTF8.self)
         } catch {
-            throw AgentError(code: .invalidAgentSettings, message: "cannot read the token file \(path): \(error.reason)")
+            throw AgentError(
+                code: .invalidAgentSettings, message: "cannot read the token file \(path): \(error.reason)")
         }
         let token = text.trimmingWhitespace()
         guard token.count >= 16, !token.contains(where: \.isWhitespace) else {
-            throw AgentError(code: .invalidAgentSettings, message: "the token in \(path) must be one word of at least 16 characters")
+            throw AgentError(
+                code: .invalidAgentSettings, message: "the token in \(path) must be one word of at least 16 characters")
         }
         return BearerToken(secret: token)
     }

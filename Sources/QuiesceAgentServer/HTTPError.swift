@@ -33,7 +33,8 @@ extension APIError {
     /// The one place an error becomes a response.
     var response: HTTPResponse {
         let status = HTTPResponseStatus(statusCode: httpStatus)
-        var response = (try? HTTPResponse.json(body, status: status))
+        var response =
+            (try? HTTPResponse.json(body, status: status))
             ?? HTTPResponse(status: status, contentType: "text/plain", body: Array(message.utf8))
         if status == .unauthorized { response.headers.add(name: "WWW-Authenticate", value: "Bearer") }
         return response
@@ -43,6 +44,7 @@ extension APIError {
 extension HTTPResponse {
     /// A JSON response in the wire encoding every Quiesce component shares.
     static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "application/json", body: Array(try QuiesceJSON.encoder().encode(value)))
+        HTTPResponse(
+            status: status, contentType: "application/json", body: Array(try QuiesceJSON.encoder().encode(value)))
     }
 }

@@ -25,7 +25,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             port = ""
         }
         guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else {
-            throw AgentError(code: .invalidAgentSettings, message: "`listen` must be \"host:port\", e.g. \"127.0.0.1:7710\", found \"\(text)\"")
+            throw AgentError(
+                code: .invalidAgentSettings,
+                message: "`listen` must be \"host:port\", e.g. \"127.0.0.1:7710\", found \"\(text)\"")
         }
         return ListenAddress(host: String(host), port: number)
     }

@@ -5,12 +5,16 @@ import QuiesceAPI
 /// Request bodies are strict: malformed JSON, a wrong type or an unknown field is a 400 that
 /// names it, and nothing runs.
 enum StrictRequestBody {
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], allowedKeys: Set<String>, optional: Bool = false)
+    static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], allowedKeys: Set<String>, optional: Bool = false
+    )
         throws(HTTPError) -> T?
     {
         if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if optional { return nil }
-            throw HTTPError(.badRequest, .badRequest, "this request needs a JSON body with \(allowedKeys.sorted().joined(separator: ", "))")
+            throw HTTPError(
+                .badRequest, .badRequest,
+                "this request needs a JSON body with \(allowedKeys.sorted().joined(separator: ", "))")
         }
         let value: JSONValue
         do {

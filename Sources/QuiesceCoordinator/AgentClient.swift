@@ -40,19 +40,28 @@ public struct AgentClient: Sendable {
         public var isUnreachable: Bool { if case .transport = self { true } else { false } }
 
         /// True when the agent refused because a snapshot session holds it.
-        public var isSessionUnderWay: Bool { if case .refused(409, let body) = self { body?.code == .frozen } else { false } }
+        public var isSessionUnderWay: Bool {
+            if case .refused(409, let body) = self { body?.code == .frozen } else { false }
+        }
     }
 
     /// GETs `path` from `vm` and decodes the JSON answer.
-    public func get<T: Decodable & Sendable>(_ type: T.Type, _ path: String, from vm: FleetInventory.VM) async -> Result<T, CallError> {
+    public func get<T: Decodable & Sendable>(_ type: T.Type, _ path: String, from vm: FleetInventory.VM) async
+        -> Result<T, CallError>
+    {
         Self.decode(T.self, path, await call("GET", path, on: vm))
     }
 
     /// PUTs a file to `vm` with its SHA-256 and decodes the JSON answer.
-    public func put<T: Decodable & Sendable>(_ type: T.Type, _ path: String, on vm: FleetInventory.VM, body: [UInt8], sha256: String)
+    public func put<T: Decodable & Sendable>(
+        _ type: T.Type, _ path: String, on vm: FleetInventory.VM, body: [UInt8], sha256: String
+    )
         async -> Result<T, CallError>
     {
-        let headers = [(name: "Content-Type", value: "application/octet-stream"), (name: AgentRoutes.contentSHA256Header, value: sha256)]
+        let headers = [
+            (name: "Content-Type", value: "application/octet-stream"),
+            (name: AgentRoutes.contentSHA256Header, value: sha256),
+        ]
         return Self.decode(T.self, path, await call("PUT", path, on: vm, body: body, headers: headers))
     }
 
@@ -67,24 +76,31 @@ public struct AgentClient: Sendable {
             return .failure(.unreadable("cannot encode the request to \(path): \(error)"))
         }
         let headers = [(name: "Content-Type", value: "application/json")]
-        return Self.decode(T.self, path, await call("POST", path, on: vm, body: bytes, headers: headers, timeout: timeout))
+        return Self.decode(
+            T.self, path, await call("POST", path, on: vm, body: bytes, headers: headers, timeout: timeout))
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ path: String, _ answer: Result<[UInt8], CallError>) -> Result<T, CallError> {
+    private static func decode<T: Decodable>(_ type: T.Type, _ path: String, _ answer: Result<[UInt8], CallError>)
+        -> Result<T, CallError>
+    {
         answer.flatMap { body in
             do {
                 return .success(try QuiesceJSON.decoder().decode(T.self, from: Data(body)))
             } catch {
                 let start = String(decoding: body.prefix(60), as: UTF8.self)
                 return .failure(
-                    .unreadable("the agent's answer to \(path) is not what this coordinator understands (\(JSONValue.describe(error))); it began \"\(start)\""))
+                    .unreadable(
+                        "the agent's answer to \(path) is not what this coordinator understands "
+                            + "(\(JSONValue.describe(error))); it began \"\(start)\""
+                    ))
             }
         }
     }
 
     /// One request to `vm`; the body of a 2xx answer, or why there is none.
     public func call(
-        _ method: String, _ path: String, on vm: FleetInventory.VM, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [],
+        _ method: String, _ path: String, on vm: FleetInventory.VM, body: [UInt8]? = nil,
+        headers: [(name: String, value: String)] = [],
         timeout: Duration? = nil
     ) async -> Result<[UInt8], CallError> {
         let token: String
@@ -104,7 +120,10 @@ public struct AgentClient: Sendable {
             return .failure(.transport(error))
         }
         guard (200..<300).contains(response.status) else {
-            return .failure(.refused(status: response.status, body: try? QuiesceJSON.decoder().decode(APIErrorBody.self, from: Data(response.body))))
+            return .failure(
+                .refused(
+                    status: response.status,
+                    body: try? QuiesceJSON.decoder().decode(APIErrorBody.self, from: Data(response.body))))
         }
         return .success(response.body)
     }

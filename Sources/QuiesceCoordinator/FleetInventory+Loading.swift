@@ -7,7 +7,8 @@ extension FleetInventory {
         public var path: String
         public var problems: [String]
         public var description: String {
-            "\(path) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+            "\(path) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
+                + problems.map { "  - \($0)" }.joined(separator: "\n")
         }
     }
 
@@ -45,29 +46,38 @@ extension FleetInventory {
         root.object("defaults") { defaults in
             inventory.defaults.tokenFile = checkFile(defaults.path("tokenFile"), defaults.string("tokenFile"))
             inventory.defaults.tls = Self.readTLS(&defaults, checkFile)
-            if let seconds = defaults.integer("requestTimeoutSeconds", minimum: 1) { inventory.defaults.requestTimeoutSeconds = seconds }
+            if let seconds = defaults.integer("requestTimeoutSeconds", minimum: 1) {
+                inventory.defaults.requestTimeoutSeconds = seconds
+            }
         }
-        let groups = root.namedObjects("groups") { name, group -> Group in
-            var policy = Group.Policy.requireAll
-            if let text = group.string("policy") {
-                if let known = Group.Policy(rawValue: text) { policy = known } else {
-                    group.problem("`\(group.path("policy"))` must be \"requireAll\" or \"bestEffort\", found \"\(text)\"")
+        let groups =
+            root.namedObjects("groups") { name, group -> Group in
+                var policy = Group.Policy.requireAll
+                if let text = group.string("policy") {
+                    if let known = Group.Policy(rawValue: text) {
+                        policy = known
+                    } else {
+                        group.problem(
+                            "`\(group.path("policy"))` must be \"requireAll\" or \"bestEffort\", found \"\(text)\"")
+                    }
                 }
-            }
-            var deadlines = Deadlines()
-            group.object("deadlines") { times in
-                if let value = times.integer("prepareSeconds", minimum: 1) { deadlines.prepareSeconds = value }
-                if let value = times.integer("freezeSeconds", minimum: 1) { deadlines.freezeSeconds = value }
-                if let value = times.integer("snapshotSeconds", minimum: 1) { deadlines.snapshotSeconds = value }
-                if let value = times.integer("thawSeconds", minimum: 1) { deadlines.thawSeconds = value }
-                if let value = times.integer("finishSeconds", minimum: 1) { deadlines.finishSeconds = value }
-            }
-            let command = group.stringArray("snapshotCommand")
-            if let command, command.first?.hasPrefix("/") != true {
-                group.problem("`\(group.path("snapshotCommand"))` must start with an absolute program path, e.g. [\"/usr/local/bin/snapshot-disks\", \"--group\", \"\(name)\"]")
-            }
-            return Group(name: name, policy: policy, deadlines: deadlines, snapshotCommand: command)
-        } ?? []
+                var deadlines = Deadlines()
+                group.object("deadlines") { times in
+                    if let value = times.integer("prepareSeconds", minimum: 1) { deadlines.prepareSeconds = value }
+                    if let value = times.integer("freezeSeconds", minimum: 1) { deadlines.freezeSeconds = value }
+                    if let value = times.integer("snapshotSeconds", minimum: 1) { deadlines.snapshotSeconds = value }
+                    if let value = times.integer("thawSeconds", minimum: 1) { deadlines.thawSeconds = value }
+                    if let value = times.integer("finishSeconds", minimum: 1) { deadlines.finishSeconds = value }
+                }
+                let command = group.stringArray("snapshotCommand")
+                if let command, command.first?.hasPrefix("/") != true {
+                    group.problem(
+                        "`\(group.path("snapshotCommand"))` must start with an absolute program path, e.g. "
+                            + "[\"/usr/local/bin/snapshot-disks\", \"--group\", \"\(name)\"]"
+                    )
+                }
+                return Group(name: name, policy: policy, deadlines: deadlines, snapshotCommand: command)
+            } ?? []
         inventory.groups = Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         var seen: [String: Int] = [:]
         let vms = root.objectArray("vms") { index, vm -> VM? in
@@ -84,7 +94,8 @@ extension FleetInventory {
                 seen[name] = seen[name] ?? index
             }
             if !address.isEmpty, !Self.isHostPort(address) {
-                vm.problem("`\(vm.path("address"))` must be \"host:port\" with a port from 1 to 65535, found \"\(address)\"")
+                vm.problem(
+                    "`\(vm.path("address"))` must be \"host:port\" with a port from 1 to 65535, found \"\(address)\"")
             }
             for group in memberOf where inventory.groups[group] == nil {
                 vm.problem("`\(vm.path("groups"))` names \"\(group)\", which is not in `groups`")
@@ -93,7 +104,9 @@ extension FleetInventory {
                 vm.problem("`\(vm.path("tokenFile"))` is missing and there is no `defaults.tokenFile`")
                 return nil
             }
-            return VM(name: name, address: address, groups: memberOf, labels: labels, tokenFile: tokenFile, tls: tls ?? inventory.defaults.tls)
+            return VM(
+                name: name, address: address, groups: memberOf, labels: labels, tokenFile: tokenFile,
+                tls: tls ?? inventory.defaults.tls)
         }
         guard let vms else {
             root.problem("`vms` is required: an array of {\"name\", \"address\": \"host:port\", \"groups\": [...]}")
@@ -115,7 +128,9 @@ extension FleetInventory {
     }
 
     static func isHostPort(_ text: String) -> Bool {
-        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, let port = Int(text[text.index(after: colon)...]) else {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
+            let port = Int(text[text.index(after: colon)...])
+        else {
             return false
         }
         return (1...65535).contains(port)

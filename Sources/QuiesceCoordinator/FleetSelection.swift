@@ -19,7 +19,11 @@ public struct FleetSelection: Sendable, Equatable {
     /// The selected VMs in inventory order; a selector naming nothing that exists is an error.
     public func select(from inventory: FleetInventory) throws(Problem) -> [FleetInventory.VM] {
         for group in groups where inventory.groups[group] == nil {
-            throw Problem(description: "no group \"\(group)\" in the inventory; groups: \(inventory.groups.keys.sorted().joined(separator: ", "))")
+            throw Problem(
+                description:
+                    "no group \"\(group)\" in the inventory; groups: "
+                    + "\(inventory.groups.keys.sorted().joined(separator: ", "))"
+            )
         }
         for name in names where !inventory.vms.contains(where: { $0.name == name }) {
             throw Problem(description: "no VM \"\(name)\" in the inventory")

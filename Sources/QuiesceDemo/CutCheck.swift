@@ -12,7 +12,8 @@ public struct CutCheck: Sendable, Equatable, CustomStringConvertible {
     /// Reads `seq.log` in each directory, in the writer's order.
     public static func check(_ directories: [String]) -> CutCheck {
         let logs = directories.map { directory in
-            ((try? String(contentsOfFile: "\(directory)/seq.log", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
+            ((try? String(contentsOfFile: "\(directory)/seq.log", encoding: .utf8)) ?? "").split(separator: "\n")
+                .compactMap { Int($0) }
         }
         return check(logs: logs, names: directories)
     }
@@ -23,7 +24,8 @@ public struct CutCheck: Sendable, Equatable, CustomStringConvertible {
         for later in sets.indices.dropFirst() {
             for earlier in 0..<later {
                 if let missing = sets[later].subtracting(sets[earlier]).min() {
-                    result.violation = "\(missing) is on \(names[later]) but not on \(names[earlier]), which the writer wrote first"
+                    result.violation =
+                        "\(missing) is on \(names[later]) but not on \(names[earlier]), which the writer wrote first"
                     return result
                 }
             }

@@ -14,26 +14,35 @@ public final class DemoAgent: Sendable {
     public let copies: String
     private let process: ChildProcess
 
-    public init(name: String, home: String, disk: DemoDisk, copies: String, scriptRoot: String, agentPath: String, tokenFile: String) throws {
+    public init(
+        name: String, home: String, disk: DemoDisk, copies: String, scriptRoot: String, agentPath: String,
+        tokenFile: String
+    ) throws {
         self.name = name
         self.home = home
         self.disk = disk
         self.copies = copies
         try DemoShell.makeDirectory(home, mode: 0o700)
-        let copy = disk.imagePath.map { "cp --sparse=always '\($0)' \"\(copies)/\(name)-$QUIESCE_SESSION_ID.img\"" }
-            ?? "mkdir -p \"\(copies)/\(name)-$QUIESCE_SESSION_ID\" && cp -a '\(disk.mountPoint)/.' \"\(copies)/\(name)-$QUIESCE_SESSION_ID/\""
-        try DemoShell.write("\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)
+        let copy =
+            disk.imagePath.map { "cp --sparse=always '\($0)' \"\(copies)/\(name)-$QUIESCE_SESSION_ID.img\"" }
+            ?? "mkdir -p \"\(copies)/\(name)-$QUIESCE_SESSION_ID\" && cp -a '\(disk.mountPoint)/.' "
+            + "\"\(copies)/\(name)-$QUIESCE_SESSION_ID/\""
+        try DemoShell.write(
+            "\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)
         let mounts = disk.imagePath == nil ? "[]" : "[\"\(disk.mountPoint)\"]"
         try DemoShell.write(
             "\(home)/agent.json",
             """
-            {"listen": "127.0.0.1:0", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid": \(CurrentProcess.effectiveUserID),
-             "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath": "\(home)/VMSnapshotPluginHost.conf",
+            {"listen": "127.0.0.1:0", "auth": {"tokenFile": "\(tokenFile)"}, "requiredOwnerUid":
+            \(CurrentProcess.effectiveUserID),
+             "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath":
+             "\(home)/VMSnapshotPluginHost.conf",
              "stateDirectory": "\(home)/state", "scriptRoot": "\(scriptRoot)", "auditLogPath": "\(home)/audit.log",
              "freeze": {"mounts": \(mounts), "timeoutSeconds": 30},
              "snapshot": {"provider": "command", "command": ["\(home)/snapshot.sh"], "timeoutSeconds": 30}}
             """, mode: 0o600)
-        process = try ChildProcess.start([agentPath, "serve", "--settings", "\(home)/agent.json"], stderr: .file("\(home)/agent.log"))
+        process = try ChildProcess.start(
+            [agentPath, "serve", "--settings", "\(home)/agent.json"], stderr: .file("\(home)/agent.log"))
         port = try Self.boundPort(of: process, log: "\(home)/agent.log", name: name)
     }
 
@@ -49,7 +58,9 @@ public final class DemoAgent: Sendable {
             {
                 return port
             }
-            guard process.isRunning else { throw DemoShell.Failure(description: "the agent of \(name) exited at start: \(text)") }
+            guard process.isRunning else {
+                throw DemoShell.Failure(description: "the agent of \(name) exited at start: \(text)")
+            }
             CurrentProcess.sleep(for: .milliseconds(20))
         }
         process.stop(grace: .seconds(5))

@@ -32,7 +32,9 @@ public final class DemoDisk: Sendable {
         _ = try? DemoShell.run(["umount", "-l", mountPoint])
         if let devices = try? DemoShell.run(["losetup", "-j", imagePath]) {
             for line in devices.split(separator: "\n") {
-                if let device = line.split(separator: ":").first { _ = try? DemoShell.run(["losetup", "-d", String(device)]) }
+                if let device = line.split(separator: ":").first {
+                    _ = try? DemoShell.run(["losetup", "-d", String(device)])
+                }
             }
         }
     }

@@ -36,7 +36,9 @@ public final class DemoFleet: Sendable {
     public init(prefix: String = "quiesce-demo") throws {
         freezes = CurrentProcess.effectiveUserID == 0
         var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw DemoShell.Failure(description: "cannot create a directory under /tmp") }
+        guard let made = mkdtemp(&template) else {
+            throw DemoShell.Failure(description: "cannot create a directory under /tmp")
+        }
         directory = String(cString: made)
         scriptRoot = "\(directory)/scripts"
         copies = "\(directory)/copies"
@@ -62,16 +64,29 @@ public final class DemoFleet: Sendable {
         for index in 1...count {
             let vm = "\(name)-\(index)"
             let disk = try DemoDisk(directory: "\(directory)/disks", name: vm, loopMounted: freezes)
-            try register { state in state.disks.append(disk) } otherwise: { disk.remove() }
+            try register { state in
+                state.disks.append(disk)
+            } otherwise: {
+                disk.remove()
+            }
             let agent = try DemoAgent(
-                name: vm, home: "\(directory)/\(vm)", disk: disk, copies: copies, scriptRoot: scriptRoot, agentPath: agentPath,
+                name: vm, home: "\(directory)/\(vm)", disk: disk, copies: copies, scriptRoot: scriptRoot,
+                agentPath: agentPath,
                 tokenFile: tokenFile)
-            try register { state in state.agents.append(agent) } otherwise: { agent.stop() }
+            try register { state in
+                state.agents.append(agent)
+            } otherwise: {
+                agent.stop()
+            }
         }
-        let vms = agents.map { #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "db"}}"# }
+        let vms = agents.map {
+            #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "db"}}"#
+        }
         try DemoShell.write(
             inventoryPath,
-            #"{"defaults": {"tokenFile": "agent.token", "requestTimeoutSeconds": 10}, "groups": {"demo": {"policy": "requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}}}, "vms": [\#(vms.joined(separator: ", "))]}"#,
+            #"{"defaults": {"tokenFile": "agent.token", "requestTimeoutSeconds": 10}, "groups": {"demo": {"policy": "#
+                + #""requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}}}, "vms": "#
+                + #"[\#(vms.joined(separator: ", "))]}"#,
             mode: 0o600)
     }
 
@@ -103,10 +118,14 @@ public final class DemoFleet: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         for (agent, vm) in zip(agents, inventory.vms) {
             while true {
-                guard agent.isRunning else { throw DemoShell.Failure(description: "the agent of \(agent.name) exited at start: \(agent.log)") }
+                guard agent.isRunning else {
+                    throw DemoShell.Failure(description: "the agent of \(agent.name) exited at start: \(agent.log)")
+                }
                 if case .success = await client.get(AgentVersion.self, AgentRoutes.version, from: vm) { break }
                 guard Date() < deadline else {
-                    throw DemoShell.Failure(description: "the agent of \(agent.name) did not answer on \(agent.address) within \(Int(seconds)) s")
+                    throw DemoShell.Failure(
+                        description:
+                            "the agent of \(agent.name) did not answer on \(agent.address) within \(Int(seconds)) s")
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -17,14 +17,21 @@ public enum DemoShell {
             throw Failure(description: "cannot run \(arguments[0]): \(error.reason)")
         }
         guard termination == .exited(0) else {
-            throw Failure(description: "\(arguments.joined(separator: " ")) failed (\(termination)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw Failure(
+                description:
+                    "\(arguments.joined(separator: " ")) failed (\(termination)): "
+                    + "\(text.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         return text
     }
 
     /// Writes `text` to a new or replaced file with `mode`; never creates directories.
     public static func write(_ path: String, _ text: String, mode: Int) throws(Failure) {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        else {
             throw Failure(description: "cannot write \(path)")
         }
     }

@@ -26,7 +26,8 @@ final class CurlLoop: @unchecked Sendable {
             return queue.stopping
         }
         if stopping {
-            transfer.finish(.failure(TransportError(kind: .other, address: transfer.address, message: "the client was shut down")))
+            transfer.finish(
+                .failure(TransportError(kind: .other, address: transfer.address, message: "the client was shut down")))
             return
         }
         curl_multi_wakeup(multi)

@@ -13,7 +13,9 @@ final class Transfer: @unchecked Sendable {
     var responseBody: [UInt8] = []
     var responseHeaders: [String: String] = [:]
 
-    init(request: HTTPClientRequest, continuation: CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>) {
+    init(
+        request: HTTPClientRequest, continuation: CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>
+    ) {
         self.request = request
         self.continuation = continuation
         errorBuffer.initialize(to: 0)
@@ -65,7 +67,9 @@ final class Transfer: @unchecked Sendable {
         quiesce_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
         let tls = request.tls ?? tls
         if let ca = tls.caFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_CAINFO, ca) }
-        if let certificate = tls.certificateFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
+        if let certificate = tls.certificateFile {
+            quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate)
+        }
         if let key = tls.keyFile { quiesce_curl_easy_setopt_string(handle, CURLOPT_SSLKEY, key) }
         return handle
     }
@@ -87,7 +91,8 @@ final class Transfer: @unchecked Sendable {
         finish(
             .success(
                 HTTPClientResponse(
-                    status: status, headers: responseHeaders, body: responseBody, newConnections: connects, totalSeconds: total)))
+                    status: status, headers: responseHeaders, body: responseBody, newConnections: connects,
+                    totalSeconds: total)))
     }
 
     func finish(_ result: Result<HTTPClientResponse, TransportError>) {
@@ -110,25 +115,34 @@ final class Transfer: @unchecked Sendable {
 }
 
 /// libcurl's write callback: the body arrives here, on the loop thread.
-private func transferWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+private func transferWrite(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
     guard let data, let context else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    data.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+    data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+    }
     return length
 }
 
 /// libcurl's header callback: one header line at a time.
-private func transferHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+private func transferHeader(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
     guard let data, let context else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
     if line.hasPrefix("HTTP/") {
         transfer.responseHeaders = [:]  // a new response (after a 100 Continue, say)
     } else if let colon = line.firstIndex(of: ":") {
         let name = line[..<colon].lowercased()
-        transfer.responseHeaders[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        transfer.responseHeaders[name] = line[line.index(after: colon)...].trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
     return length
 }

@@ -40,7 +40,8 @@ public struct FleetSimulator: Sendable {
             do {
                 try AtomicFile.makeDirectory(settings.server.scriptRoot, mode: 0o700)
             } catch {
-                throw AgentError(code: .invalidAgentSettings, message: "cannot create the simulated agent's root: \(error)")
+                throw AgentError(
+                    code: .invalidAgentSettings, message: "cannot create the simulated agent's root: \(error)")
             }
             var agent = try buildAgent(
                 settings: settings, freezeService: InProcessFreezeService(freezer: SimulatedFreezer()),

@@ -10,7 +10,8 @@ public enum AtomicFile {
     ) throws(SystemError) {
         let file = FilePath(path)
         let directory = file.removingLastComponent().string
-        let temporary = "\(directory)/.\(file.lastComponent?.string ?? "file").\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let temporary =
+            "\(directory)/.\(file.lastComponent?.string ?? "file").\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = try Syscalls.retryingOnInterrupt("open", temporary) {
             let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
             return (fd, fd < 0)

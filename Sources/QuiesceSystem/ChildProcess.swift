@@ -73,7 +73,9 @@ public final class ChildProcess: Sendable {
             if let envp { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp) } else {
                 posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
             }
-        guard result == 0 else { throw SystemError(call: "posix_spawn", subject: arguments[0], errno: Errno(rawValue: result)) }
+        guard result == 0 else {
+            throw SystemError(call: "posix_spawn", subject: arguments[0], errno: Errno(rawValue: result))
+        }
         return ChildProcess(pid: pid)
     }
 
@@ -161,7 +163,9 @@ public final class ChildProcess: Sendable {
         return signal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(signal)
     }
 
-    private static func redirect(_ fd: CInt, to stream: Stream, flags: CInt, in actions: inout posix_spawn_file_actions_t) {
+    private static func redirect(
+        _ fd: CInt, to stream: Stream, flags: CInt, in actions: inout posix_spawn_file_actions_t
+    ) {
         switch stream {
         case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         case .file(let path): posix_spawn_file_actions_addopen(&actions, fd, path, flags, 0o600)

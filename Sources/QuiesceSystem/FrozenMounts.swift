@@ -36,7 +36,8 @@ public struct FrozenMounts: Sendable {
     }
 
     /// Freezes `mounts` in order; on the first failure thaws what it froze, in reverse order.
-    public static func freeze(_ mounts: [String], with freezer: any FileSystemFreezer) -> Result<FrozenMounts, Failure> {
+    public static func freeze(_ mounts: [String], with freezer: any FileSystemFreezer) -> Result<FrozenMounts, Failure>
+    {
         var frozen: [String] = []
         for mount in mounts {
             do {
@@ -58,7 +59,7 @@ public struct FrozenMounts: Sendable {
         for mount in mounts.reversed() {
             do {
                 try freezer.thaw(mount: mount)
-            } catch where error.errno == .invalidArgument {
+            } catch  where error.errno == .invalidArgument {
                 thaw.alreadyThawed.append(mount)
             } catch {
                 thaw.errors.append(error)

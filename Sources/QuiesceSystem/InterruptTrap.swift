@@ -15,7 +15,8 @@ public struct InterruptTrap {
         InterruptTrap(
             sources: [SIGINT, SIGTERM].map { number in
                 signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "quiesce.signal.\(number)"))
+                let source = DispatchSource.makeSignalSource(
+                    signal: number, queue: DispatchQueue(label: "quiesce.signal.\(number)"))
                 source.setEventHandler { handler(number) }
                 source.resume()
                 return source

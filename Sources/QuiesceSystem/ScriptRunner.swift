@@ -78,7 +78,8 @@ public struct ScriptRunner: ScriptRunning {
             .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: invocation.killGrace)
         ]
         let environment = Environment.custom(
-            Dictionary(uniqueKeysWithValues: invocation.environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) }))
+            Dictionary(
+                uniqueKeysWithValues: invocation.environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) }))
         let configuration = Configuration(
             executable: .path(executable), arguments: Arguments(arguments), environment: environment,
             workingDirectory: "/", platformOptions: options)

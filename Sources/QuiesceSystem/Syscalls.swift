@@ -7,7 +7,9 @@ import SystemPackage
 /// (posix_spawn in `ChildProcess`, waitpid), and the freeze guard's poll loop, which runs in the
 /// guard process, handles EINTR itself and must not allocate an error while mounts are frozen.
 enum Syscalls {
-    static func retryingOnInterrupt<T>(_ call: String, _ subject: String, _ body: () -> (T, Bool)) throws(SystemError) -> T {
+    static func retryingOnInterrupt<T>(_ call: String, _ subject: String, _ body: () -> (T, Bool)) throws(SystemError)
+        -> T
+    {
         while true {
             let (value, failed) = body()
             if !failed { return value }

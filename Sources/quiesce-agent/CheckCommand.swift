@@ -6,7 +6,9 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run every pre-check without running anything; say which consistency the next backup would reach.",
-        discussion: "Exits 0 when the next backup would be application consistent, 1 otherwise, 2 for unusable arguments or settings."
+        discussion:
+            "Exits 0 when the next backup would be application consistent, 1 otherwise, 2 for unusable arguments or "
+            + "settings."
     )
 
     @OptionGroup var options: SettingsOptions

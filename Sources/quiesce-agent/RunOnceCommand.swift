@@ -6,7 +6,9 @@ struct RunOnceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-once",
         abstract: "Run one backup cycle: pre-scripts, freeze, snapshot, thaw, post-scripts.",
-        discussion: "Exits 0 when the backup succeeded (at any consistency), 1 when it failed, 2 for unusable arguments or settings."
+        discussion:
+            "Exits 0 when the backup succeeded (at any consistency), 1 when it failed, 2 for unusable arguments or "
+            + "settings."
     )
 
     @OptionGroup var options: SettingsOptions

@@ -10,7 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the agent's authenticated HTTP API (docs/api.md) until SIGTERM or SIGINT.",
-        discussion: "Exits 0 after a graceful shutdown, 2 for unusable settings (listen address, token file, TLS files)."
+        discussion:
+            "Exits 0 after a graceful shutdown, 2 for unusable settings (listen address, token file, TLS files)."
     )
 
     @OptionGroup var options: SettingsOptions
@@ -30,11 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let server = agent.server
         agent.server.onListening = { port in
-            CurrentProcess.writeToStandardError("quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
+            CurrentProcess.writeToStandardError(
+                "quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-agent")))
+                services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "quiesce-agent")))
         try await group.run()
     }
 }

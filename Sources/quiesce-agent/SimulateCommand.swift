@@ -46,10 +46,13 @@ struct SimulateCommand: AsyncParsableCommand {
         // A listening socket per agent, and connections on top: the usual 1024 is not enough.
         let openFiles = CurrentProcess.raiseOpenFileLimit()
         if openFiles < UInt64(count) * 2 + 64 {
-            CurrentProcess.writeToStandardError("quiesce-agent: warning: only \(openFiles) open files allowed; raise `ulimit -Hn` for \(count) agents\n")
+            CurrentProcess.writeToStandardError(
+                "quiesce-agent: warning: only \(openFiles) open files allowed; raise `ulimit -Hn` for \(count) agents\n"
+            )
         }
         let simulator = FleetSimulator(
-            count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan, instantScripts: instantScripts)
+            count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan,
+            instantScripts: instantScripts)
         let services: [any Service]
         do {
             services = try simulator.services()

@@ -24,10 +24,15 @@ struct DemoCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let agentPath = ((try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0]).split(separator: "/").dropLast()
+        let agentPath =
+            ((try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0]).split(separator: "/").dropLast()
             .map { "/" + $0 }.joined() + "/quiesce-agent"
         guard FileManager.default.isExecutableFile(atPath: agentPath) else {
-            throw UnusableInput(description: "quiesce demo: quiesce-agent is not beside this program (\(agentPath)); build both with `swift build`")
+            throw UnusableInput(
+                description:
+                    "quiesce demo: quiesce-agent is not beside this program (\(agentPath)); build both with `swift "
+                    + "build`"
+            )
         }
         let fleet: DemoFleet
         do {
@@ -54,8 +59,12 @@ struct DemoCommand: AsyncParsableCommand {
             throw UnusableInput(description: "quiesce demo: \(error)")
         }
         if fleet.isStopped { throw ExitCode(130) }
-        if json { try printJSON(outcome) } else {
-            print(outcome.succeeded ? "\nThe demo succeeded; everything it started is being removed." : "\nThe demo FAILED; see above.")
+        if json {
+            try printJSON(outcome)
+        } else {
+            print(
+                outcome.succeeded
+                    ? "\nThe demo succeeded; everything it started is being removed." : "\nThe demo FAILED; see above.")
         }
         if !outcome.succeeded { throw ExitCode.failure }
     }

@@ -47,7 +47,8 @@ extension FleetOptions {
     /// freeze at once.
     func agentClient(for inventory: FleetInventory, atLeast: Int = 0) -> AgentClient {
         AgentClient(
-            client: CurlClient(maxConcurrentTransfers: max(maxConcurrent, atLeast), tls: ClientTLS(inventory.defaults.tls)),
+            client: CurlClient(
+                maxConcurrentTransfers: max(maxConcurrent, atLeast), tls: ClientTLS(inventory.defaults.tls)),
             requestTimeout: .seconds(inventory.defaults.requestTimeoutSeconds))
     }
 }

@@ -7,7 +7,9 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded pushes, sweeps and group snapshots, newest first.",
-        discussion: "With --vm, only runs that touched that VM, with its own result in each: what did last night's sweep say about db-3."
+        discussion:
+            "With --vm, only runs that touched that VM, with its own result in each: what did last night's sweep say "
+            + "about db-3."
     )
 
     @OptionGroup var state: StateOptions
@@ -21,7 +23,8 @@ struct HistoryCommand: ParsableCommand {
     @Option(help: "How many runs to list.")
     var limit = 20
 
-    @Option(help: "Delete the runs older than this many days instead of listing (a sweep of 1,000 VMs keeps about 0.5 MB).")
+    @Option(
+        help: "Delete the runs older than this many days instead of listing (a sweep of 1,000 VMs keeps about 0.5 MB).")
     var pruneDays: Int?
 
     @Flag(help: "Print one JSON object on standard output.")
@@ -35,16 +38,23 @@ struct HistoryCommand: ParsableCommand {
         let history = try state.history()
         if let pruneDays {
             let deleted = try history.prune(startedBefore: Date().addingTimeInterval(-Double(pruneDays) * 86_400))
-            if json { try printJSON(["deleted": deleted]) } else { print("deleted \(deleted) runs older than \(pruneDays) days from \(history.path)") }
+            if json {
+                try printJSON(["deleted": deleted])
+            } else {
+                print("deleted \(deleted) runs older than \(pruneDays) days from \(history.path)")
+            }
             return
         }
         let runs = try history.runs(kind: kind, vm: vm, limit: limit)
         var results: [Int64: HistoryVMResult] = [:]
         if let vm {
-            for run in runs { if let id = run.id, let result = try history.results(of: id, vm: vm).first { results[id] = result } }
+            for run in runs {
+                if let id = run.id, let result = try history.results(of: id, vm: vm).first { results[id] = result }
+            }
         }
         if json {
-            try printJSON(HistoryListing(runs: runs.map { HistoryListing.Run(run: $0, vmResult: $0.id.flatMap { results[$0] }) }))
+            try printJSON(
+                HistoryListing(runs: runs.map { HistoryListing.Run(run: $0, vmResult: $0.id.flatMap { results[$0] }) }))
         } else {
             print(HistoryRun.table(runs, vmResults: results, style: .detect()), terminator: "")
         }

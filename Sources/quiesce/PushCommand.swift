@@ -51,7 +51,8 @@ struct PushCommand: AsyncParsableCommand {
         let (run, report) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) {
             let progress = ProgressBar.fleetProgress("push", total: vms.count)
             defer { ProgressBar.clear(progress) }
-            return await Push.run(bundle, to: vms, canary: canary, agents: options.agentClient(for: inventory), progress: progress)
+            return await Push.run(
+                bundle, to: vms, canary: canary, agents: options.agentClient(for: inventory), progress: progress)
         }
         try conclude(run, report, json: options.json) { report.text(style: .detect()) }
     }

@@ -8,7 +8,10 @@ struct QuiesceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiesce",
         abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots.",
-        subcommands: [DemoCommand.self, InventoryCommand.self, PushCommand.self, SweepCommand.self, SnapshotCommand.self, HistoryCommand.self, ShowCommand.self]
+        subcommands: [
+            DemoCommand.self, InventoryCommand.self, PushCommand.self, SweepCommand.self, SnapshotCommand.self,
+            HistoryCommand.self, ShowCommand.self,
+        ]
     )
 
     /// Exit codes: 0 and 1 are the command's verdict, 2 is unusable arguments or files.

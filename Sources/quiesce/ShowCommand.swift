@@ -24,12 +24,16 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let history = try state.history()
         guard let record = try history.run(number) else {
-            throw UnusableInput(description: "quiesce show: there is no run \(number) in \(history.path); `quiesce history` lists them")
+            throw UnusableInput(
+                description: "quiesce show: there is no run \(number) in \(history.path); `quiesce history` lists them")
         }
         // The whole report as JSON, for --json and --vm; the text view decodes it typed instead.
         let report = { try record.report.map { try JSONValue.parse(Array($0.utf8)) } }
         if json {
-            try printJSON(RecordedRun(listing: HistoryListing.Run(run: record, vmResult: nil), report: try report().map { only(vm, in: $0) }))
+            try printJSON(
+                RecordedRun(
+                    listing: HistoryListing.Run(run: record, vmResult: nil),
+                    report: try report().map { only(vm, in: $0) }))
             return
         }
         let style = TerminalStyle.detect()
@@ -40,7 +44,10 @@ struct ShowCommand: ParsableCommand {
                 throw UnusableInput(description: "quiesce show: run \(number) did not touch a VM named \(vm)")
             }
             print("\(vm): \(result.status)\(result.detail.isEmpty ? "" : "\n  \(result.detail)")")
-            if let report = try report() { print(String(decoding: try QuiesceJSON.encoder(pretty: true).encode(only(vm, in: report)), as: UTF8.self)) }
+            if let report = try report() {
+                print(
+                    String(decoding: try QuiesceJSON.encoder(pretty: true).encode(only(vm, in: report)), as: UTF8.self))
+            }
         } else if let text = try record.report.flatMap({ try text(of: record.kind, $0, style: style) }) {
             print(text, terminator: "")
         }
@@ -61,7 +68,9 @@ struct ShowCommand: ParsableCommand {
         guard let vm, case .object(let fields) = report else { return report }
         for key in ["vms", "members"] {
             if case .array(let entries)? = fields[key],
-                let entry = entries.first(where: { if case .object(let entry) = $0, case .string(vm)? = entry["name"] { true } else { false } })
+                let entry = entries.first(where: {
+                    if case .object(let entry) = $0, case .string(vm)? = entry["name"] { true } else { false }
+                })
             {
                 return entry
             }

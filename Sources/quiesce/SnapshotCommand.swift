@@ -9,10 +9,10 @@ struct SnapshotCommand: AsyncParsableCommand {
         abstract: "Take one consistent snapshot of a whole group of VMs.",
         discussion: """
             Preflight, pre-scripts everywhere, freeze everywhere, snapshot (each agent's provider, or the group's \
-            snapshotCommand once), thaw everywhere, post-scripts everywhere. requireAll (the default) freezes nobody \
-            unless every member can reach application consistency; bestEffort goes on without failed members and labels \
-            the group with the weakest. Recorded in the history. Exits 0 when the group snapshot succeeded, 1 when it \
-            did not, 2 for unusable input.
+            snapshotCommand once), thaw everywhere, post-scripts everywhere. requireAll (the default) freezes \
+            nobody unless every member can reach application consistency; bestEffort goes on without failed \
+            members and labels the group with the weakest. Recorded in the history. Exits 0 when the group \
+            snapshot succeeded, 1 when it did not, 2 for unusable input.
             """
     )
 
@@ -32,17 +32,24 @@ struct SnapshotCommand: AsyncParsableCommand {
     func run() async throws {
         let (inventory, vms) = try options.selectedVMs()
         guard var group = inventory.groups[options.group[0]] else {
-            throw UnusableInput(description: "quiesce snapshot: there is no group \(options.group[0]) in \(options.fleet)")
+            throw UnusableInput(
+                description: "quiesce snapshot: there is no group \(options.group[0]) in \(options.fleet)")
         }
-        guard !vms.isEmpty else { throw UnusableInput(description: "quiesce snapshot: group \(group.name) has no VMs that the selectors pick") }
+        guard !vms.isEmpty else {
+            throw UnusableInput(description: "quiesce snapshot: group \(group.name) has no VMs that the selectors pick")
+        }
         if let policy { group.policy = policy }
-        let snapshot = GroupSnapshot(group: group, members: vms, agents: options.agentClient(for: inventory, atLeast: vms.count))
-        let (run, result) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) { await snapshot.run() }
+        let snapshot = GroupSnapshot(
+            group: group, members: vms, agents: options.agentClient(for: inventory, atLeast: vms.count))
+        let (run, result) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) {
+            await snapshot.run()
+        }
         if let path = report {
             do {
                 try GroupTimelineHTML.render(result).write(toFile: path, atomically: true, encoding: .utf8)
             } catch {
-                CurrentProcess.writeToStandardError("quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n")
+                CurrentProcess.writeToStandardError(
+                    "quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n")
             }
         }
         try conclude(run, result, json: options.json) {

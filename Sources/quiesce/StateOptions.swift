@@ -9,7 +9,10 @@ struct StateOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "The state directory holding history.sqlite.",
-            discussion: "Default: $QUIESCE_STATE_DIR, else /var/lib/quiesce as root, else $XDG_STATE_HOME/quiesce (~/.local/state/quiesce)."))
+            discussion:
+                "Default: $QUIESCE_STATE_DIR, else /var/lib/quiesce as root, else $XDG_STATE_HOME/quiesce "
+                + "(~/.local/state/quiesce)."
+        ))
     var state: String?
 
     var directory: String {
@@ -17,7 +20,9 @@ struct StateOptions: ParsableArguments {
         let environment = CurrentProcess.environment
         if let directory = environment["QUIESCE_STATE_DIR"], !directory.isEmpty { return directory }
         if CurrentProcess.effectiveUserID == 0 { return "/var/lib/quiesce" }
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (CurrentProcess.homeDirectory + "/.local/state")
+        let base =
+            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (CurrentProcess.homeDirectory + "/.local/state")
         return base + "/quiesce"
     }
 

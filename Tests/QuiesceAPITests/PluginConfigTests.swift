@@ -52,7 +52,10 @@ struct PluginConfigTests {
     }
 
     @Test(arguments: [
-        ("continueBackupOnFailure", #""false""#, "must be a boolean (true or false, without quotes), found string \"false\""),
+        (
+            "continueBackupOnFailure", #""false""#,
+            "must be a boolean (true or false, without quotes), found string \"false\""
+        ),
         ("fsFreezeEnabled", "0", "must be a boolean (true or false, without quotes), found integer 0"),
         ("timeoutInSeconds", #""30""#, "must be an integer ≥ 1, found string \"30\""),
         ("timeoutInSeconds", "0", "must be an integer ≥ 1, found 0"),
@@ -95,7 +98,8 @@ struct PluginConfigTests {
 
     @Test func unknownKeysAreWarningsAndCompatibilityKeysAreSilent() throws {
         let loaded = try parse(
-            #"{"preScriptLocation": "/a", "postScriptLocation": "/b", "appName": "x", "ScriptsExecutionPollTimeSeconds": 5, "timeoutInSecond": 10}"#
+            #"{"preScriptLocation": "/a", "postScriptLocation": "/b", "appName": "x", "#
+                + #""ScriptsExecutionPollTimeSeconds": 5, "timeoutInSecond": 10}"#
         )
         #expect(loaded.unknownKeys == ["timeoutInSecond"])
         #expect(loaded.config.timeoutInSeconds == 30)

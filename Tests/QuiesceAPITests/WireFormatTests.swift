@@ -41,7 +41,9 @@ struct WireFormatTests {
     }
 
     @Test func consistencyOrdersByQuality() {
-        #expect([Consistency.crashConsistent, .applicationConsistent, .none, .fileSystemConsistent].min() == Consistency.none)
+        #expect(
+            [Consistency.crashConsistent, .applicationConsistent, .none, .fileSystemConsistent].min()
+                == Consistency.none)
         #expect(Consistency.applicationConsistent > .fileSystemConsistent)
         #expect(Consistency.fileSystemConsistent > .crashConsistent)
     }

@@ -29,7 +29,9 @@ struct BtrfsSnapshotTests {
             #expect(report["consistency"] as? String == "applicationConsistent")
             let freeze = try #require(report["freeze"] as? [String: Any])
             #expect(freeze["mounts"] as? [String] == [ext4.mountPoint], "the ext4 disk is frozen")
-            #expect(freeze["atomicMounts"] as? [String] == [btrfs.mountPoint], "the btrfs one is not: its snapshot is atomic")
+            #expect(
+                freeze["atomicMounts"] as? [String] == [btrfs.mountPoint],
+                "the btrfs one is not: its snapshot is atomic")
         }
 
         let listed = try await AgentBinary.run(["snapshots", "list", "--settings", settings, "--json"])
@@ -39,13 +41,18 @@ struct BtrfsSnapshotTests {
         #expect(try String(contentsOfFile: "\(newest)/table", encoding: .utf8) == "rows\n")
         #expect(try Shell.run(["btrfs", "property", "get", "-ts", newest, "ro"]).contains("ro=true"))
 
-        let dryRun = try await AgentBinary.run(["snapshots", "prune", "--keep", "1", "--dry-run", "--settings", settings, "--json"])
+        let dryRun = try await AgentBinary.run([
+            "snapshots", "prune", "--keep", "1", "--dry-run", "--settings", settings, "--json",
+        ])
         #expect((try dryRun.json()["deleted"] as? [Any])?.count == 2)
         let pruned = try await AgentBinary.run(["snapshots", "prune", "--keep", "1", "--settings", settings, "--json"])
         #expect(pruned.status == 0, "\(pruned.stdout)")
         let remaining = try #require(try pruned.json()["snapshots"] as? [[String: Any]])
         #expect(remaining.map { $0["id"] as? String } == [newest])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(subvolume)/.snapshots") == [(newest as NSString).lastPathComponent])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: "\(subvolume)/.snapshots") == [
+                (newest as NSString).lastPathComponent
+            ])
     }
 
     @Test func listingNeedsAManagedProvider() async throws {

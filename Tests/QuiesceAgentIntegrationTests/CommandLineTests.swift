@@ -7,7 +7,9 @@ import Testing
 @Suite("quiesce-agent command line")
 struct CommandLineTests {
     /// A fixture with freezing off, so it needs no root and no mounts.
-    private func unfrozenFixture(pre: String = "echo ready", post: String = "echo done") throws -> (FrameworkFixture, String) {
+    private func unfrozenFixture(pre: String = "echo ready", post: String = "echo done") throws -> (
+        FrameworkFixture, String
+    ) {
         var fixture = try FrameworkFixture(pre: pre, post: post, mounts: nil)
         fixture.config["fsFreezeEnabled"] = false
         try fixture.writeConfig()

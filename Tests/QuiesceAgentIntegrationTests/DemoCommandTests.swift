@@ -8,8 +8,12 @@ import Testing
 struct DemoCommandTests {
     /// Demo directories, mounts under them, and demo agents still running.
     private func leftovers(before: Set<String>) throws -> [String] {
-        let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("quiesce-demo.") && !before.contains($0) }
-        let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8).split(separator: "\n").filter { $0.contains("/tmp/quiesce-demo.") }
+        let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
+            $0.hasPrefix("quiesce-demo.") && !before.contains($0)
+        }
+        let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8).split(separator: "\n").filter {
+            $0.contains("/tmp/quiesce-demo.")
+        }
         return directories + mounts.map(String.init)
     }
 
@@ -39,7 +43,8 @@ struct DemoCommandTests {
 
     @Test func anInterruptedDemoStillCleansUp() async throws {
         let before = try demoDirectories()
-        let demo = try AgentBinary.start(["demo", "--timeline", NSTemporaryDirectory() + "quiesce-demo-interrupted.html"], program: "quiesce")
+        let demo = try AgentBinary.start(
+            ["demo", "--timeline", NSTemporaryDirectory() + "quiesce-demo-interrupted.html"], program: "quiesce")
         // Interrupt once the demo has set its VMs up (its first line names their directory).
         _ = await eventually(within: 20) { (try? demoDirectories().subtracting(before).isEmpty) == false }
         try await Task.sleep(for: .milliseconds(400))
@@ -47,6 +52,7 @@ struct DemoCommandTests {
         try await onBlockingThread { demo.process.waitUntilExit() }
         #expect([0, 130].contains(demo.process.terminationStatus), "interrupted (130) or already done (0)")
         #expect(try leftovers(before: before).isEmpty)
-        #expect((try? Shell.run(["pgrep", "-f", "quiesce-demo\\..*/agent.json"])) == nil, "no demo agent is left running")
+        #expect(
+            (try? Shell.run(["pgrep", "-f", "quiesce-demo\\..*/agent.json"])) == nil, "no demo agent is left running")
     }
 }

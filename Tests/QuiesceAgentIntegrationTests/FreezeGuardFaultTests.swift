@@ -46,17 +46,22 @@ struct FreezeGuardFaultTests {
     @Test func aSigkilledAgentLeavesNothingFrozen() async throws {
         let disk = try LoopImage()
         defer { disk.remove() }
-        var fixture = try fixture(disks: [disk], snapshot: "echo $$ > \"$(dirname \"$0\")/snapshot.pid\"; exec sleep 60")
+        var fixture = try fixture(
+            disks: [disk], snapshot: "echo $$ > \"$(dirname \"$0\")/snapshot.pid\"; exec sleep 60")
         defer { fixture.remove() }
         fixture.settings.freeze.timeoutSeconds = 120
         let pidFile = fixture.directory.url("snapshot.pid")
         defer {
-            if let pid = try? String(contentsOfFile: pidFile, encoding: .utf8), let value = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            if let pid = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let value = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 kill(value, SIGKILL)
             }
         }
         let agent = try AgentBinary.start(["run-once", "--settings", try fixture.writeSettings()])
-        #expect(await eventually(within: 20) { FileManager.default.fileExists(atPath: pidFile) }, "the snapshot step started")
+        #expect(
+            await eventually(within: 20) { FileManager.default.fileExists(atPath: pidFile) },
+            "the snapshot step started")
         #expect(try !disk.acceptsWrites(within: 0.2), "the disk is frozen during the snapshot")
         kill(agent.process.processIdentifier, SIGKILL)
         agent.process.waitUntilExit()
@@ -95,7 +100,9 @@ struct FreezeGuardFaultTests {
         let error = try #require((report["errors"] as? [[String: Any]])?.first)
         #expect(error["code"] as? String == "FsFreezeFailed")
         let message = error["message"] as? String ?? ""
-        #expect(message.contains("freezing \(disks[1].mountPoint) failed") && message.contains("already frozen by someone else"))
+        #expect(
+            message.contains("freezing \(disks[1].mountPoint) failed")
+                && message.contains("already frozen by someone else"))
         #expect(message.contains("thawed again at once: \(disks[0].mountPoint)"))
         #expect(try disks[0].acceptsWrites(within: 2))
         #expect(try !disks[1].acceptsWrites(within: 0.2), "the foreign freeze is left alone")

@@ -15,20 +15,33 @@ struct GroupConsistencyProofTests {
     private func push(_ fleet: DemoFleet, failing: String? = nil) async throws {
         let root = fleet.scriptRoot
         let directory = fleet.directory
-        let pre = try write("\(directory)/push/pre.sh", "#!/bin/sh\n[ \"$1\" = fail ] && { echo \"cannot quiesce $2: replica lag too high\" >&2; exit 1; }\necho \"quiesced $2\"\n")
-        let post = try write("\(directory)/push/post.sh", "#!/bin/sh\necho \"$1 $QUIESCE_PRE_RESULT\" >> \(directory)/post.log\n")
+        let pre = try write(
+            "\(directory)/push/pre.sh",
+            "#!/bin/sh\n[ \"$1\" = fail ] && { echo \"cannot quiesce $2: replica lag too high\" >&2; exit 1; }\necho "
+                + "\"quiesced $2\"\n"
+        )
+        let post = try write(
+            "\(directory)/push/post.sh", "#!/bin/sh\necho \"$1 $QUIESCE_PRE_RESULT\" >> \(directory)/post.log\n")
         for agent in fleet.agents {
             let mode = agent.name == failing ? "fail" : "ok"
             let config = try write(
                 "\(directory)/push/\(agent.name).json",
-                #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh", "preScriptParams": ["\#(mode)", "\#(agent.name)"], "postScriptParams": ["\#(agent.name)"], "timeoutInSeconds": 20}"#)
-            let result = try await run(["push", "--fleet", fleet.inventoryPath, "--vm", agent.name, "--plugin-config", config, "--pre", pre, "--post", post], fleet)
+                #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh", "#
+                    + #""preScriptParams": ["\#(mode)", "\#(agent.name)"], "postScriptParams": ["\#(agent.name)"], "#
+                    + #""timeoutInSeconds": 20}"#
+            )
+            let result = try await run(
+                [
+                    "push", "--fleet", fleet.inventoryPath, "--vm", agent.name, "--plugin-config", config, "--pre", pre,
+                    "--post", post,
+                ], fleet)
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         }
     }
 
     private func write(_ path: String, _ text: String) throws -> String {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, path.hasSuffix(".json") ? 0o600 : 0o700)
         return path
@@ -39,7 +52,9 @@ struct GroupConsistencyProofTests {
     }
 
     private func snapshot(_ fleet: DemoFleet, vm: String? = nil) async throws -> (AgentBinary.Result, [String: Any]) {
-        let result = try await run(["snapshot", "--fleet", fleet.inventoryPath, "--group", "demo", "--json"] + (vm.map { ["--vm", $0] } ?? []), fleet)
+        let result = try await run(
+            ["snapshot", "--fleet", fleet.inventoryPath, "--group", "demo", "--json"]
+                + (vm.map { ["--vm", $0] } ?? []), fleet)
         return (result, (try? result.json()) ?? [:])
     }
 
@@ -90,7 +105,8 @@ struct GroupConsistencyProofTests {
             #expect(member["frozenAt"] == nil, "\(member["name"] ?? "")")
         }
         let vm2 = (report["members"] as? [[String: Any]])?.first { $0["name"] as? String == "vm-2" }
-        #expect(((vm2?["preScript"] as? [String: Any])?["stderrTail"] as? String)?.contains("replica lag too high") == true)
+        #expect(
+            ((vm2?["preScript"] as? [String: Any])?["stderrTail"] as? String)?.contains("replica lag too high") == true)
         let posts = try String(contentsOfFile: "\(fleet.directory)/post.log", encoding: .utf8)
         #expect(posts.contains("vm-1 succeeded") && posts.contains("vm-3 succeeded"), "\(posts)")
 

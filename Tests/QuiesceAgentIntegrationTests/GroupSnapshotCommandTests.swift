@@ -15,7 +15,10 @@ struct GroupSnapshotCommandTests {
     }
 
     private static func members(_ report: [String: Any]) -> [String: [String: Any]] {
-        Dictionary(uniqueKeysWithValues: (report["members"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
+        Dictionary(
+            uniqueKeysWithValues: (report["members"] as? [[String: Any]] ?? []).map {
+                ($0["name"] as? String ?? "", $0)
+            })
     }
 
     /// Every agent's session is over and nothing is frozen.
@@ -34,7 +37,9 @@ struct GroupSnapshotCommandTests {
         try await configure(fleet, inventory: inventory)
         let html = fleet.directory.url("timeline.html")
 
-        let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json", "--report", html])
+        let result = try await fleet.coordinator([
+            "snapshot", "--fleet", inventory, "--group", "all", "--json", "--report", html,
+        ])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let report = try result.json()
         #expect(report["status"] as? String == "succeeded")
@@ -51,12 +56,16 @@ struct GroupSnapshotCommandTests {
             #expect(member["frozenMs"] as? Double != nil && (member["errors"] as? [Any])?.isEmpty == true)
             #expect(member["heldThroughSnapshot"] as? Bool == true)
         }
-        #expect((report["phases"] as? [[String: Any]])?.compactMap { $0["phase"] as? String } == ["preflight", "prepare", "freeze", "snapshot", "thaw", "finish"])
+        #expect(
+            (report["phases"] as? [[String: Any]])?.compactMap { $0["phase"] as? String } == [
+                "preflight", "prepare", "freeze", "snapshot", "thaw", "finish",
+            ])
         #expect(try await everyoneReleased(fleet, count: 10))
 
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("<svg") && page.contains("a9") && page.contains("consistent cut"))
-        #expect(!page.contains("src=") && !page.contains("<link") && !page.contains("<script"), "the page needs no network")
+        #expect(
+            !page.contains("src=") && !page.contains("<link") && !page.contains("<script"), "the page needs no network")
 
         let history = try await fleet.coordinator(["history", "--kind", "snapshot", "--json"])
         let runs = try #require(try history.json()["runs"] as? [[String: Any]])
@@ -83,14 +92,17 @@ struct GroupSnapshotCommandTests {
     }
 
     @Test func aMemberMissingTheFreezeDeadlineCallsTheGroupOffAndEveryoneThaws() async throws {
-        let fleet = try await SimulatedFleet(count: 4, faults: #"{"agents": {"2": {"latencyMs": {"freeze": 5000}}}}"#, instantScripts: true)
+        let fleet = try await SimulatedFleet(
+            count: 4, faults: #"{"agents": {"2": {"latencyMs": {"freeze": 5000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
         let inventory = try fleet.inventory(count: 4, group: #"{"deadlines": {"freezeSeconds": 2}}"#)
         try await configure(fleet, inventory: inventory)
         let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
         #expect(result.status == 1)
         let report = try result.json()
-        #expect((report["failure"] as? String)?.contains("freeze missed its deadline on a2") == true, "\(report["failure"] ?? "")")
+        #expect(
+            (report["failure"] as? String)?.contains("freeze missed its deadline on a2") == true,
+            "\(report["failure"] ?? "")")
         #expect(!((report["phases"] as? [[String: Any]]) ?? []).contains { $0["phase"] as? String == "snapshot" })
         let members = Self.members(report)
         #expect(members["a2"]?["status"] as? String == "leftOut")
@@ -101,16 +113,20 @@ struct GroupSnapshotCommandTests {
     }
 
     @Test func bestEffortGoesOnWithoutAFailedMember() async throws {
-        let fleet = try await SimulatedFleet(count: 3, faults: #"{"agents": {"1": {"fail": ["prepare"]}}}"#, instantScripts: true)
+        let fleet = try await SimulatedFleet(
+            count: 3, faults: #"{"agents": {"1": {"fail": ["prepare"]}}}"#, instantScripts: true)
         defer { fleet.stop() }
         let inventory = try fleet.inventory(count: 3)
         try await configure(fleet, inventory: inventory)
-        let result = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--policy", "bestEffort", "--json"])
+        let result = try await fleet.coordinator([
+            "snapshot", "--fleet", inventory, "--group", "all", "--policy", "bestEffort", "--json",
+        ])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let members = Self.members(try result.json())
         #expect(members["a1"]?["status"] as? String == "leftOut")
         #expect((members["a1"]?["problems"] as? [String])?.first?.contains("SimulatedFault") == true)
-        #expect(members["a0"]?["status"] as? String == "succeeded" && members["a2"]?["status"] as? String == "succeeded")
+        #expect(
+            members["a0"]?["status"] as? String == "succeeded" && members["a2"]?["status"] as? String == "succeeded")
     }
 
     @Test func aGroupCommandRunsOnceWhileEveryoneIsFrozenAndItsFailureFailsTheGroup() async throws {
@@ -119,7 +135,8 @@ struct GroupSnapshotCommandTests {
         let log = fleet.directory.url("command.log")
         let command = try fleet.directory.write(
             "snapshot-disks.sh",
-            "#!/bin/sh\necho \"$QUIESCE_GROUP $QUIESCE_MEMBERS\" >> \(log)\n[ -f \(fleet.directory.url("break")) ] && { echo 'quota exceeded' >&2; exit 3; }\necho snap-42\n",
+            "#!/bin/sh\necho \"$QUIESCE_GROUP $QUIESCE_MEMBERS\" >> \(log)\n[ -f \(fleet.directory.url("break")) ] && "
+                + "{ echo 'quota exceeded' >&2; exit 3; }\necho snap-42\n",
             mode: 0o700)
         let inventory = try fleet.inventory(count: 3, group: #"{"snapshotCommand": ["\#(command)"]}"#)
         try await configure(fleet, inventory: inventory)
@@ -138,23 +155,31 @@ struct GroupSnapshotCommandTests {
     }
 
     @Test func aCoordinatorKilledMidFreezeLeavesAnInterruptedRunAndAgentsReleaseThemselves() async throws {
-        let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 4000}}}}"#, instantScripts: true)
+        let fleet = try await SimulatedFleet(
+            count: 2, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 4000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
-        let inventory = try fleet.inventory(count: 2, group: #"{"deadlines": {"freezeSeconds": 3, "snapshotSeconds": 10}}"#)
+        let inventory = try fleet.inventory(
+            count: 2, group: #"{"deadlines": {"freezeSeconds": 3, "snapshotSeconds": 10}}"#)
         try await configure(fleet, inventory: inventory)
         let coordinator = try AgentBinary.start(
-            ["snapshot", "--fleet", inventory, "--group", "all", "--state", fleet.directory.url("state")], program: "quiesce")
+            ["snapshot", "--fleet", inventory, "--group", "all", "--state", fleet.directory.url("state")],
+            program: "quiesce")
         // Wait until both members are frozen, then kill the coordinator without warning.
-        #expect(try await eventually(within: 10) {
-            let versions = try await [fleet.agent(0), fleet.agent(1)].asyncMap { try await $0.send("GET", "/v1/version", token: SimulatedFleet.token).json() }
-            return versions.allSatisfy { $0["frozen"] as? Bool == true }
-        })
+        #expect(
+            try await eventually(within: 10) {
+                let versions = try await [fleet.agent(0), fleet.agent(1)].asyncMap {
+                    try await $0.send("GET", "/v1/version", token: SimulatedFleet.token).json()
+                }
+                return versions.allSatisfy { $0["frozen"] as? Bool == true }
+            })
         kill(coordinator.process.processIdentifier, SIGKILL)
         coordinator.process.waitUntilExit()
 
         let history = try await fleet.coordinator(["history", "--json"])
         let runs = try #require(try history.json()["runs"] as? [[String: Any]])
-        #expect(runs.first?["kind"] as? String == "snapshot" && runs.first?["status"] as? String == "interrupted", "\(runs)")
+        #expect(
+            runs.first?["kind"] as? String == "snapshot" && runs.first?["status"] as? String == "interrupted", "\(runs)"
+        )
         // Lease: freeze + snapshot deadlines + 5 s without a request.
         #expect(try await eventually(within: 30) { try await everyoneReleased(fleet, count: 2) })
     }

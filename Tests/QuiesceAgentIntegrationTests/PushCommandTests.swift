@@ -17,7 +17,10 @@ struct PushCommandTests {
             let root = fleet.scriptRoot
             config = try fleet.directory.write(
                 "push/config.json",
-                configText ?? #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh", "timeoutInSeconds": 20}"#)
+                configText
+                    ?? #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh", "#
+                    + #""timeoutInSeconds": 20}"#
+            )
             pre = try fleet.directory.write("push/pre.sh", preBody, mode: 0o700)
             post = try fleet.directory.write("push/post.sh", "#!/bin/sh\necho released\n", mode: 0o700)
         }
@@ -26,7 +29,8 @@ struct PushCommandTests {
     }
 
     private static func byName(_ report: [String: Any]) -> [String: [String: Any]] {
-        Dictionary(uniqueKeysWithValues: (report["vms"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
+        Dictionary(
+            uniqueKeysWithValues: (report["vms"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
     }
 
     /// Every kind of broken VM at once; each is reported for what it is and the healthy ones get the files.
@@ -58,17 +62,22 @@ struct PushCommandTests {
         #expect(vms["a4"]?["status"] as? String == "failed")
         #expect((vms["a4"]?["problem"] as? String)?.contains("not what this coordinator understands") == true)
         #expect(vms["a5"]?["status"] as? String == "failed")
-        #expect((vms["a5"]?["problem"] as? String)?.contains("has the new pluginConfig and preScript but not the rest") == true)
+        #expect(
+            (vms["a5"]?["problem"] as? String)?.contains("has the new pluginConfig and preScript but not the rest")
+                == true)
         #expect(vms["a6"]?["status"] as? String == "failed")
         #expect((vms["a6"]?["problem"] as? String)?.contains("refused the token (401)") == true)
         let summary = try #require(report["summary"] as? [String: Int])
         #expect(summary["pushed"] == 2 && summary["failed"] == 3 && summary["unreachable"] == 2)
         let config = try String(contentsOfFile: fleet.home(0) + "/VMSnapshotScriptPluginConfig.json", encoding: .utf8)
         #expect(config == (try String(contentsOfFile: files.config, encoding: .utf8)))
-        #expect(!FileManager.default.fileExists(atPath: fleet.home(6) + "/VMSnapshotScriptPluginConfig.json"), "401 wrote nothing")
+        #expect(
+            !FileManager.default.fileExists(atPath: fleet.home(6) + "/VMSnapshotScriptPluginConfig.json"),
+            "401 wrote nothing")
 
         // The same push again changes nothing on the VMs that have it.
-        let again = try await fleet.coordinator(["push", "--fleet", inventory, "--json", "--vm", "a0"] + files.arguments)
+        let again = try await fleet.coordinator(
+            ["push", "--fleet", inventory, "--json", "--vm", "a0"] + files.arguments)
         #expect(again.status == 0)
         #expect(Self.byName(try again.json())["a0"]?["status"] as? String == "unchanged")
 
@@ -102,11 +111,13 @@ struct PushCommandTests {
 
     @Test func aFailingCanaryStopsThePushThere() async throws {
         // The canary takes the files but its compliance check answers garbage.
-        let fleet = try await SimulatedFleet(count: 4, faults: #"{"agents": {"0": {"garbage": ["/v1/compliance"]}}}"#, instantScripts: true)
+        let fleet = try await SimulatedFleet(
+            count: 4, faults: #"{"agents": {"0": {"garbage": ["/v1/compliance"]}}}"#, instantScripts: true)
         defer { fleet.stop() }
         let inventory = try fleet.inventory(count: 4)
         let files = try Files(fleet)
-        let result = try await fleet.coordinator(["push", "--fleet", inventory, "--canary", "1", "--json"] + files.arguments)
+        let result = try await fleet.coordinator(
+            ["push", "--fleet", inventory, "--canary", "1", "--json"] + files.arguments)
         #expect(result.status == 1)
         let report = try result.json()
         #expect((report["canary"] as? [String: Any])?["passed"] as? Bool == false)
@@ -114,11 +125,14 @@ struct PushCommandTests {
         #expect(vms["a0"]?["status"] as? String == "failed")
         for name in ["a1", "a2", "a3"] { #expect(vms[name]?["status"] as? String == "notAttempted") }
         for index in 1..<4 {
-            #expect(!FileManager.default.fileExists(atPath: fleet.home(index) + "/VMSnapshotScriptPluginConfig.json"), "agent \(index) was pushed to")
+            #expect(
+                !FileManager.default.fileExists(atPath: fleet.home(index) + "/VMSnapshotScriptPluginConfig.json"),
+                "agent \(index) was pushed to")
         }
 
         // A healthy canary lets the push through to everyone.
-        let healthy = try await fleet.coordinator(["push", "--fleet", inventory, "--canary", "1", "--vm", "a1", "--vm", "a2", "--vm", "a3"] + files.arguments)
+        let healthy = try await fleet.coordinator(
+            ["push", "--fleet", inventory, "--canary", "1", "--vm", "a1", "--vm", "a2", "--vm", "a3"] + files.arguments)
         #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
         #expect(healthy.stdout.contains("canary passed (a1)"))
     }
@@ -131,20 +145,24 @@ struct PushCommandTests {
         #expect(try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments).status == 0)
 
         let session = try await fleet.agent(1).send(
-            "POST", "/v1/sessions", token: SimulatedFleet.token, body: Array(#"{"id": "held", "leaseSeconds": 30}"#.utf8))
+            "POST", "/v1/sessions", token: SimulatedFleet.token,
+            body: Array(#"{"id": "held", "leaseSeconds": 30}"#.utf8))
         #expect(session.status == 200 || session.status == 201)
         let during = try await fleet.coordinator(["push", "--fleet", inventory, "--json"] + files.arguments)
         #expect(during.status == 1)
         #expect(Self.byName(try during.json())["a1"]?["status"] as? String == "skipped")
-        _ = try await fleet.agent(1).send("POST", "/v1/sessions/held/finish", token: SimulatedFleet.token, body: Array("{}".utf8))
+        _ = try await fleet.agent(1).send(
+            "POST", "/v1/sessions/held/finish", token: SimulatedFleet.token, body: Array("{}".utf8))
 
         // Someone edits the pre-script by hand: the sweep names the file and the push it came from
         // (run 2 for a0; a1 was skipped there, so its files are from run 1).
-        try "#!/bin/sh\necho edited by hand\n".write(toFile: fleet.scriptRoot + "/pre.sh", atomically: false, encoding: .utf8)
+        try "#!/bin/sh\necho edited by hand\n".write(
+            toFile: fleet.scriptRoot + "/pre.sh", atomically: false, encoding: .utf8)
         let sweep = try await fleet.coordinator(["sweep", "--fleet", inventory, "--json"])
         #expect(sweep.status == 1)
         let problems = Self.byName(try sweep.json())["a0"]?["problems"] as? [String] ?? []
-        #expect(problems.contains { $0.contains("preScript") && $0.contains("changed since push run 2") }, "\(problems)")
+        #expect(
+            problems.contains { $0.contains("preScript") && $0.contains("changed since push run 2") }, "\(problems)")
         let skipped = Self.byName(try sweep.json())["a1"]?["problems"] as? [String] ?? []
         #expect(skipped.contains { $0.contains("changed since push run 1") }, "\(skipped)")
     }

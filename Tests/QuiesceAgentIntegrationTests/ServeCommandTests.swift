@@ -11,7 +11,8 @@ struct ServeCommandTests {
         return try directory.write(
             "agent.json",
             """
-            {"listen": "\(listen)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile": "\(directory.url("agent.token"))"},
+            {"listen": "\(listen)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile":
+            "\(directory.url("agent.token"))"},
              "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
              "scriptRoot": "\(directory.url("scripts"))", "auditLogPath": "\(directory.url("audit.log"))"\(extra)}
             """)
@@ -41,7 +42,9 @@ struct ServeCommandTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let port = try FreePorts.one()
-        let server = try AgentBinary.start(["serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)")])
+        let server = try AgentBinary.start([
+            "serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)"),
+        ])
         let client = RawHTTPClient(port: port)
         #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
         kill(server.process.processIdentifier, SIGTERM)
@@ -58,17 +61,23 @@ struct ServeCommandTests {
         defer { directory.remove() }
         let log = directory.url("ran.log")
         try directory.write("scripts/pre.sh", "#!/bin/sh\necho pre >> \(log)\n", mode: 0o700)
-        try directory.write("scripts/post.sh", "#!/bin/sh\necho \"post $QUIESCE_SNAPSHOT_RESULT\" >> \(log)\n", mode: 0o700)
+        try directory.write(
+            "scripts/post.sh", "#!/bin/sh\necho \"post $QUIESCE_SNAPSHOT_RESULT\" >> \(log)\n", mode: 0o700)
         try directory.write(
             "config.json",
-            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "\#(directory.url("scripts/post.sh"))"}"#)
+            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
+                + #""\#(directory.url("scripts/post.sh"))"}"#
+        )
         let port = try FreePorts.one()
-        let path = try settings(directory, listen: "127.0.0.1:\(port)", extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
+        let path = try settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
         let server = try AgentBinary.start(["serve", "--settings", path])
         let client = RawHTTPClient(port: port)
         let token = "serve-test-token-0123456789"
         #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
-        _ = try await client.send("POST", "/v1/sessions", token: token, body: Array(#"{"id": "s", "leaseSeconds": 600}"#.utf8))
+        _ = try await client.send(
+            "POST", "/v1/sessions", token: token, body: Array(#"{"id": "s", "leaseSeconds": 600}"#.utf8))
         _ = try await client.send("POST", "/v1/sessions/s/prepare", token: token)
         let frozen = try await client.send("POST", "/v1/sessions/s/freeze", token: token)
         #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
@@ -87,7 +96,10 @@ struct ServeCommandTests {
         let port = try FreePorts.one()
         let path = try settings(
             directory, listen: "127.0.0.1:\(port)",
-            extra: #", "tls": {"certificateFile": "\#(pki.serverCertificate)", "keyFile": "\#(pki.serverKey)", "clientCAFile": "\#(pki.caCertificate)"}"#)
+            extra:
+                #", "tls": {"certificateFile": "\#(pki.serverCertificate)", "keyFile": "\#(pki.serverKey)", "#
+                + #""clientCAFile": "\#(pki.caCertificate)"}"#
+        )
         let server = try AgentBinary.start(["serve", "--settings", path])
         defer {
             kill(server.process.processIdentifier, SIGTERM)
@@ -95,17 +107,27 @@ struct ServeCommandTests {
         }
         let url = "https://127.0.0.1:\(port)/v1/version"
         let token = "Authorization: Bearer serve-test-token-0123456789"
-        let withCertificate = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate, "--cert", pki.clientCertificate, "--key", pki.clientKey, "-H", token, url]
+        let withCertificate = [
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate, "--cert",
+            pki.clientCertificate, "--key", pki.clientKey, "-H", token, url,
+        ]
         #expect(await eventually(within: 10) { (try? Shell.run(withCertificate)) == "200" })
         // No client certificate: the handshake fails, nothing reaches a handler.
-        let without = try Shell.status(["curl", "-s", "-o", "/dev/null", "--cacert", pki.caCertificate, "-H", token, url])
+        let without = try Shell.status([
+            "curl", "-s", "-o", "/dev/null", "--cacert", pki.caCertificate, "-H", token, url,
+        ])
         #expect(without.status != 0)
         // A certificate from another CA is refused the same way.
         let rogue = try TestPKI(in: directory, name: "rogue")
-        let foreign = try Shell.status(["curl", "-s", "-o", "/dev/null", "--cacert", pki.caCertificate, "--cert", rogue.clientCertificate, "--key", rogue.clientKey, "-H", token, url])
+        let foreign = try Shell.status([
+            "curl", "-s", "-o", "/dev/null", "--cacert", pki.caCertificate, "--cert", rogue.clientCertificate, "--key",
+            rogue.clientKey, "-H", token, url,
+        ])
         #expect(foreign.status != 0)
         // Plain HTTP to the TLS port gets nowhere.
-        let plain = try Shell.status(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/health"])
+        let plain = try Shell.status([
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/health",
+        ])
         #expect(plain.output != "200")
     }
 }

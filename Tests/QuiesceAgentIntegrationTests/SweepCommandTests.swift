@@ -17,10 +17,13 @@ struct SweepCommandTests {
         let scripts = fleet.scriptRoot
         _ = try await first.send(
             "PUT", "/v1/plugin-config", token: token,
-            body: Array(#"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#.utf8))
+            body: Array(
+                #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#.utf8))
         let script = Array("#!/bin/sh\nexit 0\n".utf8)
         for phase in ["pre", "post"] {
-            _ = try await first.send("PUT", "/v1/scripts/\(phase)", token: token, headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)], body: script)
+            _ = try await first.send(
+                "PUT", "/v1/scripts/\(phase)", token: token,
+                headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)], body: script)
         }
         let inventory = try fleet.inventory(count: 4)
 
@@ -29,7 +32,8 @@ struct SweepCommandTests {
         let report = try result.json()
         let summary = try #require(report["summary"] as? [String: Int])
         #expect(summary == ["total": 4, "compliant": 1, "nonCompliant": 2, "unreachable": 1])
-        let byName = Dictionary(uniqueKeysWithValues: (report["vms"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
+        let byName = Dictionary(
+            uniqueKeysWithValues: (report["vms"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0) })
         #expect(byName["a0"]?["compliant"] as? Bool == true)
         #expect(byName["a0"]?["predictedConsistency"] as? String == "applicationConsistent")
         #expect(byName["a0"]?["wouldFreeze"] as? [String] == ["/simulated/agent-0"])
@@ -49,7 +53,12 @@ struct SweepCommandTests {
         // On a terminal (script(1) gives it one): a progress bar and colour.
         let quiesce = AgentBinary.path(of: "quiesce")
         let onTerminal = try await onBlockingThread {
-            try Shell.status(["script", "-qec", "env -u NO_COLOR TERM=xterm \(quiesce) sweep --fleet \(inventory) --state \(fleet.directory.url("state"))", "/dev/null"]).output
+            try Shell.status([
+                "script", "-qec",
+                "env -u NO_COLOR TERM=xterm \(quiesce) sweep --fleet \(inventory) --state "
+                    + "\(fleet.directory.url("state"))",
+                "/dev/null",
+            ]).output
         }
         #expect(onTerminal.contains("sweep [") && onTerminal.contains("] 4/4"), "\(onTerminal)")
         #expect(onTerminal.contains("\u{1B}[1;31mUNREACHABLE"))

@@ -14,7 +14,9 @@ struct ThawAllTests {
         let pidFile = fixture.directory.url("snapshot.pid")
         try fixture.directory.write("snapshot.sh", "#!/bin/sh\necho $$ > \(pidFile)\nexec sleep 60\n", mode: 0o700)
         defer {
-            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 kill(pid, SIGKILL)
             }
         }
@@ -36,7 +38,9 @@ struct ThawAllTests {
         // Another disk frozen by hand is a candidate of the settings thaw-all runs with.
         try Shell.run(["fsfreeze", "-f", disks[0].mountPoint])
         fixture.settings.freeze.mounts = [disks[0].mountPoint]
-        let result = try await AgentBinary.run(["thaw-all", "--settings", try fixture.writeSettings("thaw.json"), "--json"])
+        let result = try await AgentBinary.run([
+            "thaw-all", "--settings", try fixture.writeSettings("thaw.json"), "--json",
+        ])
         #expect(result.status == 0, "\(result.stdout)")
         let mounts = try #require(try result.json()["mounts"] as? [[String: Any]])
         let byMount = Dictionary(uniqueKeysWithValues: mounts.map { ($0["mountPoint"] as? String ?? "", $0) })

@@ -53,12 +53,15 @@ struct AgentAPITests {
         #expect(put.status == 200, "\(put.text)")
         #expect(try put.json()["changed"] as? Bool == true)
         let bad = try await server.send(
-            "PUT", AgentRoutes.pluginConfig, body: Array(#"{"preScriptLocation": "/x", "timeoutInSeconds": "30"}"#.utf8))
+            "PUT", AgentRoutes.pluginConfig, body: Array(#"{"preScriptLocation": "/x", "timeoutInSeconds": "30"}"#.utf8)
+        )
         #expect(bad.status == 422)
         let error = try bad.json()
         #expect(error["code"] as? String == "IncorrectJSONConfigFile")
         let details = (error["details"] as? [String])?.joined() ?? ""
-        #expect(details.contains("`timeoutInSeconds` must be an integer") && details.contains("`postScriptLocation` is missing"))
+        #expect(
+            details.contains("`timeoutInSeconds` must be an integer")
+                && details.contains("`postScriptLocation` is missing"))
         #expect(try FileReader.read(server.settings.pluginConfigPath) == good, "the old config is untouched")
         let garbage = try await server.send("PUT", AgentRoutes.pluginConfig, body: Array("{not json".utf8))
         #expect(garbage.status == 422)
@@ -85,20 +88,23 @@ struct AgentAPITests {
         defer { server.stop() }
         let script = Array("#!/bin/sh\necho quiesced\n".utf8)
         let digest = SHA256.hex(of: script)
-        let noConfig = try await server.send("PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
+        let noConfig = try await server.send(
+            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
         #expect(noConfig.status == 422, "a script needs a config that names it")
         _ = try await server.send("PUT", AgentRoutes.pluginConfig, body: server.config())
 
         let missingHash = try await server.send("PUT", AgentRoutes.script(.pre), body: script)
         #expect(missingHash.status == 400)
         let mismatch = try await server.send(
-            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: Array("other".utf8))],
+            "PUT", AgentRoutes.script(.pre),
+            headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: Array("other".utf8))],
             body: script)
         #expect(mismatch.status == 422)
         #expect(try mismatch.json()["code"] as? String == "HashMismatch")
         #expect(!FileManager.default.fileExists(atPath: server.directory.url("scripts/pre.sh")))
 
-        let written = try await server.send("PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
+        let written = try await server.send(
+            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
         #expect(written.status == 200, "\(written.text)")
         #expect(try written.json()["sha256"] as? String == digest)
         let facts = try FileFacts.read(path: server.directory.url("scripts/pre.sh"))
@@ -112,13 +118,18 @@ struct AgentAPITests {
         // A config pointing outside the root: the push of its script is refused, nothing written.
         let outside = Array(#"{"preScriptLocation": "/tmp/evil.sh", "postScriptLocation": "/tmp/evil2.sh"}"#.utf8)
         #expect(try await server.send("PUT", AgentRoutes.pluginConfig, body: outside).status == 200)
-        let refused = try await server.send("PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
+        let refused = try await server.send(
+            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
         #expect(refused.status == 403)
         #expect(try refused.json()["code"] as? String == "OutsideScriptRoot")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.sh"))
-        let traversal = Array("{\"preScriptLocation\": \"\(server.settings.server.scriptRoot)/../escape.sh\", \"postScriptLocation\": \"/x\"}".utf8)
+        let root = server.settings.server.scriptRoot
+        let traversal = Array("{\"preScriptLocation\": \"\(root)/../escape.sh\", \"postScriptLocation\": \"/x\"}".utf8)
         #expect(try await server.send("PUT", AgentRoutes.pluginConfig, body: traversal).status == 200)
-        #expect(try await server.send("PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script).status == 403)
+        #expect(
+            try await server.send(
+                "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script
+            ).status == 403)
     }
 
     @Test func aSymlinkPlantedAtTheTargetIsReplacedNotFollowed() async throws {
@@ -126,11 +137,14 @@ struct AgentAPITests {
         defer { server.stop() }
         _ = try await server.send("PUT", AgentRoutes.pluginConfig, body: server.config())
         let victim = try server.directory.write("victim.txt", "precious\n")
-        try FileManager.default.createDirectory(atPath: server.directory.url("scripts"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: server.directory.url("scripts/pre.sh"), withDestinationPath: victim)
+        try FileManager.default.createDirectory(
+            atPath: server.directory.url("scripts"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: server.directory.url("scripts/pre.sh"), withDestinationPath: victim)
         let script = Array("#!/bin/sh\n".utf8)
         let response = try await server.send(
-            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)], body: script)
+            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)],
+            body: script)
         #expect(response.status == 200)
         #expect(try server.directory.read("victim.txt") == "precious\n")
         let attributes = try FileManager.default.attributesOfItem(atPath: server.directory.url("scripts/pre.sh"))
@@ -146,7 +160,8 @@ struct AgentAPITests {
         #expect(try announced.json()["code"] as? String == "BodyTooLarge")
         // Chunked: no length up front, so the limit applies as the bytes arrive.
         let chunk = Array("1388\r\n".utf8) + big + Array("\r\n0\r\n\r\n".utf8)
-        let streamed = try await server.send("PUT", AgentRoutes.pluginConfig, headers: ["Transfer-Encoding": "chunked"], body: chunk)
+        let streamed = try await server.send(
+            "PUT", AgentRoutes.pluginConfig, headers: ["Transfer-Encoding": "chunked"], body: chunk)
         #expect(streamed.status == 413)
         #expect(!FileManager.default.fileExists(atPath: server.settings.pluginConfigPath))
     }
@@ -154,11 +169,14 @@ struct AgentAPITests {
     @Test func expectContinueIsAnsweredSoUploadsDoNotWait() async throws {
         let server = try await ServerFixture.start()
         defer { server.stop() }
-        let response = try await server.send("PUT", AgentRoutes.pluginConfig, headers: ["Expect": "100-continue"], body: server.config())
+        let response = try await server.send(
+            "PUT", AgentRoutes.pluginConfig, headers: ["Expect": "100-continue"], body: server.config())
         #expect(response.interim == [100])
         #expect(response.status == 200)
         // No 100 for a request that will be refused: its body is never wanted.
-        let refused = try await server.send("PUT", AgentRoutes.pluginConfig, authorized: false, headers: ["Expect": "100-continue"], body: server.config())
+        let refused = try await server.send(
+            "PUT", AgentRoutes.pluginConfig, authorized: false, headers: ["Expect": "100-continue"],
+            body: server.config())
         #expect(refused.interim.isEmpty && refused.status == 401)
     }
 

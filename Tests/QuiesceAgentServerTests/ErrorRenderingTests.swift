@@ -30,7 +30,8 @@ struct ErrorRenderingTests {
     }
 
     @Test func anyOtherErrorIsA500WithTheInternalCodeNotABadRequest() async throws {
-        let server = try await ServerFixture.start(extraRoutes: [Route(.GET, "/v1/explode") { _ in throw Unexpected() }])
+        let server = try await ServerFixture.start(extraRoutes: [Route(.GET, "/v1/explode") { _ in throw Unexpected() }]
+        )
         defer { server.stop() }
         let response = try await server.send("GET", "/v1/explode")
         #expect(response.status == 500)

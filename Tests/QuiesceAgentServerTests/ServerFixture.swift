@@ -13,7 +13,9 @@ struct ServerFixture {
     private let task: Task<Void, any Error>
 
     /// `extraRoutes` are served beside the agent's own.
-    static func start(configure: (inout AgentSettings) -> Void = { _ in }, extraRoutes: [Route] = []) async throws -> ServerFixture {
+    static func start(configure: (inout AgentSettings) -> Void = { _ in }, extraRoutes: [Route] = []) async throws
+        -> ServerFixture
+    {
         let directory = try TemporaryDirectory()
         var settings = AgentSettings()
         settings.requiredOwnerUid = geteuid()
@@ -30,7 +32,8 @@ struct ServerFixture {
         // Freezes go through the real guard of the built quiesce-agent.
         var agent = try buildAgent(
             settings: settings,
-            freezeService: GuardFreezeService(executable: AgentBinary.path, records: GuardRecords(directory: settings.stateDirectory)))
+            freezeService: GuardFreezeService(
+                executable: AgentBinary.path, records: GuardRecords(directory: settings.stateDirectory)))
         agent.server.router.routes += extraRoutes
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         agent.server.onListening = { port in
@@ -44,7 +47,9 @@ struct ServerFixture {
         return ServerFixture(directory: directory, settings: settings, client: RawHTTPClient(port: port), task: task)
     }
 
-    private init(directory: TemporaryDirectory, settings: AgentSettings, client: RawHTTPClient, task: Task<Void, any Error>) {
+    private init(
+        directory: TemporaryDirectory, settings: AgentSettings, client: RawHTTPClient, task: Task<Void, any Error>
+    ) {
         self.directory = directory
         self.settings = settings
         self.client = client
@@ -61,13 +66,18 @@ struct ServerFixture {
     /// script root, with `fsFreezeEnabled` as given.
     func installFramework(freeze: Bool, pre: String = "exit 0", post: String = "exit 0") throws {
         let scripts = settings.server.scriptRoot
-        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: scripts, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for (name, body) in [("pre.sh", pre), ("post.sh", post)] {
-            let script = "#!/bin/sh\necho \"$QUIESCE_PHASE $QUIESCE_SESSION_ID ${QUIESCE_PRE_RESULT:-} ${QUIESCE_SNAPSHOT_RESULT:-}\" >> \(directory.url("ran.log"))\n\(body)\n"
+            let script =
+                "#!/bin/sh\necho \"$QUIESCE_PHASE $QUIESCE_SESSION_ID ${QUIESCE_PRE_RESULT:-} "
+                + "${QUIESCE_SNAPSHOT_RESULT:-}\" >> \(directory.url("ran.log"))\n\(body)\n"
             try script.write(toFile: "\(scripts)/\(name)", atomically: false, encoding: .utf8)
             chmod("\(scripts)/\(name)", 0o700)
         }
-        let config = "{\"preScriptLocation\": \"\(scripts)/pre.sh\", \"postScriptLocation\": \"\(scripts)/post.sh\", \"fsFreezeEnabled\": \(freeze)}"
+        let config =
+            "{\"preScriptLocation\": \"\(scripts)/pre.sh\", \"postScriptLocation\": \"\(scripts)/post.sh\", "
+            + "\"fsFreezeEnabled\": \(freeze)}"
         try FileManager.default.createDirectory(atPath: directory.url("azure"), withIntermediateDirectories: true)
         try config.write(toFile: settings.pluginConfigPath, atomically: false, encoding: .utf8)
         chmod(settings.pluginConfigPath, 0o600)
@@ -82,7 +92,8 @@ struct ServerFixture {
     func config(pre: String = "pre.sh", post: String = "post.sh") -> [UInt8] {
         Array(
             """
-            {"preScriptLocation": "\(settings.server.scriptRoot)/\(pre)", "postScriptLocation": "\(settings.server.scriptRoot)/\(post)",
+            {"preScriptLocation": "\(settings.server.scriptRoot)/\(pre)", "postScriptLocation":
+            "\(settings.server.scriptRoot)/\(post)",
              "preScriptParams": ["", ""], "timeoutInSeconds": 30}
             """.utf8)
     }

@@ -7,7 +7,9 @@ import Testing
 /// Snapshot sessions over the live API: phases, idempotence, ordering, one at a time, leases.
 @Suite("Snapshot sessions")
 struct SessionAPITests {
-    private func post(_ server: ServerFixture, _ path: String, _ json: String = "") async throws -> RawHTTPClient.Response {
+    private func post(_ server: ServerFixture, _ path: String, _ json: String = "") async throws
+        -> RawHTTPClient.Response
+    {
         try await server.send("POST", path, body: Array(json.utf8))
     }
 
@@ -30,7 +32,9 @@ struct SessionAPITests {
         _ = try await post(server, AgentRoutes.session("s-1", .prepare))
         _ = try await create(server, "s-1")
         #expect(server.ranLog == ["pre s-1"], "a retried prepare or create runs nothing again")
-        #expect(try await post(server, AgentRoutes.session("s-1", .freeze)).status == 200, "a skipped phase answers with the state")
+        #expect(
+            try await post(server, AgentRoutes.session("s-1", .freeze)).status == 200,
+            "a skipped phase answers with the state")
         #expect(try await post(server, AgentRoutes.session("s-1", .snapshot)).status == 200)
         #expect(try await post(server, AgentRoutes.session("s-1", .thaw)).status == 200)
         let finished = try await post(server, AgentRoutes.session("s-1", .finish))
@@ -45,7 +49,9 @@ struct SessionAPITests {
         let read = try await server.send("GET", AgentRoutes.session("s-1"))
         #expect(try read.json()["finished"] as? Bool == true)
         let metrics = try await server.send("GET", AgentRoutes.metrics).text
-        #expect(metrics.contains(#"quiesce_agent_sessions_total{status="succeeded",consistency="applicationConsistent"} 1"#))
+        #expect(
+            metrics.contains(#"quiesce_agent_sessions_total{status="succeeded",consistency="applicationConsistent"} 1"#)
+        )
         #expect(metrics.contains(#"quiesce_agent_script_seconds_count{phase="pre"} 1"#))
     }
 
@@ -89,7 +95,8 @@ struct SessionAPITests {
         try server.installFramework(freeze: false)
         _ = try await create(server, "abort-me")
         _ = try await post(server, AgentRoutes.session("abort-me", .prepare))
-        let finished = try await post(server, AgentRoutes.session("abort-me", .finish), #"{"abortReason": "member db-2 failed its pre-script"}"#)
+        let finished = try await post(
+            server, AgentRoutes.session("abort-me", .finish), #"{"abortReason": "member db-2 failed its pre-script"}"#)
         let report = try #require(try finished.json()["report"] as? [String: Any])
         #expect(report["status"] as? String == "failed")
         #expect((report["snapshot"] as? [String: Any])?["taken"] as? Bool == false)
@@ -107,10 +114,11 @@ struct SessionAPITests {
         _ = try await post(server, AgentRoutes.session("forgotten", .prepare))
         // The post-script ends a moment before the session is marked finished: wait for the latter,
         // asking /v1/version, which (unlike reading the session) does not renew the lease.
-        #expect(await eventually(within: 20) {
-            let version = try? await server.send("GET", AgentRoutes.version).json()
-            return server.ranLog.count == 2 && version != nil && version?["activeSession"] == nil
-        })
+        #expect(
+            await eventually(within: 20) {
+                let version = try? await server.send("GET", AgentRoutes.version).json()
+                return server.ranLog.count == 2 && version != nil && version?["activeSession"] == nil
+            })
         let state = try await server.send("GET", AgentRoutes.session("forgotten")).json()
         #expect(state["finishedBy"] as? String == "leaseExpiry")
         #expect(server.ranLog.last == "post forgotten succeeded skipped")
@@ -134,7 +142,11 @@ struct SessionAPITests {
         #expect(frozen["frozen"] as? Bool == true)
         #expect(try await server.send("GET", AgentRoutes.health, authorized: false).json()["frozen"] as? Bool == true)
         #expect(try !disk.acceptsWrites(within: 0.2))
-        let auditLines = { ((try? String(contentsOfFile: server.settings.server.auditLogPath, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        let auditLines = {
+            ((try? String(contentsOfFile: server.settings.server.auditLogPath, encoding: .utf8)) ?? "").split(
+                separator: "\n"
+            ).count
+        }
         #expect(auditLines() == 2, "the freeze request's line waits in memory while frozen")
         // The coordinator vanishes here.
         #expect(await eventually(within: 20) { server.ranLog.count == 2 })

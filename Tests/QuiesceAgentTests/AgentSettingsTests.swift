@@ -29,7 +29,8 @@ struct AgentSettingsTests {
             {"pluginConfigPath": "/c.json", "pluginHostPath": "/h.conf", "scriptTimeoutCapSeconds": 3600,
              "scriptKillGraceSeconds": 2, "requiredOwnerUid": 1000,
              "freeze": {"mounts": ["/data", "/"], "timeoutSeconds": 30},
-             "snapshot": {"provider": "command", "command": ["/usr/local/bin/snap", "--all"], "diskCount": 1, "timeoutSeconds": 20}}
+             "snapshot": {"provider": "command", "command": ["/usr/local/bin/snap", "--all"], "diskCount": 1,
+             "timeoutSeconds": 20}}
             """)
         #expect(settings.pluginConfigPath == "/c.json")
         #expect(settings.pluginHostPath == "/h.conf")
@@ -45,30 +46,43 @@ struct AgentSettingsTests {
 
     @Test func unknownKeysAndWrongTypesAreErrorsNamingThem() throws {
         let message = try #require(
-            problem(#"{"freeze": {"mount": ["/"], "timeoutSeconds": "60"}, "snapshot": {"provider": "lvm2"}, "listening": 1}"#))
+            problem(
+                #"{"freeze": {"mount": ["/"], "timeoutSeconds": "60"}, "snapshot": {"provider": "lvm2"}, "listening": "#
+                    + #"1}"#
+            ))
         #expect(message.contains("unknown key `freeze.mount`"))
         #expect(message.contains("`freeze.timeoutSeconds` must be an integer ≥ 1, found string \"60\""))
-        #expect(message.contains("`snapshot.provider` must be one of \"none\", \"command\", \"btrfs\", \"lvm\", found \"lvm2\""))
+        #expect(
+            message.contains(
+                "`snapshot.provider` must be one of \"none\", \"command\", \"btrfs\", \"lvm\", found \"lvm2\""))
         #expect(message.contains("unknown key `listening`"))
     }
 
     @Test func commandProviderNeedsAnAbsoluteProgram() throws {
-        #expect(try #require(problem(#"{"snapshot": {"provider": "command"}}"#)).contains("`snapshot.command` must name"))
+        #expect(
+            try #require(problem(#"{"snapshot": {"provider": "command"}}"#)).contains("`snapshot.command` must name"))
         #expect(
             try #require(problem(#"{"snapshot": {"provider": "command", "command": ["cp", "a", "b"]}}"#))
                 .contains("`snapshot.command[0]` must be an absolute path"))
     }
 
     @Test func btrfsAndLVMProvidersNeedTheirVolumes() throws {
-        let btrfs = try parse(#"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/data"], "directory": ".snaps"}}}"#)
+        let btrfs = try parse(
+            #"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/data"], "directory": ".snaps"}}}"#)
         #expect(btrfs.snapshot.btrfsSubvolumes == ["/data"] && btrfs.snapshot.btrfsDirectory == ".snaps")
         let lvm = try parse(#"{"snapshot": {"provider": "lvm", "lvm": {"volumes": ["vg0/data"], "size": "2G"}}}"#)
         #expect(lvm.snapshot.lvmVolumes == ["vg0/data"] && lvm.snapshot.lvmSize == "2G")
-        #expect(try #require(problem(#"{"snapshot": {"provider": "btrfs"}}"#)).contains("`snapshot.btrfs.subvolumes` must list"))
         #expect(
-            try #require(problem(#"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/d"], "directory": "../x"}}}"#))
-                .contains("must be a relative path inside each subvolume"))
-        #expect(try #require(problem(#"{"snapshot": {"provider": "lvm", "lvm": {"volumes": ["data"]}}}"#)).contains("must be \"VG/LV\""))
+            try #require(problem(#"{"snapshot": {"provider": "btrfs"}}"#)).contains(
+                "`snapshot.btrfs.subvolumes` must list"))
+        #expect(
+            try #require(
+                problem(#"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/d"], "directory": "../x"}}}"#)
+            )
+            .contains("must be a relative path inside each subvolume"))
+        #expect(
+            try #require(problem(#"{"snapshot": {"provider": "lvm", "lvm": {"volumes": ["data"]}}}"#)).contains(
+                "must be \"VG/LV\""))
     }
 
     @Test func relativePathsAndBadJSONAreRejected() throws {

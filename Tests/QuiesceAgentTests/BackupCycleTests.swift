@@ -188,7 +188,8 @@ struct BackupCycleTests {
         let fixture = try FrameworkFixture()
         defer { fixture.remove() }
         let freezer = RecordingFreezer()
-        let report = await fixture.run(freezer: freezer, provider: RecordingProvider(outcome: .failed("disk API said no", output: "HTTP 500")))
+        let report = await fixture.run(
+            freezer: freezer, provider: RecordingProvider(outcome: .failed("disk API said no", output: "HTTP 500")))
         #expect(report.status == .failed)
         #expect(freezer.log.suffix(2) == ["thaw /frozen/b", "thaw /frozen/a"])
         #expect(report.errors.map(\.code) == [.snapshotFailed])
@@ -227,7 +228,8 @@ struct BackupCycleTests {
         // Each pre-script waits for the other's marker: only concurrent runs can both succeed.
         let marker = { (name: String) in fixture.directory.url("\(name).started") }
         let waitFor = { (mine: String, theirs: String) in
-            "touch \(marker(mine)); for i in $(seq 100); do [ -e \(marker(theirs)) ] && exit 0; sleep 0.05; done; exit 1"
+            "touch \(marker(mine)); for i in $(seq 100); do [ -e \(marker(theirs)) ] && exit 0; sleep 0.05; done; exit "
+                + "1"
         }
         try fixture.script("pre-a.sh", waitFor("a", "b"))
         try fixture.script("pre-b.sh", waitFor("b", "a"))
@@ -273,7 +275,8 @@ struct BackupCycleTests {
         let log = fixture.directory.url("snapshot.env")
         try fixture.directory.write(
             "snapshot.sh",
-            "#!/bin/sh\nprintf '%s|%s|%s' \"$QUIESCE_SESSION_ID\" \"$QUIESCE_FROZEN_MOUNTS\" \"$1\" > \(log)\necho progress\necho snap-0042\n",
+            "#!/bin/sh\nprintf '%s|%s|%s' \"$QUIESCE_SESSION_ID\" \"$QUIESCE_FROZEN_MOUNTS\" \"$1\" > \(log)\necho "
+                + "progress\necho snap-0042\n",
             mode: 0o700)
         let provider = CommandSnapshotProvider(
             command: [fixture.directory.url("snapshot.sh"), "--all"], timeout: .seconds(10), killGrace: .seconds(1))

@@ -71,7 +71,9 @@ struct CycleMachineTests {
     }
 
     @Test func withoutFreezeSucceedingScriptsAreStillApplicationConsistent() {
-        expect(walk(.ready, freeze: false), steps: ["pre", "snapshot(unfrozen)", "post"], .succeeded, .applicationConsistent)
+        expect(
+            walk(.ready, freeze: false), steps: ["pre", "snapshot(unfrozen)", "post"], .succeeded,
+            .applicationConsistent)
     }
 
     @Test func noConfigFallsBackWithoutScriptsWhateverContinueSays() {
@@ -101,13 +103,15 @@ struct CycleMachineTests {
 
     @Test func unusableScriptsOnASingleDiskTakeAnUnfrozenCrashConsistentSnapshot() {
         expect(
-            walk(.scriptsUnusable, continueOnFailure: false, singleDisk: true), steps: ["snapshot(unfrozen)"], .succeeded,
+            walk(.scriptsUnusable, continueOnFailure: false, singleDisk: true), steps: ["snapshot(unfrozen)"],
+            .succeeded,
             .crashConsistent)
     }
 
     @Test func aFailedOrTimedOutPreScriptFallsBackAndStillRunsThePostScript() {
         for pre in [Outcome.failed, .timedOut] {
-            expect(walk(.ready, pre: pre), steps: ["pre"] + frozenSnapshot + ["post"], .succeeded, .fileSystemConsistent)
+            expect(
+                walk(.ready, pre: pre), steps: ["pre"] + frozenSnapshot + ["post"], .succeeded, .fileSystemConsistent)
             expect(
                 walk(.ready, freeze: false, pre: pre), steps: ["pre", "snapshot(unfrozen)", "post"], .succeeded,
                 .crashConsistent)
@@ -131,7 +135,9 @@ struct CycleMachineTests {
             expect(
                 walk(.ready, post: post), steps: ["pre"] + frozenSnapshot + ["post"], .succeeded, .fileSystemConsistent,
                 usable: true)
-            expect(walk(.ready, freeze: false, post: post), steps: ["pre", "snapshot(unfrozen)", "post"], .succeeded, .crashConsistent)
+            expect(
+                walk(.ready, freeze: false, post: post), steps: ["pre", "snapshot(unfrozen)", "post"], .succeeded,
+                .crashConsistent)
         }
     }
 
@@ -150,7 +156,9 @@ struct CycleMachineTests {
     }
 
     @Test func aFailedFreezeWithoutContinueFailsWithNoSnapshot() {
-        expect(walk(.ready, continueOnFailure: false, freezeWorks: false), steps: ["pre", "freeze", "post"], .failed, .none)
+        expect(
+            walk(.ready, continueOnFailure: false, freezeWorks: false), steps: ["pre", "freeze", "post"], .failed, .none
+        )
     }
 
     @Test func aFailedFreezeOnASingleDiskIsCrashConsistent() {
@@ -160,7 +168,8 @@ struct CycleMachineTests {
     }
 
     @Test func aFreezeThatDidNotHoldIsCrashConsistentWhenContinuing() {
-        expect(walk(.ready, freezeHolds: false), steps: ["pre"] + frozenSnapshot + ["post"], .succeeded, .crashConsistent)
+        expect(
+            walk(.ready, freezeHolds: false), steps: ["pre"] + frozenSnapshot + ["post"], .succeeded, .crashConsistent)
     }
 
     @Test func aFreezeThatDidNotHoldFailsWithoutContinueUnlessSingleDisk() {

@@ -27,15 +27,22 @@ struct FreezeCandidatesTests {
     @Test func mountinfoIsParsedWithEscapes() {
         let table = MountTable.parse(Self.mountinfo)
         #expect(table.entries.count == 11)
-        #expect(table.entries[1] == .init(device: "254:1", mountPoint: "/", options: ["rw", "relatime"], fileSystemType: "ext4", source: "/dev/vda1"))
+        #expect(
+            table.entries[1]
+                == .init(
+                    device: "254:1", mountPoint: "/", options: ["rw", "relatime"], fileSystemType: "ext4",
+                    source: "/dev/vda1"))
         #expect(table.entries[8].mountPoint == "/data disk")
         #expect(MountTable.parse("garbage\n\n1 2 3").entries.isEmpty)
     }
 
     @Test func blockDeviceFileSystemsAreChosenOnceWithRootLast() {
-        let candidates = FreezeCandidates.select(from: MountTable.parse(Self.mountinfo), skip: [], includeLoopDevices: false)
+        let candidates = FreezeCandidates.select(
+            from: MountTable.parse(Self.mountinfo), skip: [], includeLoopDevices: false)
         #expect(candidates.mounts == ["/var/lib/mysql", "/data disk", "/scratch", "/"])
-        let reasons = Dictionary(candidates.excluded.map { ($0.mountPoint + " " + $0.source, $0.reason) }) { first, _ in first }
+        let reasons = Dictionary(candidates.excluded.map { ($0.mountPoint + " " + $0.source, $0.reason) }) { first, _ in
+            first
+        }
         #expect(reasons["/proc proc"]?.contains("proc is not a file system that is frozen") == true)
         #expect(reasons["/srv/backups /dev/vdb"] == "the same file system as /var/lib/mysql, which is frozen once")
         #expect(reasons["/mnt/image /dev/loop0"]?.contains("set freeze.includeLoopDevices") == true)
@@ -52,7 +59,8 @@ struct FreezeCandidatesTests {
         // Skipping a mount point skips its file system, bind mounts included.
         #expect(
             candidates.excluded.contains {
-                $0.mountPoint == "/srv/backups" && $0.reason == "the same file system as /var/lib/mysql, which freeze.mountsToSkip lists"
+                $0.mountPoint == "/srv/backups"
+                    && $0.reason == "the same file system as /var/lib/mysql, which freeze.mountsToSkip lists"
             })
     }
 

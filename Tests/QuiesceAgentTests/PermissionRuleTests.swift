@@ -10,11 +10,14 @@ import Testing
 @Suite("Permission rules")
 struct PermissionRuleTests {
     private func facts(
-        owner: UInt32 = 0, mode: UInt32, regular: Bool = true, directories: [(String, UInt32, UInt32)] = [("/", 0, 0o755)]
+        owner: UInt32 = 0, mode: UInt32, regular: Bool = true,
+        directories: [(String, UInt32, UInt32)] = [("/", 0, 0o755)]
     ) -> FileFacts {
         FileFacts(
             path: "/etc/azure/x",
-            target: .init(path: "/etc/azure/x", ownerUid: owner, permissions: mode, isRegularFile: regular, isDirectory: !regular),
+            target: .init(
+                path: "/etc/azure/x", ownerUid: owner, permissions: mode, isRegularFile: regular,
+                isDirectory: !regular),
             directories: directories.map {
                 .init(path: $0.0, ownerUid: $0.1, permissions: $0.2, isRegularFile: false, isDirectory: true)
             })
@@ -59,7 +62,8 @@ struct PermissionRuleTests {
     }
 
     @Test func aStickyWorldWritableDirectoryLikeTmpIsAllowed() {
-        let found = PermissionRule.script.violations(of: facts(mode: 0o700, directories: [("/", 0, 0o755), ("/tmp", 0, 0o1777)]), owner: 0)
+        let found = PermissionRule.script.violations(
+            of: facts(mode: 0o700, directories: [("/", 0, 0o755), ("/tmp", 0, 0o1777)]), owner: 0)
         #expect(found.isEmpty)
     }
 
@@ -102,7 +106,10 @@ struct PermissionRuleTests {
         // A directory on the path that someone else can write lets them swap the script.
         try directory.write("sub/post.sh", "#!/bin/sh\n", mode: 0o700)
         try directory.chmod("sub", 0o777)
-        #expect(try rule("sub/post.sh", .script).contains { $0.contains("writable by group or others without the sticky bit") })
+        #expect(
+            try rule("sub/post.sh", .script).contains {
+                $0.contains("writable by group or others without the sticky bit")
+            })
         try directory.chmod("sub", 0o755)
         try directory.chown("sub", uid: 1000)
         #expect(try rule("sub/post.sh", .script).contains { $0.contains("is owned by uid 1000") })

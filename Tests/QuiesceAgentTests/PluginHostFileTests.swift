@@ -30,7 +30,11 @@ struct PluginHostFileTests {
             """, path: "host.conf")
         #expect(host.timeoutInSeconds == 120)
         #expect(host.plugins.count == 2)
-        #expect(host.plugins[0] == .init(name: "mysql", path: "/etc/azure/mysql", configPath: "/etc/azure/mysql/VMSnapshotScriptPluginConfig.json"))
+        #expect(
+            host.plugins[0]
+                == .init(
+                    name: "mysql", path: "/etc/azure/mysql",
+                    configPath: "/etc/azure/mysql/VMSnapshotScriptPluginConfig.json"))
         #expect(host.plugins[1].name == "plugin1")
         #expect(host.plugins[1].configPath == "/etc/azure/app/config.json")
     }
@@ -43,9 +47,12 @@ struct PluginHostFileTests {
     @Test func brokenFilesAreRejectedWithEveryProblem() throws {
         #expect(try #require(problem("numberOfPlugins = 1")).contains("before any `[pre_post]` section"))
         #expect(try #require(problem("[other]\nx = 1")).contains("no `[pre_post]` section"))
-        #expect(try #require(problem("[pre_post]\nnumberOfPlugins = two")).contains("`numberOfPlugins` must be an integer ≥ 1, found \"two\""))
+        #expect(
+            try #require(problem("[pre_post]\nnumberOfPlugins = two")).contains(
+                "`numberOfPlugins` must be an integer ≥ 1, found \"two\""))
         #expect(try #require(problem("[pre_post]\nnumberOfPlugins = 0")).contains("`numberOfPlugins`"))
-        let both = try #require(problem("[pre_post]\ntimeoutInSeconds = soon\nnumberOfPlugins = 2\npluginConfigPath0 = /a\n"))
+        let both = try #require(
+            problem("[pre_post]\ntimeoutInSeconds = soon\nnumberOfPlugins = 2\npluginConfigPath0 = /a\n"))
         #expect(both.contains("`timeoutInSeconds`"))
         #expect(both.contains("`pluginConfigPath1` must be an absolute path"))
         #expect(try #require(problem("[pre_post]\njust words\n")).contains("line 2"))

@@ -17,7 +17,11 @@ struct SessionMachineTests {
     @Test func oneSessionAtATimeAndCreatingAgainIsHarmless() throws {
         var machine = try opened()
         #expect(try machine.create(id: "s", leaseSeconds: 60, now: now) == .current)
-        #expect(refusal(&machine) { _ = try $0.create(id: "other", leaseSeconds: 60, now: now) } == SessionError(.conflict, .busy, "session s is under way; one session at a time. Finish it or wait for its lease to end"))
+        #expect(
+            refusal(&machine) { _ = try $0.create(id: "other", leaseSeconds: 60, now: now) }
+                == SessionError(
+                    .conflict, .busy,
+                    "session s is under way; one session at a time. Finish it or wait for its lease to end"))
     }
 
     @Test func badIdsAndLeasesAreRefusedAndOpenNothing() {
@@ -30,18 +34,24 @@ struct SessionMachineTests {
 
     @Test func aPhaseWhosePredecessorsHaveNotRunIsRefusedNeverCaughtUp() throws {
         var machine = try opened()
-        #expect(refusal(&machine) { _ = try $0.claim(.thaw, of: "s", now: now) } == SessionError(.conflict, .badRequest, "thaw comes after prepare, which has not run in session s"))
+        #expect(
+            refusal(&machine) { _ = try $0.claim(.thaw, of: "s", now: now) }
+                == SessionError(.conflict, .badRequest, "thaw comes after prepare, which has not run in session s"))
         #expect(machine.active?.claim == nil, "a refused request claims nothing")
         #expect(try machine.claim(.prepare, of: "s", now: now) == .run)
         #expect(machine.completed(next: .snapshot, cycleFinished: false, now: now) == .carryOn)
-        #expect(try machine.claim(.snapshot, of: "s", now: now) == .run, "freeze skipped by the cycle: snapshot may come next")
+        #expect(
+            try machine.claim(.snapshot, of: "s", now: now) == .run,
+            "freeze skipped by the cycle: snapshot may come next")
     }
 
     @Test func aClaimedSessionRefusesEveryOtherPhaseUntilItCompletes() throws {
         var machine = try opened()
         #expect(try machine.claim(.prepare, of: "s", now: now) == .run)
         for phase in SessionPhase.allCases {
-            #expect(refusal(&machine) { _ = try $0.claim(phase, of: "s", now: now) } == SessionError(.conflict, .busy, "phase prepare of session s is running; retry when it is done"))
+            #expect(
+                refusal(&machine) { _ = try $0.claim(phase, of: "s", now: now) }
+                    == SessionError(.conflict, .busy, "phase prepare of session s is running; retry when it is done"))
         }
         #expect(machine.completed(next: .freeze, cycleFinished: false, now: now) == .carryOn)
         #expect(try machine.claim(.prepare, of: "s", now: now) == .run, "asking again for a phase that ran is harmless")
@@ -68,7 +78,9 @@ struct SessionMachineTests {
             forgotten += machine.close()
         }
         #expect(forgotten == ["s0", "s1"])
-        #expect(machine.finished.count == SessionMachine.keptFinished && machine.finished.first == "s\(SessionMachine.keptFinished + 1)")
+        #expect(
+            machine.finished.count == SessionMachine.keptFinished
+                && machine.finished.first == "s\(SessionMachine.keptFinished + 1)")
     }
 
     @Test func theLeaseRunsOutOnlyWithoutARequestAndNeverUnderARunningPhase() throws {
@@ -94,7 +106,9 @@ struct SessionMachineTests {
         #expect(machine.completed(next: .snapshot, cycleFinished: false, now: now) == .end)
         #expect(machine.active?.claim == .ending(.shutdown))
         _ = machine.close()
-        #expect(refusal(&machine) { _ = try $0.create(id: "next", leaseSeconds: 60, now: now) } == SessionError(.conflict, .busy, "the agent is shutting down; open the session on it once it is back"))
+        #expect(
+            refusal(&machine) { _ = try $0.create(id: "next", leaseSeconds: 60, now: now) }
+                == SessionError(.conflict, .busy, "the agent is shutting down; open the session on it once it is back"))
     }
 
     @Test func shutdownWithNothingRunningEndsAtOnceAndWithNoSessionDoesNothing() throws {
@@ -170,7 +184,9 @@ private struct Model: Hashable {
         case .create(let id):
             let before = machine.active
             if let opening = try? machine.create(id: id, leaseSeconds: 10, now: now), opening == .open {
-                #expect(before == nil && !machine.shuttingDown, "a session opens only when none is and the agent is not shutting down")
+                #expect(
+                    before == nil && !machine.shuttingDown,
+                    "a session opens only when none is and the agent is not shutting down")
                 inFlight = .opening
                 ran = []
             }

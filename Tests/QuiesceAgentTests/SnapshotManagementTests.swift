@@ -20,7 +20,9 @@ struct SnapshotManagementTests {
 
     @Test func pruneKeepsTheNewestOfEachOrigin() {
         let record = { (origin: String, seconds: Double) in
-            SnapshotRecord(provider: "btrfs", id: "\(origin)/\(seconds)", origin: origin, createdAt: Date(timeIntervalSince1970: seconds), session: "s")
+            SnapshotRecord(
+                provider: "btrfs", id: "\(origin)/\(seconds)", origin: origin,
+                createdAt: Date(timeIntervalSince1970: seconds), session: "s")
         }
         let snapshots = [record("/a", 3), record("/a", 1), record("/b", 5), record("/a", 2), record("/b", 4)]
         #expect(SnapshotRetention.toDelete(snapshots, keep: 1).map(\.id) == ["/a/1.0", "/a/2.0", "/b/4.0"])

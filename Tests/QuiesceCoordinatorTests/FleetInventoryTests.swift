@@ -4,8 +4,11 @@ import Testing
 
 @Suite("Fleet inventory")
 struct FleetInventoryTests {
-    private func parse(_ text: String, files: Set<String> = ["/t/default.token", "/t/db.token"]) throws(FleetInventory.LoadError) -> FleetInventory {
-        try FleetInventory.parse(Array(text.utf8), path: "fleet.json", resolve: { "/t/" + $0 }, fileExists: { files.contains($0) })
+    private func parse(_ text: String, files: Set<String> = ["/t/default.token", "/t/db.token"]) throws(FleetInventory
+        .LoadError) -> FleetInventory
+    {
+        try FleetInventory.parse(
+            Array(text.utf8), path: "fleet.json", resolve: { "/t/" + $0 }, fileExists: { files.contains($0) })
     }
 
     private func problems(_ text: String) -> [String] {
@@ -18,7 +21,8 @@ struct FleetInventoryTests {
     }
 
     @Test func theExampleLoads() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let inventory = try FleetInventory.load(path: root.appendingPathComponent("fleet.example.json").path)
         #expect(inventory.vms.map(\.name) == ["db-1", "db-2", "app-1", "warehouse-1"])
         #expect(inventory.groups["payments"]?.policy == .requireAll)
@@ -33,7 +37,8 @@ struct FleetInventoryTests {
             """
             {"defaults": {"tokenFile": "default.token"}, "groups": {"g": {"policy": "most"}},
              "vms": [{"name": "a", "address": "10.0.0.1:7710", "groups": ["g"]},
-                     {"name": "a", "address": "nowhere", "groups": ["h"], "tokenFile": "missing.token", "colour": "red"},
+                     {"name": "a", "address": "nowhere", "groups": ["h"], "tokenFile": "missing.token", "colour":
+                     "red"},
                      {"address": "x:0"}],
              "extra": 1}
             """)

@@ -16,7 +16,9 @@ struct GroupCommandTests {
     @Test func theLastLineOfStandardOutputIsTheSnapshotId() async throws {
         let (path, directory) = try script("echo progress >&2; echo \"$QUIESCE_GROUP\"; echo snap-7")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outcome = await GroupCommand(arguments: [path], environment: ["QUIESCE_GROUP": "db"], deadline: .seconds(30)).run()
+        let outcome = await GroupCommand(
+            arguments: [path], environment: ["QUIESCE_GROUP": "db"], deadline: .seconds(30)
+        ).run()
         #expect(outcome.succeeded && outcome.snapshotId == "snap-7" && outcome.failure == nil)
     }
 
@@ -38,11 +40,17 @@ struct GroupCommandTests {
             .write(toFile: path, atomically: false, encoding: .utf8)
         let outcome = await GroupCommand(arguments: [path], environment: [:], deadline: .milliseconds(500)).run()
         #expect(!outcome.succeeded && outcome.failure?.contains("deadline") == true, "\(outcome)")
-        #expect(try String(contentsOfFile: marker, encoding: .utf8) == "child\n", "the child was asked to stop, not only killed")
+        #expect(
+            try String(contentsOfFile: marker, encoding: .utf8) == "child\n",
+            "the child was asked to stop, not only killed")
     }
 
     @Test func aCommandThatCannotStartSaysSo() async {
-        let outcome = await GroupCommand(arguments: ["/nonexistent/snapshot-disks"], environment: [:], deadline: .seconds(5)).run()
-        #expect(!outcome.succeeded && outcome.failure?.hasPrefix("cannot start /nonexistent/snapshot-disks") == true, "\(outcome)")
+        let outcome = await GroupCommand(
+            arguments: ["/nonexistent/snapshot-disks"], environment: [:], deadline: .seconds(5)
+        ).run()
+        #expect(
+            !outcome.succeeded && outcome.failure?.hasPrefix("cannot start /nonexistent/snapshot-disks") == true,
+            "\(outcome)")
     }
 }

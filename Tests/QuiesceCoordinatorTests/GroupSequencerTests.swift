@@ -28,7 +28,8 @@ struct GroupSequencerTests {
 
     static func members(of step: Step) -> [String] {
         switch step {
-        case .preflight(let names), .prepare(let names), .freeze(let names), .groupCommand(let names), .thaw(let names): names
+        case .preflight(let names), .prepare(let names), .freeze(let names), .groupCommand(let names), .thaw(let names):
+            names
         case .snapshot(let names, _): names
         case .finish(let orders): orders.map(\.member)
         case .done: []
@@ -47,7 +48,9 @@ struct GroupSequencerTests {
             let step = steps.last!
             let phase = phase(of: step)!
             var outcomes: [String: Outcome] = [:]
-            for name in Self.members(of: step) { outcomes[name] = outcome(phase, name) ?? .succeeded(.applicationConsistent) }
+            for name in Self.members(of: step) {
+                outcomes[name] = outcome(phase, name) ?? .succeeded(.applicationConsistent)
+            }
             steps.append(machine.advance(with: outcomes))
         }
         return (machine, steps)
@@ -64,19 +67,24 @@ struct GroupSequencerTests {
 
     @Test func withAGroupCommandTheAgentsRecordItsResult() {
         let (machine, steps) = Self.run(groupCommand: true)
-        #expect(steps.compactMap(Self.phase) == [.preflight, .prepare, .freeze, .groupCommand, .snapshot, .thaw, .finish])
+        #expect(
+            steps.compactMap(Self.phase) == [.preflight, .prepare, .freeze, .groupCommand, .snapshot, .thaw, .finish])
         #expect(steps[4] == .snapshot(["a", "b", "c"], external: ExternalSnapshot(taken: true)))
         #expect(machine.snapshotTaken)
     }
 
     @Test func requireAllStopsAtPreflightWithoutTouchingAnyone() {
-        let (machine, steps) = Self.run { phase, name in phase == .preflight && name == "b" ? .succeeded(.fileSystemConsistent) : nil }
+        let (machine, steps) = Self.run { phase, name in
+            phase == .preflight && name == "b" ? .succeeded(.fileSystemConsistent) : nil
+        }
         #expect(steps == [.preflight(["a", "b", "c"]), .done])
         #expect(machine.failure?.contains("b (its next snapshot would only be fileSystemConsistent)") == true)
     }
 
     @Test func requireAllCallsOffAfterAFailedPreScriptAndReleasesEveryone() {
-        let (machine, steps) = Self.run { phase, name in phase == .prepare && name == "c" ? .succeeded(.fileSystemConsistent) : nil }
+        let (machine, steps) = Self.run { phase, name in
+            phase == .prepare && name == "c" ? .succeeded(.fileSystemConsistent) : nil
+        }
         #expect(steps.compactMap(Self.phase) == [.preflight, .prepare, .finish])
         guard case .finish(let orders) = steps[2] else { return }
         #expect(orders.map(\.member) == ["a", "b", "c"], "every member that ran a pre-script gets its post-script")
@@ -103,7 +111,9 @@ struct GroupSequencerTests {
 
     @Test func aMemberThatMissesTheFreezeDeadlineThawsEveryoneBeforeAnySnapshot() {
         for policy in GroupSequencer.Policy.allCases {
-            let (machine, steps) = Self.run(policy: policy) { phase, name in phase == .freeze && name == "b" ? .unreachable("timeout after 5 s") : nil }
+            let (machine, steps) = Self.run(policy: policy) { phase, name in
+                phase == .freeze && name == "b" ? .unreachable("timeout after 5 s") : nil
+            }
             #expect(steps.compactMap(Self.phase) == [.preflight, .prepare, .freeze, .finish], "\(policy)")
             #expect(Self.members(of: steps[3]) == ["a", "b", "c"])
             #expect(machine.failure?.contains("freeze missed its deadline on b") == true)
@@ -111,7 +121,9 @@ struct GroupSequencerTests {
     }
 
     @Test func aFailedGroupCommandFailsTheGroupButEveryoneThawsAndFinishes() {
-        let (machine, steps) = Self.run(groupCommand: true) { phase, _ in phase == .groupCommand ? .failed("exit 3") : nil }
+        let (machine, steps) = Self.run(groupCommand: true) { phase, _ in
+            phase == .groupCommand ? .failed("exit 3") : nil
+        }
         #expect(steps[4] == .snapshot(["a", "b", "c"], external: ExternalSnapshot(taken: false, failure: "exit 3")))
         #expect(steps.compactMap(Self.phase).suffix(2) == [.thaw, .finish])
         #expect(machine.failure == "the group snapshot command failed: exit 3" && !machine.snapshotTaken)
@@ -121,7 +133,9 @@ struct GroupSequencerTests {
     /// ends, nobody is frozen without being thawed or finished, every opened session finishes
     /// exactly once, and nothing is snapshotted after a failure before the snapshot.
     @Test func everyFailureAtEveryPhaseEndsWithEveryoneReleased() {
-        let failures: [Outcome] = [.failed("broke"), .unreachable("timeout"), .succeeded(.fileSystemConsistent), .succeeded(.none)]
+        let failures: [Outcome] = [
+            .failed("broke"), .unreachable("timeout"), .succeeded(.fileSystemConsistent), .succeeded(.none),
+        ]
         for policy in GroupSequencer.Policy.allCases {
             for groupCommand in [false, true] {
                 for phase in Phase.allCases {
@@ -134,15 +148,21 @@ struct GroupSequencerTests {
                             #expect(steps.last == .done, "\(context)")
                             let prepared = Set(steps.filter { Self.phase(of: $0) == .prepare }.flatMap(Self.members))
                             let finished = steps.filter { Self.phase(of: $0) == .finish }.flatMap(Self.members)
-                            #expect(Set(finished) == prepared && finished.count == prepared.count, "\(context): \(finished)")
+                            #expect(
+                                Set(finished) == prepared && finished.count == prepared.count, "\(context): \(finished)"
+                            )
                             let frozen = Set(steps.filter { Self.phase(of: $0) == .freeze }.flatMap(Self.members))
                             #expect(frozen.isSubset(of: Set(finished)), "\(context)")
                             let freezeIndex = steps.firstIndex { Self.phase(of: $0) == .freeze }
                             if let freezeIndex, policy == .requireAll {
-                                #expect(!steps[..<freezeIndex].contains { Self.phase(of: $0) == .finish }, "\(context): freeze after a call-off")
+                                #expect(
+                                    !steps[..<freezeIndex].contains { Self.phase(of: $0) == .finish },
+                                    "\(context): freeze after a call-off")
                             }
                             if machine.snapshotTaken { #expect(machine.failure == nil, "\(context)") }
-                            if phase == .snapshot || (phase == .groupCommand && groupCommand), failure != .succeeded(.fileSystemConsistent) {
+                            if phase == .snapshot || (phase == .groupCommand && groupCommand),
+                                failure != .succeeded(.fileSystemConsistent)
+                            {
                                 #expect(!machine.snapshotTaken, "\(context)")
                             }
                         }

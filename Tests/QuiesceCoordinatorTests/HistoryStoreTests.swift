@@ -17,7 +17,10 @@ struct HistoryStoreTests {
             let sweep = try store.start(kind: .sweep, fleet: "/f.json", targets: 2)
             try store.finish(
                 sweep, status: .failed, summary: "1 of 2 compliant", report: Report(note: "sweep"),
-                vms: [HistoryVMResult(vm: "db-3", status: "nonCompliant", detail: "pre.sh is 0755"), HistoryVMResult(vm: "db-1", status: "compliant", detail: "")])
+                vms: [
+                    HistoryVMResult(vm: "db-3", status: "nonCompliant", detail: "pre.sh is 0755"),
+                    HistoryVMResult(vm: "db-1", status: "compliant", detail: ""),
+                ])
             let push = try store.start(kind: .push, fleet: "/f.json", targets: 1)
             try store.finish(
                 push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),

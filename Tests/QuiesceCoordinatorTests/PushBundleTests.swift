@@ -33,6 +33,8 @@ struct PushBundleTests {
             #expect(error.message.contains("does not start with #!"))
             #expect(error.message.contains("`postScriptLocation`") && error.message.contains("is empty"))
         }
-        #expect(throws: PushError.self) { try PushBundle.load(pluginConfig: "/nonexistent/c.json", preScript: nil, postScript: nil) }
+        #expect(throws: PushError.self) {
+            try PushBundle.load(pluginConfig: "/nonexistent/c.json", preScript: nil, postScript: nil)
+        }
     }
 }

@@ -9,7 +9,8 @@ import Testing
 struct CurlClientTests {
     private func get(_ url: String, authorized: Bool = true, timeout: Duration = .seconds(10)) -> HTTPClientRequest {
         HTTPClientRequest(
-            method: "GET", url: url, headers: authorized ? [("Authorization", "Bearer \(SimulatedFleet.token)")] : [], timeout: timeout)
+            method: "GET", url: url, headers: authorized ? [("Authorization", "Bearer \(SimulatedFleet.token)")] : [],
+            timeout: timeout)
     }
 
     @Test func requestsGetRealAnswersAndReuseTheirConnection() async throws {
@@ -27,10 +28,12 @@ struct CurlClientTests {
         let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)
         let put = try await client.send(
             HTTPClientRequest(
-                method: "PUT", url: fleet.url(1, AgentRoutes.pluginConfig), headers: [("Authorization", "Bearer \(SimulatedFleet.token)")],
+                method: "PUT", url: fleet.url(1, AgentRoutes.pluginConfig),
+                headers: [("Authorization", "Bearer \(SimulatedFleet.token)")],
                 body: config))
         #expect(put.status == 200, "\(String(decoding: put.body, as: UTF8.self))")
-        #expect(FileManager.default.contents(atPath: fleet.home(1) + "/VMSnapshotScriptPluginConfig.json") == Data(config))
+        #expect(
+            FileManager.default.contents(atPath: fleet.home(1) + "/VMSnapshotScriptPluginConfig.json") == Data(config))
     }
 
     @Test func manyConcurrentRequestsAllComplete() async throws {
@@ -39,7 +42,9 @@ struct CurlClientTests {
         let client = CurlClient(maxConcurrentTransfers: 16)
         let statuses = await withTaskGroup(of: Int.self) { group in
             for index in 0..<200 {
-                group.addTask { (try? await client.send(get(fleet.url(index % 20, AgentRoutes.compliance))))?.status ?? -1 }
+                group.addTask {
+                    (try? await client.send(get(fleet.url(index % 20, AgentRoutes.compliance))))?.status ?? -1
+                }
             }
             return await group.reduce(into: [Int]()) { $0.append($1) }
         }
@@ -58,25 +63,30 @@ struct CurlClientTests {
     }
 
     @Test func aRefusedConnectionIsRefused() async throws {
-        let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#, instantScripts: true, ready: [1])
+        let fleet = try await SimulatedFleet(
+            count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#, instantScripts: true, ready: [1])
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .refused)
     }
 
     @Test func aDroppedConnectionIsDropped() async throws {
-        let fleet = try await SimulatedFleet(count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#, instantScripts: true, ready: [1])
+        let fleet = try await SimulatedFleet(
+            count: 2, faults: #"{"agents": {"0": {"dropConnection": true}}}"#, instantScripts: true, ready: [1])
         defer { fleet.stop() }
         await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.health)), .dropped)
     }
 
     @Test func aHangingAgentTimesOut() async throws {
-        let fleet = try await SimulatedFleet(count: 1, faults: #"{"agents": {"0": {"hang": ["/v1/compliance"]}}}"#, instantScripts: true)
+        let fleet = try await SimulatedFleet(
+            count: 1, faults: #"{"agents": {"0": {"hang": ["/v1/compliance"]}}}"#, instantScripts: true)
         defer { fleet.stop() }
-        await expectFailure(CurlClient(), get(fleet.url(0, AgentRoutes.compliance), timeout: .milliseconds(500)), .timeout)
+        await expectFailure(
+            CurlClient(), get(fleet.url(0, AgentRoutes.compliance), timeout: .milliseconds(500)), .timeout)
     }
 
     @Test func anUnknownHostDoesNotResolve() async {
-        await expectFailure(CurlClient(), get("http://no-such-host.invalid:7710/v1/health", timeout: .seconds(5)), .resolve)
+        await expectFailure(
+            CurlClient(), get("http://no-such-host.invalid:7710/v1/health", timeout: .seconds(5)), .resolve)
     }
 
     @Test func mutualTLSNeedsTheCoordinatorsCertificate() async throws {
@@ -88,10 +98,12 @@ struct CurlClientTests {
         let settings = try directory.write(
             "agent.json",
             """
-            {"listen": "127.0.0.1:\(port)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile": "\(directory.url("agent.token"))"},
+            {"listen": "127.0.0.1:\(port)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile":
+            "\(directory.url("agent.token"))"},
              "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
              "scriptRoot": "\(directory.url("scripts"))", "auditLogPath": "\(directory.url("audit.log"))",
-             "tls": {"certificateFile": "\(pki.serverCertificate)", "keyFile": "\(pki.serverKey)", "clientCAFile": "\(pki.caCertificate)"}}
+             "tls": {"certificateFile": "\(pki.serverCertificate)", "keyFile": "\(pki.serverKey)", "clientCAFile":
+             "\(pki.caCertificate)"}}
             """)
         let server = try AgentBinary.start(["serve", "--settings", settings])
         defer {
@@ -99,7 +111,8 @@ struct CurlClientTests {
             server.process.waitUntilExit()
         }
         let url = "https://127.0.0.1:\(port)\(AgentRoutes.version)"
-        let trusted = CurlClient(tls: ClientTLS(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey))
+        let trusted = CurlClient(
+            tls: ClientTLS(caFile: pki.caCertificate, certificateFile: pki.clientCertificate, keyFile: pki.clientKey))
         #expect(await eventually(within: 10) { (try? await trusted.send(get(url)))?.status == 200 })
         let anonymous = CurlClient(tls: ClientTLS(caFile: pki.caCertificate))
         do {

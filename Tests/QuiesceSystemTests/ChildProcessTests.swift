@@ -25,7 +25,8 @@ struct ChildProcessTests {
         let grandchild = try #require(Int32(output.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(grandchild, SIGKILL) }
         #expect(termination == .exited(0))
-        #expect(CurrentProcess.isAlive(processId: grandchild), "run returned while the grandchild still held the output")
+        #expect(
+            CurrentProcess.isAlive(processId: grandchild), "run returned while the grandchild still held the output")
     }
 
     @Test func inheritsNoDescriptorOfOursButTheThreeItIsGiven() throws {

@@ -63,7 +63,8 @@ struct ScriptRunnerTests {
         let run = await run(try script("hang", body), budget: .milliseconds(600), retries: 3, grace: .milliseconds(300))
         #expect(run.outcome == .timedOut)
         #expect(run.attempts == 1)
-        let grandchild = try #require(pid_t(try directory.read("grandchild.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let grandchild = try #require(
+            pid_t(try directory.read("grandchild.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(ProcessState.isGone(grandchild), "the grandchild must be dead")
     }
 
@@ -91,7 +92,8 @@ struct ScriptRunnerTests {
 
     @Test func parametersWithSpacesAndEmptyStringsArriveIntact() async throws {
         defer { directory.remove() }
-        let run = await run(try script("args", #"for a in "$@"; do printf '[%s]' "$a"; done"#), ["", "two words", "", "$HOME;x"])
+        let run = await run(
+            try script("args", #"for a in "$@"; do printf '[%s]' "$a"; done"#), ["", "two words", "", "$HOME;x"])
         #expect(run.stdout.text == "[][two words][][$HOME;x]")
     }
 
@@ -121,7 +123,8 @@ struct ScriptRunnerTests {
         let body = "sleep 30 & echo $! > \(pidFile); echo started"
         let run = await run(try script("holder", body))
         #expect(run.outcome == .succeeded)
-        let holder = try #require(pid_t(try directory.read("holder.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let holder = try #require(
+            pid_t(try directory.read("holder.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!ProcessState.isGone(holder), "a successful script's background process is left alone")
         kill(holder, SIGKILL)
     }

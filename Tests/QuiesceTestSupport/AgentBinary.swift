@@ -69,7 +69,8 @@ extension AgentBinary {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path(of: program))
         process.arguments = arguments
-        let started = Started(process: process, input: Pipe(), output: Pipe(), errors: capturingStandardError ? Pipe() : nil)
+        let started = Started(
+            process: process, input: Pipe(), output: Pipe(), errors: capturingStandardError ? Pipe() : nil)
         process.standardInput = started.input
         process.standardOutput = started.output
         process.standardError = started.errors ?? FileHandle.nullDevice

@@ -11,7 +11,8 @@ public struct FrameworkFixture {
     /// Keys written into the plugin config; change then call `writeConfig()`.
     public var config: [String: any Sendable]
 
-    public init(pre: String = "exit 0", post: String = "exit 0", mounts: [String]? = ["/frozen/a", "/frozen/b"]) throws {
+    public init(pre: String = "exit 0", post: String = "exit 0", mounts: [String]? = ["/frozen/a", "/frozen/b"]) throws
+    {
         directory = try TemporaryDirectory()
         settings = AgentSettings()
         settings.requiredOwnerUid = geteuid()
@@ -50,7 +51,9 @@ public struct FrameworkFixture {
             """, mode: 0o700)
     }
 
-    public func writeConfig(to name: String = "VMSnapshotScriptPluginConfig.json", _ values: [String: any Sendable]? = nil) throws {
+    public func writeConfig(
+        to name: String = "VMSnapshotScriptPluginConfig.json", _ values: [String: any Sendable]? = nil
+    ) throws {
         let data = try JSONSerialization.data(withJSONObject: values ?? config, options: [.sortedKeys])
         try directory.write(name, String(decoding: data, as: UTF8.self), mode: 0o600)
     }
@@ -81,12 +84,14 @@ public struct FrameworkFixture {
         if !settings.snapshot.command.isEmpty { snapshot["command"] = settings.snapshot.command }
         if let disks = settings.snapshot.diskCount { snapshot["diskCount"] = disks }
         if !settings.snapshot.btrfsSubvolumes.isEmpty {
-            snapshot["btrfs"] = [
-                "subvolumes": settings.snapshot.btrfsSubvolumes, "directory": settings.snapshot.btrfsDirectory,
-            ] as [String: any Sendable]
+            snapshot["btrfs"] =
+                [
+                    "subvolumes": settings.snapshot.btrfsSubvolumes, "directory": settings.snapshot.btrfsDirectory,
+                ] as [String: any Sendable]
         }
         if !settings.snapshot.lvmVolumes.isEmpty {
-            snapshot["lvm"] = ["volumes": settings.snapshot.lvmVolumes, "size": settings.snapshot.lvmSize] as [String: any Sendable]
+            snapshot["lvm"] =
+                ["volumes": settings.snapshot.lvmVolumes, "size": settings.snapshot.lvmSize] as [String: any Sendable]
         }
         let json: [String: any Sendable] = [
             "pluginConfigPath": settings.pluginConfigPath, "pluginHostPath": settings.pluginHostPath,

@@ -60,7 +60,9 @@ public final class LoopImage: Sendable {
         // Detach any loop device still bound to the image (umount normally does this).
         if let devices = try? Shell.run(["losetup", "-j", imagePath]) {
             for line in devices.split(separator: "\n") {
-                if let device = line.split(separator: ":").first { _ = try? Shell.run(["losetup", "-d", String(device)]) }
+                if let device = line.split(separator: ":").first {
+                    _ = try? Shell.run(["losetup", "-d", String(device)])
+                }
             }
         }
         directory.remove()

@@ -55,15 +55,20 @@ public struct SimulatedFleet: Sendable {
     /// `extra` adds JSON members to a VM (`"tokenFile": "wrong"`), `addresses` overrides one,
     /// `group` is the group's JSON (policy, deadlines, snapshotCommand).
     public func inventory(
-        count: Int, timeoutSeconds: Int = 5, extra: [Int: String] = [:], addresses: [Int: String] = [:], group: String = "{}"
+        count: Int, timeoutSeconds: Int = 5, extra: [Int: String] = [:], addresses: [Int: String] = [:],
+        group: String = "{}"
     ) throws -> String {
         let vms = (0..<count).map { index in
             let address = addresses[index] ?? "127.0.0.1:\(base + index)"
-            return #"{"name": "a\#(index)", "address": "\#(address)", "groups": ["all"]\#(extra[index].map { ", " + $0 } ?? "")}"#
+            return
+                #"{"name": "a\#(index)", "address": "\#(address)", "groups": "#
+                + #"["all"]\#(extra[index].map { ", " + $0 } ?? "")}"#
         }
         return try directory.write(
             "fleet.json",
-            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": \#(timeoutSeconds)}, "groups": {"all": \#(group)}, "vms": [\#(vms.joined(separator: ","))]}"#)
+            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": \#(timeoutSeconds)}, "groups": {"all": "#
+                + #"\#(group)}, "vms": [\#(vms.joined(separator: ","))]}"#
+        )
     }
 
     /// Runs `quiesce` with this fleet's own history (`--state`).

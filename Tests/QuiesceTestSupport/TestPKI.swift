@@ -19,7 +19,8 @@ public struct TestPKI: Sendable {
         clientKey = "\(base)/client.key"
         let caKey = "\(base)/ca.key"
         try Shell.run([
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            caKey,
             "-out", caCertificate, "-days", "2", "-subj", "/CN=\(name) test CA",
         ])
         for (certificate, key, subject, extensions) in [
@@ -30,11 +31,13 @@ public struct TestPKI: Sendable {
             let extensionFile = "\(certificate).ext"
             try extensions.write(toFile: extensionFile, atomically: true, encoding: .utf8)
             try Shell.run([
-                "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+                "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out",
                 request, "-subj", subject,
             ])
             try Shell.run([
-                "openssl", "x509", "-req", "-in", request, "-CA", caCertificate, "-CAkey", caKey, "-CAcreateserial", "-out",
+                "openssl", "x509", "-req", "-in", request, "-CA", caCertificate, "-CAkey", caKey, "-CAcreateserial",
+                "-out",
                 certificate, "-days", "2", "-extfile", extensionFile,
             ])
         }

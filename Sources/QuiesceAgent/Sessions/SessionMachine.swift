@@ -62,7 +62,9 @@ public struct SessionMachine: Sendable, Hashable {
     }
 
     /// `POST /v1/sessions`. Creating a session again is harmless.
-    public mutating func create(id: String, leaseSeconds: Int, now: ContinuousClock.Instant) throws(SessionError) -> Opening {
+    public mutating func create(id: String, leaseSeconds: Int, now: ContinuousClock.Instant) throws(SessionError)
+        -> Opening
+    {
         guard Self.isValid(id: id) else {
             throw SessionError(.invalid, .badRequest, "a session id is 1 to 64 of A-Z a-z 0-9 . _ -")
         }
@@ -72,7 +74,8 @@ public struct SessionMachine: Sendable, Hashable {
         if let current = active {
             guard current.id == id else {
                 throw SessionError(
-                    .conflict, .busy, "session \(current.id) is under way; one session at a time. Finish it or wait for its lease to end")
+                    .conflict, .busy,
+                    "session \(current.id) is under way; one session at a time. Finish it or wait for its lease to end")
             }
             renewLease(now)
             return .current
@@ -81,7 +84,9 @@ public struct SessionMachine: Sendable, Hashable {
         guard !shuttingDown else {
             throw SessionError(.conflict, .busy, "the agent is shutting down; open the session on it once it is back")
         }
-        active = Active(id: id, leaseSeconds: leaseSeconds, leaseEnd: now.advanced(by: .seconds(leaseSeconds)), claim: .opening, next: nil)
+        active = Active(
+            id: id, leaseSeconds: leaseSeconds, leaseEnd: now.advanced(by: .seconds(leaseSeconds)), claim: .opening,
+            next: nil)
         return .open
     }
 
@@ -117,24 +122,30 @@ public struct SessionMachine: Sendable, Hashable {
 
     /// `POST /v1/sessions/{id}/{phase}`: claims the session for `phase` if it may run now.
     /// A phase that already ran (or was skipped) is claimed too; carrying it out does nothing.
-    public mutating func claim(_ phase: SessionPhase, of id: String, now: ContinuousClock.Instant) throws(SessionError) -> Claiming {
+    public mutating func claim(_ phase: SessionPhase, of id: String, now: ContinuousClock.Instant) throws(SessionError)
+        -> Claiming
+    {
         guard let current = active, current.id == id else {
             if finished.contains(id) { return .finished }
             throw Self.unknown(id)
         }
         switch current.claim {
         case .phase(let running):
-            throw SessionError(.conflict, .busy, "phase \(running.rawValue) of session \(id) is running; retry when it is done")
+            throw SessionError(
+                .conflict, .busy, "phase \(running.rawValue) of session \(id) is running; retry when it is done")
         case .opening:
             throw SessionError(.conflict, .busy, "session \(id) is being set up; retry in a moment")
         case .ending(let by):
             let why = by == .leaseExpiry ? "its lease ran out" : "the agent is shutting down"
-            throw SessionError(.conflict, .busy, "session \(id) is being finished by the agent (\(why)); read it once it is done")
+            throw SessionError(
+                .conflict, .busy, "session \(id) is being finished by the agent (\(why)); read it once it is done")
         case nil:
             break
         }
         if phase != .finish, let next = current.next, next < phase {
-            throw SessionError(.conflict, .badRequest, "\(phase.rawValue) comes after \(next.rawValue), which has not run in session \(id)")
+            throw SessionError(
+                .conflict, .badRequest,
+                "\(phase.rawValue) comes after \(next.rawValue), which has not run in session \(id)")
         }
         active?.claim = .phase(phase)
         renewLease(now)
@@ -153,7 +164,8 @@ public struct SessionMachine: Sendable, Hashable {
     }
 
     /// The claimed phase (or the set-up) is over; the cycle says what comes next.
-    public mutating func completed(next: SessionPhase?, cycleFinished: Bool, now: ContinuousClock.Instant) -> Completion {
+    public mutating func completed(next: SessionPhase?, cycleFinished: Bool, now: ContinuousClock.Instant) -> Completion
+    {
         guard active != nil else { return .carryOn }
         active?.claim = nil
         active?.next = next
@@ -214,7 +226,8 @@ public struct SessionMachine: Sendable, Hashable {
     }
 
     private static func unknown(_ id: String) -> SessionError {
-        SessionError(.notFound, .notFound, "there is no session \(id) (finished ones are kept for the last \(keptFinished))")
+        SessionError(
+            .notFound, .notFound, "there is no session \(id) (finished ones are kept for the last \(keptFinished))")
     }
 
     static func isValid(id: String) -> Bool {

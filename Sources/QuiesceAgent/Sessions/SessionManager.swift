@@ -16,7 +16,8 @@ public actor SessionManager {
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(
-        makeRunner: @escaping @Sendable (String) -> CycleRunner, onFinished: @escaping @Sendable (SessionState) -> Void = { _ in }
+        makeRunner: @escaping @Sendable (String) -> CycleRunner,
+        onFinished: @escaping @Sendable (SessionState) -> Void = { _ in }
     ) {
         self.makeRunner = makeRunner
         self.onFinished = onFinished
@@ -64,14 +65,17 @@ public actor SessionManager {
             await runner.abandonSnapshot(reason: "the coordinator called the snapshot off: \(abortReason)")
         }
         await runner.perform(through: phase)
-        let completion = machine.completed(next: await runner.nextPhase, cycleFinished: await runner.isFinished, now: .now)
+        let completion = machine.completed(
+            next: await runner.nextPhase, cycleFinished: await runner.isFinished, now: .now)
         return await carryOut(completion)
     }
 
     /// Finishes the active session if its lease ran out: thaw, post-scripts, report kept.
     public func expireLease() async {
         guard let current = machine.active, machine.expireLease(now: .now) else { return }
-        _ = await end(reason: "its \(current.leaseSeconds) s lease ran out without a request from the coordinator", by: .leaseExpiry)
+        _ = await end(
+            reason: "its \(current.leaseSeconds) s lease ran out without a request from the coordinator",
+            by: .leaseExpiry)
     }
 
     /// For graceful shutdown: no new session, a phase under way is let finish, then thaw first

@@ -20,9 +20,10 @@ public struct BtrfsSnapshotProvider: ManagedSnapshotProvider {
     public init(subvolumes: [String], directory: String, mounts: MountTable?, timeout: Duration) {
         self.subvolumes = subvolumes
         self.directory = directory
-        self.atomicMounts = mounts.map { table in
-            subvolumes.compactMap { table.mountPoint(containing: $0) }
-        } ?? []
+        self.atomicMounts =
+            mounts.map { table in
+                subvolumes.compactMap { table.mountPoint(containing: $0) }
+            } ?? []
         tool = SystemTool(name: "btrfs", timeout: timeout)
     }
 
@@ -34,13 +35,15 @@ public struct BtrfsSnapshotProvider: ManagedSnapshotProvider {
             do {
                 try AtomicFile.makeDirectory(target, mode: 0o700)
             } catch {
-                return .failed("cannot create \(target) for btrfs snapshots: \(error)", output: made.joined(separator: "\n"))
+                return .failed(
+                    "cannot create \(target) for btrfs snapshots: \(error)", output: made.joined(separator: "\n"))
             }
             switch await tool.run(["subvolume", "snapshot", "-r", subvolume, "\(target)/\(name)"]) {
             case .success:
                 made.append("\(target)/\(name)")
             case .failure(let failure):
-                return .failed(failure.message, output: made.map { "made \($0) before the failure" }.joined(separator: "\n"))
+                return .failed(
+                    failure.message, output: made.map { "made \($0) before the failure" }.joined(separator: "\n"))
             }
         }
         return .taken(id: name, output: made.joined(separator: "\n"))
@@ -53,7 +56,7 @@ public struct BtrfsSnapshotProvider: ManagedSnapshotProvider {
             let names: [String]
             do {
                 names = try DirectoryListing.names(in: target)
-            } catch where error.isNotFound {
+            } catch  where error.isNotFound {
                 continue
             } catch {
                 return .failure(SnapshotManagementError(message: "cannot list \(target): \(error)"))

@@ -31,18 +31,23 @@ public struct LVMSnapshotProvider: ManagedSnapshotProvider {
         var made: [String] = []
         for volume in volumes {
             let sizeArguments = size.contains("%") ? ["--extents", size] : ["--size", size]
-            switch await tools.create.run(["--snapshot", "--name", name, "--permission", "r"] + sizeArguments + Self.noUdev + [volume]) {
+            switch await tools.create.run(
+                ["--snapshot", "--name", name, "--permission", "r"] + sizeArguments + Self.noUdev + [volume])
+            {
             case .success:
                 made.append("\(volume.split(separator: "/").first ?? "")/\(name)")
             case .failure(let failure):
-                return .failed(failure.message, output: made.map { "made \($0) before the failure" }.joined(separator: "\n"))
+                return .failed(
+                    failure.message, output: made.map { "made \($0) before the failure" }.joined(separator: "\n"))
             }
         }
         return .taken(id: name, output: made.joined(separator: "\n"))
     }
 
     public func listSnapshots() async -> Result<[SnapshotRecord], SnapshotManagementError> {
-        let arguments = ["--reportformat", "json", "--options", "lv_name,vg_name,origin", "--select", "lv_name=~^quiesce-"]
+        let arguments = [
+            "--reportformat", "json", "--options", "lv_name,vg_name,origin", "--select", "lv_name=~^quiesce-",
+        ]
         switch await tools.list.run(arguments + Self.noUdev) {
         case .success(let output):
             return Self.parseReport(output).map { records in
@@ -63,9 +68,15 @@ public struct LVMSnapshotProvider: ManagedSnapshotProvider {
         struct Report: Decodable {
             struct Section: Decodable { var lv: [Volume] }
             struct Volume: Decodable {
-                var lv_name: String
-                var vg_name: String
+                var lvName: String
+                var vgName: String
                 var origin: String
+
+                enum CodingKeys: String, CodingKey {
+                    case lvName = "lv_name"
+                    case vgName = "vg_name"
+                    case origin
+                }
             }
             var report: [Section]
         }
@@ -74,9 +85,10 @@ public struct LVMSnapshotProvider: ManagedSnapshotProvider {
         }
         return .success(
             report.report.flatMap(\.lv).compactMap { volume in
-                guard let parsed = SnapshotName.parse(volume.lv_name) else { return nil }
+                guard let parsed = SnapshotName.parse(volume.lvName) else { return nil }
                 return SnapshotRecord(
-                    provider: "lvm", id: "\(volume.vg_name)/\(volume.lv_name)", origin: "\(volume.vg_name)/\(volume.origin)",
+                    provider: "lvm", id: "\(volume.vgName)/\(volume.lvName)",
+                    origin: "\(volume.vgName)/\(volume.origin)",
                     createdAt: parsed.createdAt, session: parsed.session)
             })
     }

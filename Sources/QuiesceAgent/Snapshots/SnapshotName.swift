@@ -19,6 +19,7 @@ enum SnapshotName {
     }
 
     private static let timeStyle = Date.ISO8601FormatStyle(
-        dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted, includingFractionalSeconds: true,
+        dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted,
+        includingFractionalSeconds: true,
         timeZone: .gmt)
 }

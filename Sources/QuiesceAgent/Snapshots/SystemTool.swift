@@ -10,7 +10,10 @@ struct SystemTool: Sendable {
 
     func run(_ arguments: [String]) async -> Result<String, ToolFailure> {
         guard let path = ExecutableLookup.find(name) else {
-            return .failure(ToolFailure(message: "\(name) is not installed (looked in \(ExecutableLookup.searchPath.joined(separator: ":")))"))
+            return .failure(
+                ToolFailure(
+                    message:
+                        "\(name) is not installed (looked in \(ExecutableLookup.searchPath.joined(separator: ":")))"))
         }
         let run = await ScriptRunner().run(
             ScriptInvocation(

@@ -99,15 +99,16 @@ public struct GroupSequencer: Sendable {
             current = .done
             return .done
         }
-        current = switch stage {
-        case .preflight: afterPreflight(outcomes)
-        case .prepare: afterPrepare(outcomes)
-        case .freeze: afterFreeze(outcomes)
-        case .groupCommand: afterGroupCommand(outcomes)
-        case .snapshot: afterSnapshot(outcomes)
-        case .thaw: afterThaw(outcomes)
-        case .finish, .done: .done
-        }
+        current =
+            switch stage {
+            case .preflight: afterPreflight(outcomes)
+            case .prepare: afterPrepare(outcomes)
+            case .freeze: afterFreeze(outcomes)
+            case .groupCommand: afterGroupCommand(outcomes)
+            case .snapshot: afterSnapshot(outcomes)
+            case .thaw: afterThaw(outcomes)
+            case .finish, .done: .done
+            }
         return current
     }
 
@@ -137,7 +138,8 @@ public struct GroupSequencer: Sendable {
         var failed: [String] = []
         for name in active {
             switch outcome(outcomes, name) {
-            case .succeeded(let level) where level == .applicationConsistent || (policy == .bestEffort && level != .none):
+            case .succeeded(let level)
+            where level == .applicationConsistent || (policy == .bestEffort && level != .none):
                 update(name) { $0.consistency = min($0.consistency, level) }
             case .succeeded(let level):
                 fail(name, "after its pre-script it can only reach \(level.rawValue)", into: &failed)
@@ -171,7 +173,10 @@ public struct GroupSequencer: Sendable {
             }
         }
         if !missed.isEmpty {
-            return callOff("freeze missed its deadline on \(missed.joined(separator: "; ")): no snapshot was taken and every member thaws now")
+            return callOff(
+                "freeze missed its deadline on \(missed.joined(separator: "; ")): no snapshot was taken and every "
+                    + "member thaws now"
+            )
         }
         if !failed.isEmpty {
             return callOff("freeze failed on \(failed.joined(separator: "; ")): no snapshot was taken")
@@ -187,7 +192,9 @@ public struct GroupSequencer: Sendable {
     /// The group command's outcome comes under the key of each member (all the same).
     private mutating func afterGroupCommand(_ outcomes: [String: Outcome]) -> Step {
         stage = .snapshot
-        let result = outcomes.isEmpty ? .unreachable("the group snapshot command did not report") : outcome(outcomes, outcomes.keys.sorted()[0])
+        let result =
+            outcomes.isEmpty
+            ? .unreachable("the group snapshot command did not report") : outcome(outcomes, outcomes.keys.sorted()[0])
         switch result {
         case .succeeded: return .snapshot(active, external: ExternalSnapshot(taken: true))
         case .failed(let why), .unreachable(let why):
@@ -224,7 +231,8 @@ public struct GroupSequencer: Sendable {
             }
         }
         stage = .finish
-        return .finish(members.filter { $0.hasSession && !$0.finished }.map { FinishOrder(member: $0.name, abortReason: nil) })
+        return .finish(
+            members.filter { $0.hasSession && !$0.finished }.map { FinishOrder(member: $0.name, abortReason: nil) })
     }
 
     private mutating func record(finished orders: [FinishOrder], _ outcomes: [String: Outcome]) {
@@ -245,7 +253,9 @@ public struct GroupSequencer: Sendable {
     private mutating func callOff(_ reason: String) -> Step {
         fail(group: reason)
         for index in members.indices { members[index].active = false }
-        let orders = members.filter { $0.hasSession && !$0.finished }.map { FinishOrder(member: $0.name, abortReason: reason) }
+        let orders = members.filter { $0.hasSession && !$0.finished }.map {
+            FinishOrder(member: $0.name, abortReason: reason)
+        }
         stage = orders.isEmpty ? .done : .finish
         return orders.isEmpty ? .done : .finish(orders)
     }

@@ -5,7 +5,8 @@ extension GroupSnapshot {
     /// The report from the machine's verdict, each member's last session state and the
     /// coordinator's own times.
     func assemble(
-        _ machine: GroupSequencer, records: [String: MemberRecord], phases: [GroupSnapshotReport.PhaseTiming], startedAt: Date
+        _ machine: GroupSequencer, records: [String: MemberRecord], phases: [GroupSnapshotReport.PhaseTiming],
+        startedAt: Date
     ) -> GroupSnapshotReport {
         let reportMembers = machine.members.map { member -> GroupSnapshotReport.Member in
             let record = records[member.name]
@@ -33,16 +34,20 @@ extension GroupSnapshot {
         let active = reportMembers.filter { $0.status == .succeeded || $0.status == .failed }
         var failure = machine.failure
         var consistency = machine.snapshotTaken ? (active.map(\.consistency).min() ?? .none) : .none
-        if machine.snapshotTaken, !cut.shown, consistency > .crashConsistent, active.contains(where: { $0.frozenAt != nil }) {
+        if machine.snapshotTaken, !cut.shown, consistency > .crashConsistent,
+            active.contains(where: { $0.frozenAt != nil })
+        {
             consistency = .crashConsistent
             failure = "the group is only crash consistent: the consistent cut cannot be shown (\(cut.reason))"
         }
         let frozenAts = active.compactMap(\.frozenAt)
         return GroupSnapshotReport(
             group: group.name, policy: group.policy.rawValue, sessionId: sessionId,
-            status: machine.snapshotTaken && consistency != .none ? .succeeded : .failed, consistency: consistency, failure: failure,
+            status: machine.snapshotTaken && consistency != .none ? .succeeded : .failed, consistency: consistency,
+            failure: failure,
             startedAt: startedAt, finishedAt: Date(),
-            freezeSkewMs: frozenAts.count > 1 ? frozenAts.max()!.timeIntervalSince(frozenAts.min()!) * 1000 : (frozenAts.isEmpty ? nil : 0),
+            freezeSkewMs: frozenAts.count > 1
+                ? frozenAts.max()!.timeIntervalSince(frozenAts.min()!) * 1000 : (frozenAts.isEmpty ? nil : 0),
             cut: cut, phases: phases, members: reportMembers)
     }
 

@@ -9,7 +9,9 @@ public struct GroupSnapshot: Sendable {
     public let agents: AgentClient
     public let sessionId: String
 
-    public init(group: FleetInventory.Group, members: [FleetInventory.VM], agents: AgentClient, sessionId: String? = nil) {
+    public init(
+        group: FleetInventory.Group, members: [FleetInventory.VM], agents: AgentClient, sessionId: String? = nil
+    ) {
         self.group = group
         self.members = members
         self.agents = agents
@@ -19,7 +21,9 @@ public struct GroupSnapshot: Sendable {
     /// `g-<group>-<UTC time>-<random>`, within the agents' 64 characters of `A-Z a-z 0-9 . _ -`.
     static func newSessionId(group: String) -> String {
         let safe = String(group.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(30))
-        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeSeparator(.omitted).dateSeparator(.omitted))
+        let time = Date().formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: false).timeSeparator(.omitted).dateSeparator(
+                .omitted))
         return "g-\(safe)-\(time.filter { $0.isNumber || $0 == "T" })-\(UInt16.random(in: 0...UInt16.max))"
     }
 
@@ -29,7 +33,8 @@ public struct GroupSnapshot: Sendable {
 
     public func run() async -> GroupSnapshotReport {
         let startedAt = Date()
-        var machine = GroupSequencer(members: members.map(\.name), policy: group.policy, usesGroupCommand: group.snapshotCommand != nil)
+        var machine = GroupSequencer(
+            members: members.map(\.name), policy: group.policy, usesGroupCommand: group.snapshotCommand != nil)
         var records = Dictionary(uniqueKeysWithValues: members.map { ($0.name, MemberRecord(vm: $0)) })
         var phases: [GroupSnapshotReport.PhaseTiming] = []
         var step = machine.start()
@@ -39,7 +44,8 @@ public struct GroupSnapshot: Sendable {
             let phaseEnd = Date()
             phases.append(
                 .init(
-                    phase: label, startedAt: phaseStart, finishedAt: phaseEnd, durationMs: phaseEnd.timeIntervalSince(phaseStart) * 1000,
+                    phase: label, startedAt: phaseStart, finishedAt: phaseEnd,
+                    durationMs: phaseEnd.timeIntervalSince(phaseStart) * 1000,
                     slowestCallMs: slowest))
             step = machine.advance(with: outcomes)
         }
@@ -67,18 +73,22 @@ public struct GroupSnapshot: Sendable {
         case .prepare(let names):
             return await fanOut("prepare", names, records: &records) { vm in
                 if case .failure(let error) = await agents.post(
-                    SessionState.self, AgentRoutes.sessions, on: vm, json: SessionRequest(id: sessionId, leaseSeconds: leaseSeconds))
+                    SessionState.self, AgentRoutes.sessions, on: vm,
+                    json: SessionRequest(id: sessionId, leaseSeconds: leaseSeconds))
                 {
                     return (nil, Self.outcome(of: error))
                 }
-                return await phase(.prepare, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.prepareSeconds)) { _ in nil }
+                return await phase(.prepare, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.prepareSeconds)) {
+                    _ in nil
+                }
             }
         case .freeze(let names):
             return await fanOut("freeze", names, records: &records) { vm in
                 await phase(.freeze, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.freezeSeconds)) { state in
                     let freeze = state.report.freeze
                     guard freeze.enabled, !freeze.mounts.isEmpty, !state.frozen else { return nil }
-                    return "the agent answered but holds no freeze: " + Self.lastError(state, otherwise: "its freeze failed")
+                    return "the agent answered but holds no freeze: "
+                        + Self.lastError(state, otherwise: "its freeze failed")
                 }
             }
         case .groupCommand(let names):
@@ -86,23 +96,30 @@ public struct GroupSnapshot: Sendable {
             let command = GroupCommand(
                 arguments: group.snapshotCommand ?? [],
                 environment: [
-                    "QUIESCE_GROUP": group.name, "QUIESCE_SESSION": sessionId, "QUIESCE_MEMBERS": names.joined(separator: ","),
+                    "QUIESCE_GROUP": group.name, "QUIESCE_SESSION": sessionId,
+                    "QUIESCE_MEMBERS": names.joined(separator: ","),
                     "QUIESCE_MEMBER_ADDRESSES": names.compactMap { records[$0]?.vm.address }.joined(separator: ","),
                 ],
                 deadline: .seconds(deadlines.snapshotSeconds))
             let result = await command.run()
-            let outcome: GroupSequencer.Outcome = result.succeeded ? .succeeded(.applicationConsistent) : .failed(result.failure ?? "failed")
+            let outcome: GroupSequencer.Outcome =
+                result.succeeded ? .succeeded(.applicationConsistent) : .failed(result.failure ?? "failed")
             for name in names {
                 records[name]?.snapshotId = result.snapshotId
-                records[name]?.calls.append(.init(phase: "groupCommand", sentAt: started, receivedAt: Date(), succeeded: result.succeeded))
+                records[name]?.calls.append(
+                    .init(phase: "groupCommand", sentAt: started, receivedAt: Date(), succeeded: result.succeeded))
             }
             return ("groupCommand", Dictionary(uniqueKeysWithValues: names.map { ($0, outcome) }), result.durationMs)
         case .snapshot(let names, let external):
             return await fanOut("snapshot", names, records: &records) { vm in
-                await phase(.snapshot, on: vm, body: SnapshotPhaseRequest(external: external), timeout: .seconds(deadlines.snapshotSeconds)) { state in
+                await phase(
+                    .snapshot, on: vm, body: SnapshotPhaseRequest(external: external),
+                    timeout: .seconds(deadlines.snapshotSeconds)
+                ) { state in
                     let snapshot = state.report.snapshot
                     guard !(snapshot.taken && snapshot.usable) else { return nil }
-                    return "no usable snapshot: " + Self.lastError(state, otherwise: snapshot.outputTail ?? "the provider failed")
+                    return "no usable snapshot: "
+                        + Self.lastError(state, otherwise: snapshot.outputTail ?? "the provider failed")
                 }
             }
         case .thaw(let names):
@@ -115,7 +132,10 @@ public struct GroupSnapshot: Sendable {
             let reasons = Dictionary(uniqueKeysWithValues: orders.map { ($0.member, $0.abortReason) })
             return await fanOut("finish", orders.map(\.member), records: &records) { vm in
                 let abortReason = reasons[vm.name] ?? nil
-                return await phase(.finish, on: vm, body: FinishPhaseRequest(abortReason: abortReason), timeout: .seconds(deadlines.finishSeconds)) {
+                return await phase(
+                    .finish, on: vm, body: FinishPhaseRequest(abortReason: abortReason),
+                    timeout: .seconds(deadlines.finishSeconds)
+                ) {
                     state in state.finished ? nil : "the session did not finish"
                 }
             }
@@ -133,7 +153,8 @@ public struct GroupSnapshot: Sendable {
         _ call: @escaping @Sendable (FleetInventory.VM) async -> (SessionState?, GroupSequencer.Outcome)
     ) async -> (String, [String: GroupSequencer.Outcome], Double) {
         let vms = names.compactMap { records[$0]?.vm }
-        let results = await withTaskGroup(of: (String, SessionState?, GroupSequencer.Outcome, Date, Date).self) { tasks in
+        let results = await withTaskGroup(of: (String, SessionState?, GroupSequencer.Outcome, Date, Date).self) {
+            tasks in
             for vm in vms {
                 tasks.addTask {
                     let sent = Date()
@@ -164,7 +185,9 @@ public struct GroupSnapshot: Sendable {
         _ phase: SessionPhase, on vm: FleetInventory.VM, body: some Encodable & Sendable, timeout: Duration,
         problem: @Sendable (SessionState) -> String?
     ) async -> (SessionState?, GroupSequencer.Outcome) {
-        switch await agents.post(SessionState.self, AgentRoutes.session(sessionId, phase), on: vm, json: body, timeout: timeout) {
+        switch await agents.post(
+            SessionState.self, AgentRoutes.session(sessionId, phase), on: vm, json: body, timeout: timeout)
+        {
         case .success(let state):
             if let why = problem(state) { return (state, .failed(why)) }
             return (state, .succeeded(state.report.consistency))
@@ -182,10 +205,15 @@ public struct GroupSnapshot: Sendable {
         switch await agents.get(CheckReport.self, AgentRoutes.compliance, from: vm) {
         case .failure(let error): return (nil, Self.outcome(of: error))
         case .success(let check):
-            if let error = check.errors.first, check.predictedConsistency == .none { return (nil, .failed("\(error.code): \(error.message)")) }
+            if let error = check.errors.first, check.predictedConsistency == .none {
+                return (nil, .failed("\(error.code): \(error.message)"))
+            }
             // The sequencer would refuse this level under requireAll too; failing here keeps the agent's reason.
             if check.predictedConsistency != .applicationConsistent, group.policy == .requireAll {
-                return (nil, .failed("its next snapshot would only be \(check.predictedConsistency.rawValue): \(check.reason)"))
+                return (
+                    nil,
+                    .failed("its next snapshot would only be \(check.predictedConsistency.rawValue): \(check.reason)")
+                )
             }
             return (nil, .succeeded(check.predictedConsistency))
         }

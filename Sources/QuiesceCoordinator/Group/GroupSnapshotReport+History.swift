@@ -8,10 +8,14 @@ extension GroupSnapshotReport: RecordedReport {
 
     public var historySummary: String {
         "\(group): \(status.rawValue), \(consistency.rawValue)"
-            + (freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "") + (failure.map { "; \($0)" } ?? "")
+            + (freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "")
+            + (failure.map { "; \($0)" } ?? "")
     }
 
     public var historyVMs: [HistoryVMResult] {
-        members.map { HistoryVMResult(vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue) }
+        members.map {
+            HistoryVMResult(
+                vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue)
+        }
     }
 }

@@ -8,35 +8,52 @@ extension GroupSnapshotReport {
         let verdict = status == .succeeded ? style.good("SUCCEEDED") : style.bad("FAILED")
         var out = "group \(group) (\(policy)): \(verdict), \(consistency.rawValue)\n"
         if let failure { out += "  \(style.bad("why:")) \(failure)\n" }
-        if let skew = freezeSkewMs { out += String(format: "  freeze skew %.1f ms (first to last frozen, agents' clocks)\n", skew) }
+        if let skew = freezeSkewMs {
+            out += String(format: "  freeze skew %.1f ms (first to last frozen, agents' clocks)\n", skew)
+        }
         out += "  cut: " + (cut.shown ? style.good("shown") : style.warning("not shown")) + ": \(cut.reason)\n"
         if let window = cut.coordinatorWindowMs {
             out += String(format: "       every member frozen for %.1f ms by the coordinator's clock", window)
             out += cut.agentsWindowMs.map { String(format: ", %.1f ms by the agents'", $0) } ?? ""
             out += "\n"
         }
-        out += "  phases: " + phases.map { String(format: "%@ %.1f ms", $0.phase, $0.durationMs) }.joined(separator: ", ") + "\n"
-        let rows = [["VM", "ADDRESS", "RESULT", "CONSISTENCY", "FROZEN", "SNAPSHOT", "PROBLEM"]] + members.map { member in
-            let word = switch member.status {
-            case .succeeded: style.good(member.status.rawValue)
-            case .calledOff: style.warning(member.status.rawValue)
-            case .failed, .leftOut: style.bad(member.status.rawValue)
+        out +=
+            "  phases: " + phases.map { String(format: "%@ %.1f ms", $0.phase, $0.durationMs) }.joined(separator: ", ")
+            + "\n"
+        let rows =
+            [["VM", "ADDRESS", "RESULT", "CONSISTENCY", "FROZEN", "SNAPSHOT", "PROBLEM"]]
+            + members.map { member in
+                let word =
+                    switch member.status {
+                    case .succeeded: style.good(member.status.rawValue)
+                    case .calledOff: style.warning(member.status.rawValue)
+                    case .failed, .leftOut: style.bad(member.status.rawValue)
+                    }
+                return [
+                    member.name, member.address, word, member.consistency.rawValue,
+                    member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-", member.snapshotId ?? "-",
+                    member.problems.first ?? "",
+                ]
             }
-            return [
-                member.name, member.address, word, member.consistency.rawValue,
-                member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-", member.snapshotId ?? "-", member.problems.first ?? "",
-            ]
-        }
         out += "\n" + TextTable.render(rows)
         for member in members where !member.problems.isEmpty || !member.errors.isEmpty {
             out += "\n\(member.name) (\(member.address)):\n"
             out += member.problems.map { "  - \($0)\n" }.joined()
-            out += member.errors.map { "  - \($0.code.rawValue)\($0.legacyCode.map { " (\($0))" } ?? ""): \($0.message)\n" }.joined()
+            out += member.errors.map {
+                "  - \($0.code.rawValue)\($0.legacyCode.map { " (\($0))" } ?? ""): \($0.message)\n"
+            }.joined()
             for (label, script) in [("pre-script", member.preScript), ("post-script", member.postScript)] {
                 guard let script else { continue }
-                out += "  \(label) \(script.path ?? ""): \(script.result.rawValue)\(script.exitCode.map { ", exit \($0)" } ?? "")\n"
-                for (stream, tail) in [("stdout", script.stdoutTail), ("stderr", script.stderrTail)] where !tail.isEmpty {
-                    out += "    \(stream):\n" + tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(20).map { "      \($0)\n" }.joined()
+                out +=
+                    "  \(label) \(script.path ?? ""): "
+                    + "\(script.result.rawValue)\(script.exitCode.map { ", exit \($0)" } ?? "")\n"
+                for (stream, tail) in [("stdout", script.stdoutTail), ("stderr", script.stderrTail)] where !tail.isEmpty
+                {
+                    out +=
+                        "    \(stream):\n"
+                        + tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(20).map {
+                            "      \($0)\n"
+                        }.joined()
                 }
             }
         }

@@ -106,7 +106,8 @@ public struct GroupCut: Codable, Sendable, Equatable {
         }
         let confirmations = frozen.compactMap { $0.calls.last { $0.phase == "freeze" && $0.succeeded }?.receivedAt }
         let thaws = frozen.compactMap { $0.calls.first { $0.phase == "thaw" || $0.phase == "finish" }?.sentAt }
-        guard confirmations.count == frozen.count, let allFrozen = confirmations.max(), let firstThaw = thaws.min() else {
+        guard confirmations.count == frozen.count, let allFrozen = confirmations.max(), let firstThaw = thaws.min()
+        else {
             return GroupCut(shown: false, reason: "not every member confirmed its freeze")
         }
         var cut = GroupCut(
@@ -114,18 +115,25 @@ public struct GroupCut: Codable, Sendable, Equatable {
             coordinatorWindowMs: firstThaw.timeIntervalSince(allFrozen) * 1000)
         let lastFrozenAt = frozen.compactMap(\.frozenAt).max()
         let firstThawedAt = frozen.compactMap(\.thawedAt).min()
-        if let lastFrozenAt, let firstThawedAt { cut.agentsWindowMs = firstThawedAt.timeIntervalSince(lastFrozenAt) * 1000 }
+        if let lastFrozenAt, let firstThawedAt {
+            cut.agentsWindowMs = firstThawedAt.timeIntervalSince(lastFrozenAt) * 1000
+        }
         if let unheld = frozen.first(where: { $0.heldThroughSnapshot != true }) {
-            cut.reason = "\(unheld.name)'s freeze did not hold through its snapshot (its guard thawed early or the thaw was not confirmed)"
+            cut.reason =
+                "\(unheld.name)'s freeze did not hold through its snapshot (its guard thawed early or the thaw was not "
+                + "confirmed)"
         } else if firstThaw <= allFrozen {
             cut.reason = "a thaw was sent before every freeze was confirmed"
         } else {
             cut.shown = true
-            cut.reason = "every member was frozen from the last freeze confirmation to the first thaw request, "
+            cut.reason =
+                "every member was frozen from the last freeze confirmation to the first thaw request, "
                 + "and every snapshot finished inside its member's freeze"
             if let window = cut.agentsWindowMs, window <= 0 {
                 // The coordinator's own times prove the cut without trusting the VMs' clocks.
-                cut.reason += "; the agents' clocks disagree (their window is \(String(format: "%.1f", window)) ms): check the VMs' clock sync"
+                cut.reason +=
+                    "; the agents' clocks disagree (their window is \(String(format: "%.1f", window)) ms): check the "
+                    + "VMs' clock sync"
             }
         }
         return cut

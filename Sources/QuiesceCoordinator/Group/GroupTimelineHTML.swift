@@ -14,16 +14,25 @@ public enum GroupTimelineHTML {
         let top = 30.0
         let height = top + Double(report.members.count) * rowHeight + 30
         func x(_ date: Date) -> Double { labelWidth + date.timeIntervalSince(start) * 1000 / total * chartWidth }
-        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(labelWidth + chartWidth + 40))" height="\#(Int(height))" font-family="sans-serif" font-size="12">"#
+        var svg =
+            #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(labelWidth + chartWidth + 40))" "#
+            + #"height="\#(Int(height))" font-family="sans-serif" font-size="12">"#
         for tick in 0...4 {
             let value = total * Double(tick) / 4
             let position = labelWidth + chartWidth * Double(tick) / 4
-            svg += #"<line x1="\#(position)" y1="\#(top - 6)" x2="\#(position)" y2="\#(height - 24)" stroke="gainsboro"/>"#
-            svg += #"<text x="\#(position)" y="\#(height - 8)" text-anchor="middle" fill="dimgray">\#(String(format: "%.0f ms", value))</text>"#
+            svg +=
+                #"<line x1="\#(position)" y1="\#(top - 6)" x2="\#(position)" y2="\#(height - 24)" stroke="gainsboro"/>"#
+            svg +=
+                #"<text x="\#(position)" y="\#(height - 8)" text-anchor="middle" "#
+                + #"fill="dimgray">\#(String(format: "%.0f ms", value))</text>"#
         }
         if let from = report.cut.allFrozenConfirmedAt, let to = report.cut.firstThawSentAt, to > from {
             let colour = report.cut.shown ? "#2e7d32" : "#c62828"
-            svg += #"<rect x="\#(x(from))" y="\#(top - 8)" width="\#(max(x(to) - x(from), 1.5))" height="\#(height - top - 14)" fill="\#(colour)" fill-opacity="0.15" stroke="\#(colour)" stroke-dasharray="4 3"><title>consistent cut: every member frozen (\#(escape(report.cut.reason)))</title></rect>"#
+            svg +=
+                #"<rect x="\#(x(from))" y="\#(top - 8)" width="\#(max(x(to) - x(from), 1.5))" "#
+                + #"height="\#(height - top - 14)" fill="\#(colour)" fill-opacity="0.15" stroke="\#(colour)" "#
+                + #"stroke-dasharray="4 3"><title>consistent cut: every member frozen "#
+                + #"(\#(escape(report.cut.reason)))</title></rect>"#
             svg += #"<text x="\#(x(from) + 3)" y="\#(top - 12)" fill="\#(colour)">cut</text>"#
         }
         for (row, member) in report.members.enumerated() {
@@ -33,10 +42,17 @@ public enum GroupTimelineHTML {
                 let width = max(x(call.receivedAt) - x(call.sentAt), 1.5)
                 let fill = call.succeeded ? colour(of: call.phase) : "#c62828"
                 let duration = call.receivedAt.timeIntervalSince(call.sentAt) * 1000
-                svg += #"<rect x="\#(x(call.sentAt))" y="\#(y + 4)" width="\#(width)" height="\#(rowHeight - 8)" fill="\#(fill)" rx="2"><title>\#(escape(member.name)) \#(call.phase): \#(String(format: "%.1f", duration)) ms\#(call.succeeded ? "" : " (failed)")</title></rect>"#
+                svg +=
+                    #"<rect x="\#(x(call.sentAt))" y="\#(y + 4)" width="\#(width)" height="\#(rowHeight - 8)" "#
+                    + #"fill="\#(fill)" rx="2"><title>\#(escape(member.name)) \#(call.phase): "#
+                    + #"\#(String(format: "%.1f", duration)) "#
+                    + #"ms\#(call.succeeded ? "" : " (failed)")</title></rect>"#
             }
             if let frozenAt = member.frozenAt, let thawedAt = member.thawedAt {
-                svg += #"<line x1="\#(x(frozenAt))" y1="\#(y + rowHeight - 3)" x2="\#(x(thawedAt))" y2="\#(y + rowHeight - 3)" stroke="rgb(21,101,192)" stroke-width="2"><title>frozen on the agent's clock</title></line>"#
+                svg +=
+                    #"<line x1="\#(x(frozenAt))" y1="\#(y + rowHeight - 3)" x2="\#(x(thawedAt))" "#
+                    + #"y2="\#(y + rowHeight - 3)" stroke="rgb(21,101,192)" stroke-width="2"><title>frozen on the "#
+                    + #"agent's clock</title></line>"#
             }
         }
         svg += "</svg>"
@@ -44,30 +60,45 @@ public enum GroupTimelineHTML {
             #"<span><i style="background:\#(colour(of: $0))"></i>\#($0)</span>"#
         }.joined(separator: " ")
         let rows = report.members.map { member in
-            "<tr><td>\(escape(member.name))</td><td>\(escape(member.address))</td><td class=\"\(member.status.rawValue)\">\(member.status.rawValue)</td>"
-                + "<td>\(member.consistency.rawValue)</td><td>\(member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-")</td>"
-                + "<td>\(escape((member.problems + member.errors.map { "\($0.code.rawValue): \($0.message)" }).joined(separator: "<br>")))</td></tr>"
+            let frozen = member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-"
+            let problems = member.problems + member.errors.map { "\($0.code.rawValue): \($0.message)" }
+            return "<tr><td>\(escape(member.name))</td><td>\(escape(member.address))</td><td "
+                + "class=\"\(member.status.rawValue)\">\(member.status.rawValue)</td>"
+                + "<td>\(member.consistency.rawValue)</td><td>\(frozen)</td>"
+                + "<td>\(escape(problems.joined(separator: "<br>")))</td></tr>"
         }.joined(separator: "\n")
+        let window = report.cut.coordinatorWindowMs.map { String(format: " (%.1f ms window)", $0) } ?? ""
+        let phases = report.phases.map { "\($0.phase) \(String(format: "%.1f", $0.durationMs)) ms" }
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Quiesce group snapshot \(escape(report.group)) \(escape(report.sessionId))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>Quiesce group snapshot \(escape(report.group))
+            \(escape(report.sessionId))</title>
             <style>
-            body{font-family:sans-serif;margin:2em;color:#222}h1{font-size:1.4em}.succeeded{color:#2e7d32}.failed,.leftOut{color:#c62828}
-            table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-            .legend span{margin-right:1em}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+            body{font-family:sans-serif;margin:2em;color:#222}h1{font-size:1.4em}
+            .succeeded{color:#2e7d32}.failed,.leftOut{color:#c62828}
+            table{border-collapse:collapse}
+            td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+            .legend span{margin-right:1em}
+            .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
             </style></head><body>
-            <h1>Group <b>\(escape(report.group))</b>: <span class="\(report.status.rawValue)">\(report.status.rawValue)</span>, \(report.consistency.rawValue)</h1>
-            <p>Session \(escape(report.sessionId)), policy \(report.policy), \(escape(report.startedAt.formatted(.iso8601))) · freeze skew \(report.freezeSkewMs.map { String(format: "%.1f ms", $0) } ?? "-")</p>
+            <h1>Group <b>\(escape(report.group))</b>: <span
+            class="\(report.status.rawValue)">\(report.status.rawValue)</span>, \(report.consistency.rawValue)</h1>
+            <p>Session \(escape(report.sessionId)), policy \(report.policy),
+            \(escape(report.startedAt.formatted(.iso8601))) · freeze skew
+            \(report.freezeSkewMs.map { String(format: "%.1f ms", $0) } ?? "-")</p>
             \(report.failure.map { "<p class=\"failed\">\(escape($0))</p>" } ?? "")
-            <p>Consistent cut: <b>\(report.cut.shown ? "shown" : "not shown")</b>: \(escape(report.cut.reason))\(report.cut.coordinatorWindowMs.map { String(format: " (%.1f ms window)", $0) } ?? "")</p>
-            <p class="legend">\(legend) <span><i style="background:#1565c0;height:3px"></i>frozen (agent clock)</span></p>
+            <p>Consistent cut: <b>\(report.cut.shown ? "shown" : "not shown")</b>:
+            \(escape(report.cut.reason))\(window)</p>
+            <p class="legend">\(legend) <span><i style="background:#1565c0;height:3px"></i>frozen (agent
+            clock)</span></p>
             \(svg)
             <h2>Members</h2>
-            <table><tr><th>VM</th><th>Address</th><th>Result</th><th>Consistency</th><th>Frozen</th><th>Problems</th></tr>
+            <table><tr><th>VM</th><th>Address</th><th>Result</th><th>Consistency</th><th>Frozen</th>
+            <th>Problems</th></tr>
             \(rows)
             </table>
             <h2>Phases</h2>
-            <p>\(report.phases.map { "\($0.phase) \(String(format: "%.1f", $0.durationMs)) ms" }.joined(separator: " · "))</p>
+            <p>\(phases.joined(separator: " · "))</p>
             </body></html>
 
             """

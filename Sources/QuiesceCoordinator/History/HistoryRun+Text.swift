@@ -2,27 +2,33 @@ import Foundation
 
 extension HistoryRun {
     /// `quiesce history`: one row per run, newest first; with `vm`, that VM's own result in each.
-    public static func table(_ runs: [HistoryRun], vmResults: [Int64: HistoryVMResult] = [:], style: TerminalStyle) -> String {
+    public static func table(_ runs: [HistoryRun], vmResults: [Int64: HistoryVMResult] = [:], style: TerminalStyle)
+        -> String
+    {
         guard !runs.isEmpty else { return "no runs recorded yet\n" }
         let vmColumns = vmResults.isEmpty ? [] : ["VM RESULT", "VM DETAIL"]
-        let rows = [["RUN", "KIND", "STARTED", "TOOK", "STATUS", "TARGETS", "SUMMARY"] + vmColumns] + runs.map { run in
-            let result = run.id.flatMap { vmResults[$0] }
-            return [
-                "\(run.id ?? 0)", run.kind.rawValue, timestamp(run.startedAt), run.took, run.statusWord(style), "\(run.targets)", run.summary,
-            ] + (vmResults.isEmpty ? [] : [result?.status ?? "-", result?.detail ?? ""])
-        }
+        let rows =
+            [["RUN", "KIND", "STARTED", "TOOK", "STATUS", "TARGETS", "SUMMARY"] + vmColumns]
+            + runs.map { run in
+                let result = run.id.flatMap { vmResults[$0] }
+                return [
+                    "\(run.id ?? 0)", run.kind.rawValue, timestamp(run.startedAt), run.took, run.statusWord(style),
+                    "\(run.targets)", run.summary,
+                ] + (vmResults.isEmpty ? [] : [result?.status ?? "-", result?.detail ?? ""])
+            }
         return TextTable.render(rows)
     }
 
     /// The heading of `quiesce show`.
     public func heading(style: TerminalStyle) -> String {
-        """
-        run \(id ?? 0): \(kind.rawValue) \(statusWord(style))
-          started  \(Self.timestamp(startedAt))\(finishedAt.map { "\n  finished \(Self.timestamp($0)) (\(took))" } ?? "")
-          fleet    \(fleet), \(targets) VMs
-          summary  \(summary)
+        let finished = finishedAt.map { "\n  finished \(Self.timestamp($0)) (\(took))" } ?? ""
+        return """
+            run \(id ?? 0): \(kind.rawValue) \(statusWord(style))
+              started  \(Self.timestamp(startedAt))\(finished)
+              fleet    \(fleet), \(targets) VMs
+              summary  \(summary)
 
-        """
+            """
     }
 
     func statusWord(_ style: TerminalStyle) -> String {
@@ -40,6 +46,7 @@ extension HistoryRun {
     }
 
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: .current).year().month().day().time(includingFractionalSeconds: false))
+        date.formatted(
+            Date.ISO8601FormatStyle(timeZone: .current).year().month().day().time(includingFractionalSeconds: false))
     }
 }

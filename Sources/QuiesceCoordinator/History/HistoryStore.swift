@@ -14,14 +14,17 @@ public final class HistoryStore: Sendable {
     public init(directory: String) throws(HistoryError) {
         path = directory + "/history.sqlite"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             var configuration = Configuration()
             // Two coordinators at once wait for each other instead of failing.
             configuration.busyMode = .timeout(10)
             database = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(database)
         } catch {
-            throw HistoryError(message: "cannot open the history database \(path): \(error); pass --state DIR with a writable directory")
+            throw HistoryError(
+                message:
+                    "cannot open the history database \(path): \(error); pass --state DIR with a writable directory")
         }
     }
 
@@ -62,7 +65,9 @@ public final class HistoryStore: Sendable {
     }
 
     /// The newest runs first, optionally only those of `kind` or touching `vm`.
-    public func runs(kind: HistoryRun.Kind? = nil, vm: String? = nil, limit: Int = 20) throws(HistoryError) -> [HistoryRun] {
+    public func runs(kind: HistoryRun.Kind? = nil, vm: String? = nil, limit: Int = 20) throws(HistoryError)
+        -> [HistoryRun]
+    {
         try read { db in
             var request = HistoryRun.order(Column("id").desc).limit(limit)
             if let kind { request = request.filter(Column("kind") == kind.rawValue) }
@@ -82,7 +87,8 @@ public final class HistoryStore: Sendable {
     @discardableResult
     public func prune(startedBefore date: Date) throws(HistoryError) -> Int {
         let deleted = try write { db in
-            try db.execute(sql: "DELETE FROM runVM WHERE runId IN (SELECT id FROM run WHERE startedAt < ?)", arguments: [date])
+            try db.execute(
+                sql: "DELETE FROM runVM WHERE runId IN (SELECT id FROM run WHERE startedAt < ?)", arguments: [date])
             try db.execute(sql: "DELETE FROM run WHERE startedAt < ?", arguments: [date])
             return db.changesCount
         }
@@ -114,7 +120,9 @@ public final class HistoryStore: Sendable {
     public func lastPushed(to vms: [String]) throws(HistoryError) -> [String: [String: PushedFile]] {
         try read { db in
             let files = try PushedFile.filter(vms.contains(Column("vm"))).fetchAll(db)
-            return Dictionary(grouping: files, by: \.vm).mapValues { Dictionary(uniqueKeysWithValues: $0.map { ($0.role, $0) }) }
+            return Dictionary(grouping: files, by: \.vm).mapValues {
+                Dictionary(uniqueKeysWithValues: $0.map { ($0.role, $0) })
+            }
         }
     }
 
@@ -182,7 +190,8 @@ extension HistoryStore {
     public func expectedFiles(for vms: [String]) throws(HistoryError) -> Sweep.Expected {
         try lastPushed(to: vms).mapValues { files in
             files.mapValues { file in
-                Sweep.ExpectedFile(sha256: file.sha256, origin: "push run \(file.runId) at \(HistoryRun.timestamp(file.pushedAt))")
+                Sweep.ExpectedFile(
+                    sha256: file.sha256, origin: "push run \(file.runId) at \(HistoryRun.timestamp(file.pushedAt))")
             }
         }
     }

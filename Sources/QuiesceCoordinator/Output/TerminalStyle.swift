@@ -9,7 +9,9 @@ public struct TerminalStyle: Sendable {
     /// Colour when `descriptor` is a terminal and the environment does not ask for none.
     public static func detect(descriptor: Int32 = 1) -> TerminalStyle {
         let environment = CurrentProcess.environment
-        return TerminalStyle(colour: CurrentProcess.isTerminal(descriptor) && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb")
+        return TerminalStyle(
+            colour: CurrentProcess.isTerminal(descriptor) && environment["NO_COLOR"] == nil
+                && environment["TERM"] != "dumb")
     }
 
     public static let plain = TerminalStyle(colour: false)

@@ -7,7 +7,8 @@ public enum TextTable {
         }
         return rows.map { row in
             row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - TerminalStyle.visibleWidth(cell))
+                column == row.count - 1
+                    ? cell : cell + String(repeating: " ", count: widths[column] - TerminalStyle.visibleWidth(cell))
             }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
     }

@@ -6,7 +6,8 @@ import QuiesceAPI
 /// or nothing goes beyond them.
 public enum Push {
     public static func run(
-        _ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Int, agents: AgentClient, progress: FleetProgress? = nil
+        _ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Int, agents: AgentClient,
+        progress: FleetProgress? = nil
     ) async -> PushReport {
         let canaries = Array(vms.prefix(canary))
         let rest = Array(vms.dropFirst(canaries.count))
@@ -47,12 +48,15 @@ public enum Push {
     }
 
     /// One VM: each file in turn, stopping at the first refusal.
-    static func push(_ bundle: PushBundle, to vm: FleetInventory.VM, canary: Bool, agents: AgentClient) async -> PushReport.VM {
+    static func push(_ bundle: PushBundle, to vm: FleetInventory.VM, canary: Bool, agents: AgentClient) async
+        -> PushReport.VM
+    {
         var report = PushReport.VM(name: vm.name, address: vm.address, status: .unchanged, canary: canary)
         for file in bundle.files {
             switch await agents.put(WriteResult.self, file.route, on: vm, body: file.bytes, sha256: file.sha256) {
             case .success(let written):
-                report.written.append(PushReport.WrittenFile(role: file.role, path: written.path, changed: written.changed))
+                report.written.append(
+                    PushReport.WrittenFile(role: file.role, path: written.path, changed: written.changed))
                 if written.changed { report.status = .pushed }
             case .failure(let error):
                 report.status = error.isUnreachable ? .unreachable : (error.isSessionUnderWay ? .skipped : .failed)
@@ -74,15 +78,20 @@ public enum Push {
     ) async -> PushReport.CanaryVerdict {
         let names = canaries.map(\.name)
         if let failed = results.first(where: { !$0.status.succeeded }) {
-            return .init(vms: names, passed: false, reason: "\(failed.name) did not take the push: \(failed.problem ?? failed.status.rawValue)")
+            return .init(
+                vms: names, passed: false,
+                reason: "\(failed.name) did not take the push: \(failed.problem ?? failed.status.rawValue)")
         }
-        let sweep = await Sweep.run(canaries, agents: agents, expected: bundle.expectedFiles(on: names, origin: "this push"))
+        let sweep = await Sweep.run(
+            canaries, agents: agents, expected: bundle.expectedFiles(on: names, origin: "this push"))
         for vm in sweep.vms where !vm.compliant {
             if let index = results.firstIndex(where: { $0.name == vm.name }) {
                 results[index].status = .failed
                 results[index].problem = "pushed, but its check fails: " + (vm.problems.first ?? "not compliant")
             }
-            return .init(vms: names, passed: false, reason: "\(vm.name) fails its check after the push: \(vm.problems.first ?? "not compliant")")
+            return .init(
+                vms: names, passed: false,
+                reason: "\(vm.name) fails its check after the push: \(vm.problems.first ?? "not compliant")")
         }
         return .init(vms: names, passed: true, reason: nil)
     }

@@ -36,12 +36,17 @@ public struct PushBundle: Sendable {
 
     /// What a sweep should find on each of `vms` once they have this bundle.
     public func expectedFiles(on vms: [String], origin: String) -> Sweep.Expected {
-        let files = Dictionary(uniqueKeysWithValues: self.files.map { ($0.role.rawValue, Sweep.ExpectedFile(sha256: $0.sha256, origin: origin)) })
+        let files = Dictionary(
+            uniqueKeysWithValues: self.files.map {
+                ($0.role.rawValue, Sweep.ExpectedFile(sha256: $0.sha256, origin: origin))
+            })
         return Dictionary(uniqueKeysWithValues: vms.map { ($0, files) })
     }
 
     /// Reads and validates the files; throws with every problem before anything is sent.
-    public static func load(pluginConfig: String, preScript: String?, postScript: String?) throws(PushError) -> PushBundle {
+    public static func load(pluginConfig: String, preScript: String?, postScript: String?) throws(PushError)
+        -> PushBundle
+    {
         var problems: [String] = []
         let configBytes = read(pluginConfig, into: &problems)
         var config: PluginConfig?
@@ -49,7 +54,9 @@ public struct PushBundle: Sendable {
             do {
                 let loaded = try PluginConfig.parse(configBytes, path: pluginConfig)
                 config = loaded.config
-                problems += loaded.unknownKeys.map { "\(pluginConfig): unknown key `\($0)`; check its spelling (agents ignore it)" }
+                problems += loaded.unknownKeys.map {
+                    "\(pluginConfig): unknown key `\($0)`; check its spelling (agents ignore it)"
+                }
             } catch {
                 problems.append("\(error.code): \(error.message)")
             }
@@ -58,10 +65,16 @@ public struct PushBundle: Sendable {
         for (phase, path) in zip(ScriptPhase.allCases, [preScript, postScript]) {
             guard let path, let bytes = read(path, into: &problems) else { continue }
             if !bytes.starts(with: Array("#!".utf8)) {
-                problems.append("\(path) does not start with #! (a shebang line): agents run scripts directly, so name the interpreter, e.g. #!/bin/sh")
+                problems.append(
+                    "\(path) does not start with #! (a shebang line): agents run scripts directly, so name the "
+                        + "interpreter, e.g. #!/bin/sh"
+                )
             }
             if let config, config.script(phase).location.isEmpty {
-                problems.append("\(path) is given but `\(phase.locationKey)` in \(pluginConfig) is empty: the agents would have nowhere to put it")
+                problems.append(
+                    "\(path) is given but `\(phase.locationKey)` in \(pluginConfig) is empty: the agents would have "
+                        + "nowhere to put it"
+                )
             }
             scripts[phase] = File(phase: phase, bytes: bytes, source: path)
         }

@@ -4,7 +4,8 @@ extension PushReport: RecordedReport {
     public static var historyKind: HistoryRun.Kind { .push }
 
     public var historySummary: String {
-        "\(summary.pushed + summary.unchanged) of \(summary.total) have the files" + (canary?.passed == false ? "; the canary failed" : "")
+        "\(summary.pushed + summary.unchanged) of \(summary.total) have the files"
+            + (canary?.passed == false ? "; the canary failed" : "")
     }
 
     public var historyVMs: [HistoryVMResult] {
@@ -14,7 +15,9 @@ extension PushReport: RecordedReport {
     /// Every file of the push on every VM that has it now.
     public func pushedFiles(at time: Date) -> [PushedFile] {
         vms.filter { $0.status == .pushed || $0.status == .unchanged }.flatMap { vm in
-            hashes.sorted { $0.key < $1.key }.map { PushedFile(vm: vm.name, role: $0.key, sha256: $0.value, pushedAt: time) }
+            hashes.sorted { $0.key < $1.key }.map {
+                PushedFile(vm: vm.name, role: $0.key, sha256: $0.value, pushedAt: time)
+            }
         }
     }
 }

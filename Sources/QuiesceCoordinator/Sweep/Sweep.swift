@@ -28,7 +28,9 @@ public enum Sweep {
         return SweepReport(vms: results)
     }
 
-    static func check(_ vm: FleetInventory.VM, agents: AgentClient, expected: [String: ExpectedFile]) async -> SweepReport.VM {
+    static func check(_ vm: FleetInventory.VM, agents: AgentClient, expected: [String: ExpectedFile]) async
+        -> SweepReport.VM
+    {
         var report = SweepReport.VM(name: vm.name, address: vm.address, reachable: true, compliant: false)
         switch await agents.get(AgentVersion.self, AgentRoutes.version, from: vm) {
         case .success(let version):
@@ -45,11 +47,14 @@ public enum Sweep {
             report.reason = check.reason
             report.problems += check.errors.map { "\($0.code): \($0.message)" }
             report.problems += check.files.flatMap(\.violations)
-            let hashes = Dictionary(check.files.compactMap { file in file.sha256.map { (file.role.rawValue, $0) } }) { first, _ in first }
+            let hashes = Dictionary(check.files.compactMap { file in file.sha256.map { (file.role.rawValue, $0) } }) {
+                first, _ in first
+            }
             report.fileHashes = hashes
             report.problems += drift(hashes, expected: expected, files: check.files)
             if check.predictedConsistency != .applicationConsistent && check.errors.isEmpty {
-                report.problems.append("the next snapshot would be \(check.predictedConsistency.rawValue): \(check.reason)")
+                report.problems.append(
+                    "the next snapshot would be \(check.predictedConsistency.rawValue): \(check.reason)")
             }
         case .failure(let error):
             report.reachable = !error.isUnreachable
@@ -64,7 +69,8 @@ public enum Sweep {
         expected.sorted { $0.key < $1.key }.compactMap { role, file in
             guard let actual = hashes[role] else {
                 let path = files.first { $0.role.rawValue == role }?.path
-                return "\(role) \(path ?? "") is missing or unreadable; expected the one from \(file.origin): push again"
+                return
+                    "\(role) \(path ?? "") is missing or unreadable; expected the one from \(file.origin): push again"
             }
             guard actual != file.sha256 else { return nil }
             let path = files.first { $0.role.rawValue == role }?.path ?? role

@@ -4,7 +4,8 @@ extension SweepReport: RecordedReport {
     public var succeeded: Bool { summary.compliant == summary.total }
 
     public var historySummary: String {
-        "\(summary.compliant) of \(summary.total) compliant, \(summary.nonCompliant) not, \(summary.unreachable) unreachable"
+        "\(summary.compliant) of \(summary.total) compliant, \(summary.nonCompliant) not, \(summary.unreachable) "
+            + "unreachable"
     }
 
     public var historyVMs: [HistoryVMResult] {

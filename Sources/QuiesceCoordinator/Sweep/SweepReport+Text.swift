@@ -9,15 +9,19 @@ extension SweepReport {
         out += (summary.unreachable > 0 ? style.bad : style.dim)("\(summary.unreachable) unreachable") + "\n"
         let shown = vms.filter { all || !$0.compliant }
         guard !shown.isEmpty else { return out }
-        let rows = [["VM", "ADDRESS", "STATE", "AGENT", "NEXT SNAPSHOT", "FREEZES", "PROBLEMS"]] + shown.map { vm in
-            [
-                vm.name, vm.address,
-                vm.reachable ? (vm.compliant ? style.good("compliant") : style.bad("NOT COMPLIANT")) : style.bad("UNREACHABLE"),
-                vm.agentVersion ?? "-", vm.predictedConsistency?.rawValue ?? "-",
-                vm.wouldFreeze.map { $0.isEmpty ? "nothing" : $0.joined(separator: ",") } ?? "-",
-                vm.problems.isEmpty ? "" : "\(vm.problems.count)",
-            ]
-        }
+        let rows =
+            [["VM", "ADDRESS", "STATE", "AGENT", "NEXT SNAPSHOT", "FREEZES", "PROBLEMS"]]
+            + shown.map { vm in
+                [
+                    vm.name, vm.address,
+                    vm.reachable
+                        ? (vm.compliant ? style.good("compliant") : style.bad("NOT COMPLIANT"))
+                        : style.bad("UNREACHABLE"),
+                    vm.agentVersion ?? "-", vm.predictedConsistency?.rawValue ?? "-",
+                    vm.wouldFreeze.map { $0.isEmpty ? "nothing" : $0.joined(separator: ",") } ?? "-",
+                    vm.problems.isEmpty ? "" : "\(vm.problems.count)",
+                ]
+            }
         out += "\n" + TextTable.render(rows)
         for vm in shown where !vm.problems.isEmpty {
             out += "\n\(vm.name) (\(vm.address)):\n" + vm.problems.map { "  - \($0)\n" }.joined()

@@ -31,7 +31,9 @@ public struct SweepReport: Codable, Sendable {
     public init(vms: [VM]) {
         let unreachable = vms.filter { !$0.reachable }.count
         let compliant = vms.filter(\.compliant).count
-        summary = Summary(total: vms.count, compliant: compliant, nonCompliant: vms.count - compliant - unreachable, unreachable: unreachable)
+        summary = Summary(
+            total: vms.count, compliant: compliant, nonCompliant: vms.count - compliant - unreachable,
+            unreachable: unreachable)
         self.vms = vms.filter { !$0.compliant } + vms.filter(\.compliant)
     }
 }

@@ -33,7 +33,8 @@ public final class GuardProcess: Sendable {
         }
         do {
             let child = try ChildProcess.start(
-                [executable] + arguments, environment: [:], stdin: .descriptor(toGuard.0), stdout: .descriptor(fromGuard.1))
+                [executable] + arguments, environment: [:], stdin: .descriptor(toGuard.0),
+                stdout: .descriptor(fromGuard.1))
             return GuardProcess(child: child, commands: toGuard.1, reports: fromGuard.0)
         } catch {
             Glibc.close(toGuard.1)

@@ -1,7 +1,7 @@
 import QuiesceAPI
 import QuiesceAgent
-import QuiesceTestSupport
 import QuiesceSystem
+import QuiesceTestSupport
 import Synchronization
 import SystemPackage
 
