@@ -20,7 +20,7 @@ public struct GuardRecords: Sendable {
         let path = "\(directory)/freeze-\(UUID().uuidString.lowercased()).json"
         guard let bytes = try? JSONEncoder().encode(Record(mounts: mounts, createdAt: Date())) else { return nil }
         do {
-            try AtomicFile.makeDirectory(directory, mode: 0o700)
+            try Directory.make(directory, mode: 0o700)
             try AtomicFile.write(Array(bytes), to: path, mode: 0o600)
             return path
         } catch {

@@ -109,7 +109,7 @@ public struct PushedFiles: Sendable {
         }
         do {
             let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-            if !directory.isEmpty { try AtomicFile.makeDirectory(directory, mode: directoryMode) }
+            if !directory.isEmpty { try Directory.make(directory, mode: directoryMode) }
             try AtomicFile.write(bytes, to: path, mode: mode, owner: settings.requiredOwnerUid)
         } catch {
             throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", cause: error)

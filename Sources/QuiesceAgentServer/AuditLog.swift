@@ -43,7 +43,7 @@ public final class AuditLog: Sendable {
         }
         do {
             if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-                try AtomicFile.makeDirectory(String(path[..<slash]), mode: 0o700)
+                try Directory.make(String(path[..<slash]), mode: 0o700)
             }
             try AppendFile.append(bytes, to: path, mode: 0o600)
         } catch {

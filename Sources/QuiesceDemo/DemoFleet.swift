@@ -35,11 +35,11 @@ public final class DemoFleet: Sendable {
     /// `prefix` names the directory under /tmp, so tests can tell their fleets from the demo's.
     public init(prefix: String = "quiesce-demo") throws {
         freezes = CurrentProcess.effectiveUserID == 0
-        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw DemoShell.Failure(description: "cannot create a directory under /tmp")
+        do {
+            directory = try Directory.makeTemporary(prefix: prefix)
+        } catch {
+            throw DemoShell.Failure(description: "cannot create a directory under /tmp: \(error.reason)")
         }
-        directory = String(cString: made)
         scriptRoot = "\(directory)/scripts"
         copies = "\(directory)/copies"
         inventoryPath = "\(directory)/fleet.json"

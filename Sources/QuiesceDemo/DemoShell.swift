@@ -39,8 +39,10 @@ public enum DemoShell {
     /// Makes one directory (an existing one is fine) but never its parents: once the demo's
     /// directory is removed, nothing recreates it.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(Failure) {
-        guard mkdir(path, mode) == 0 || errno == EEXIST else {
-            throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")
+        do {
+            try Directory.make(path, mode: mode, parents: false)
+        } catch {
+            throw Failure(description: "cannot create \(path): \(error.reason)")
         }
     }
 }

@@ -38,7 +38,7 @@ public struct FleetSimulator: Sendable {
             if agentFaults.refuseConnection == true { continue }
             let settings = self.settings(for: index)
             do {
-                try AtomicFile.makeDirectory(settings.server.scriptRoot, mode: 0o700)
+                try Directory.make(settings.server.scriptRoot, mode: 0o700)
             } catch {
                 throw AgentError(
                     code: .invalidAgentSettings, message: "cannot create the simulated agent's root: \(error)")

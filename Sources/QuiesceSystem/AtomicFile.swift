@@ -35,17 +35,6 @@ public enum AtomicFile {
         _ = try Syscalls.retryingOnInterrupt("fsync", directory) { (0, fsync(directoryFD) != 0) }
     }
 
-    /// Creates `path` and its missing parents with `mode`; an existing directory is left as it is.
-    public static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw SystemError(call: "mkdir", subject: prefix, errno: Errno(rawValue: errno))
-            }
-        }
-    }
-
     /// Removes a file; a file that is already gone is no error.
     public static func remove(_ path: String) {
         _ = unlink(path)

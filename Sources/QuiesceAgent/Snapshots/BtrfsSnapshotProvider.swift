@@ -33,7 +33,7 @@ public struct BtrfsSnapshotProvider: ManagedSnapshotProvider {
         for subvolume in subvolumes {
             let target = "\(subvolume)/\(directory)"
             do {
-                try AtomicFile.makeDirectory(target, mode: 0o700)
+                try Directory.make(target, mode: 0o700)
             } catch {
                 return .failed(
                     "cannot create \(target) for btrfs snapshots: \(error)", output: made.joined(separator: "\n"))
