@@ -24,15 +24,17 @@ struct DemoCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let agentPath =
-            ((try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0]).split(separator: "/").dropLast()
-            .map { "/" + $0 }.joined() + "/quiesce-agent"
+        let agentPath: String
+        do {
+            let own = try CurrentProcess.executablePath()
+            agentPath = own[..<(own.lastIndex(of: "/") ?? own.startIndex)] + "/quiesce-agent"
+        } catch {
+            throw UnusableInput(description: "quiesce demo: cannot find this program's own path: \(error)")
+        }
         guard FileManager.default.isExecutableFile(atPath: agentPath) else {
             throw UnusableInput(
-                description:
-                    "quiesce demo: quiesce-agent is not beside this program (\(agentPath)); build both with `swift "
-                    + "build`"
-            )
+                description: "quiesce demo: quiesce-agent is not beside this program (\(agentPath)); build both with "
+                    + "`swift build`")
         }
         let fleet: DemoFleet
         do {
