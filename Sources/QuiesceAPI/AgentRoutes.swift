@@ -117,4 +117,6 @@ extension ErrorCode {
     public static let writeFailed = ErrorCode(rawValue: "WriteFailed")
     /// The agent failed in a way it has no code for: a bug, reported with its description.
     public static let internalError = ErrorCode(rawValue: "InternalError")
+    /// The agent is stopping: it finishes what runs and takes nothing new.
+    public static let shuttingDown = ErrorCode(rawValue: "ShuttingDown")
 }

@@ -71,6 +71,7 @@ extension AgentSettings {
             if let count = limits.integer("concurrentRequests", minimum: 1) {
                 settings.server.maxConcurrentRequests = count
             }
+            if let count = limits.integer("connections", minimum: 1) { settings.server.maxConnections = count }
             if let seconds = limits.integer("requestTimeoutSeconds", minimum: 1) {
                 settings.server.requestTimeoutSeconds = seconds
             }

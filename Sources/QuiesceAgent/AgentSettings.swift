@@ -39,6 +39,10 @@ public struct AgentSettings: Sendable, Equatable {
         public var configBodyLimit = 64 * 1024
         public var scriptBodyLimit = 1024 * 1024
         public var maxConcurrentRequests = 16
+        /// Open connections at once; more are closed as they are accepted.
+        public var maxConnections = 256
+        /// Silence allowed between requests, and the time a request may take to arrive from its
+        /// first byte; never a limit on a handler that runs.
         public var requestTimeoutSeconds = 30
 
         public init() {}

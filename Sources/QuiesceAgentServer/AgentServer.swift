@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceSystem
 import ServiceLifecycle
 import Synchronization
 
@@ -43,34 +44,93 @@ public struct AgentServer: Service {
     }
 
     public func run() async throws {
+        let connections = Connections(maximum: limits.maxConnections)
+        let inFlight = ConcurrencyLimit(maximum: limits.maxConcurrentRequests)
+        // The listener and whether shutdown began, under one lock: a listener bound after the
+        // shutdown began is closed at once.
+        let listener = Mutex<(channel: (any Channel)?, stopped: Bool)>((nil, false))
+        var server = try await bind(connections: connections)
+        var pause = Duration.milliseconds(100)
+        try await withGracefulShutdownHandler {
+            while true {
+                let stopped = listener.withLock { state in
+                    state.channel = server.channel
+                    return state.stopped
+                }
+                if stopped { server.channel.close(promise: nil) }
+                onListening(server.channel.localAddress?.port ?? address.port)
+                do {
+                    try await accept(on: server, inFlight: inFlight)
+                } catch {
+                    // An accept error NIO does not absorb (out of descriptors, say) ends the
+                    // listener; the agent listens again after a pause instead of exiting with it.
+                    CurrentProcess.writeToStandardError(
+                        "quiesce-agent: the listener failed (\(error)); listening again in \(pause)\n")
+                }
+                while true {
+                    if listener.withLock({ $0.stopped }) { return }
+                    try await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(30))
+                    do {
+                        server = try await bind(connections: connections)
+                        break
+                    } catch {
+                        CurrentProcess.writeToStandardError(
+                            "quiesce-agent: cannot listen on \(address) (\(error)); trying again in \(pause)\n")
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            let channel = listener.withLock { state in
+                state.stopped = true
+                return state.channel
+            }
+            channel?.close(promise: nil)
+            connections.shutDown()
+        }
+    }
+
+    /// The listening socket; each connection gets the request deadlines, or is closed at once
+    /// (nil) when too many are open.
+    private func bind(
+        connections: Connections
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>?, Never> {
         let tls = tls
         let timeout = TimeAmount.seconds(Int64(limits.requestTimeoutSeconds))
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
-                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    guard connections.admit(channel) else {
+                        channel.close(promise: nil)
+                        return nil
+                    }
+                    let clock = RequestClock(timeout: timeout)
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try pipeline.addHandler(RequestStartWatcher(clock: clock))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(RequestEndWatcher(clock: clock))
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel)
                 }
             }
-        onListening(server.channel.localAddress?.port ?? address.port)
-        let inFlight = ConcurrencyLimit(maximum: limits.maxConcurrentRequests)
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await serve(connection, inFlight: inFlight) }
-                    }
+    }
+
+    /// Serves every accepted connection until the listener closes.
+    private func accept(
+        on server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>?, Never>,
+        inFlight: ConcurrencyLimit
+    ) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    guard let connection else { continue }
+                    group.addTask { await serve(connection, inFlight: inFlight) }
                 }
             }
-        } onGracefulShutdown: {
-            server.channel.close(promise: nil)
         }
     }
 
@@ -237,19 +297,6 @@ struct PendingRequest: Sendable {
 
     mutating func append(_ chunk: ByteBuffer) {
         body += chunk.readableBytesView.prefix(route.bodyLimit + 1 - body.count)
-    }
-}
-
-/// Closes a connection that stayed silent past the request timeout.
-final class CloseWhenIdle: ChannelInboundHandler, Sendable {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
     }
 }
 

@@ -53,6 +53,25 @@ struct ServeCommandTests {
         #expect(server.process.terminationReason == .exit)
     }
 
+    @Test func anIdleKeepAliveClientDoesNotKeepAStoppedAgentAlive() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let port = try FreePorts.one()
+        let server = try AgentBinary.start([
+            "serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)"),
+        ])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let client = RawHTTPClient(port: port)
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        let idle = try client.hold()
+        defer { idle.close() }
+        kill(server.process.processIdentifier, SIGTERM)
+        // The request timeout (30 s) would close it too; shutdown must not wait for that.
+        #expect(try await idle.waitForClose(within: 15), "the agent kept an idle connection open while stopping")
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+    }
+
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func sigtermDuringAFrozenSessionThawsRunsThePostScriptAndExitsZero() async throws {
         let disk = try LoopImage()
@@ -87,6 +106,42 @@ struct ServeCommandTests {
         #expect(server.process.terminationStatus == 0)
         #expect(try disk.acceptsWrites(within: 5), "thawed on the way out")
         #expect(try directory.read("ran.log") == "pre\npost skipped\n", "the post-script released the application")
+    }
+
+    @Test func sigtermDuringAPhaseLetsItFinishOnceThenRunsOnePostScript() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let log = directory.url("ran.log")
+        let started = directory.url("pre-started")
+        try directory.write(
+            "scripts/pre.sh",
+            "#!/bin/sh\necho pre-start >> \(log)\ntouch \(started)\nsleep 2\necho pre-end >> \(log)\n",
+            mode: 0o700)
+        try directory.write("scripts/post.sh", "#!/bin/sh\necho \"post $QUIESCE_PRE_RESULT\" >> \(log)\n", mode: 0o700)
+        try directory.write(
+            "config.json",
+            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
+                + #""\#(directory.url("scripts/post.sh"))", "fsFreezeEnabled": false}"#)
+        let port = try FreePorts.one()
+        let server = try AgentBinary.start([
+            "serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)"),
+        ])
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let client = RawHTTPClient(port: port)
+        let token = "serve-test-token-0123456789"
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        _ = try await client.send(
+            "POST", "/v1/sessions", token: token, body: Array(#"{"id": "s", "leaseSeconds": 600}"#.utf8))
+        let prepare = Task { try await client.send("POST", "/v1/sessions/s/prepare", token: token) }
+        #expect(await eventually(within: 10) { FileManager.default.fileExists(atPath: started) })
+        kill(server.process.processIdentifier, SIGTERM)
+        let answer = try await prepare.value
+        #expect(answer.status == 200, "the running phase is answered: \(answer.text)")
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        #expect(
+            try directory.read("ran.log") == "pre-start\npre-end\npost succeeded\n",
+            "one pre-script, never a second beside it, then exactly one post-script")
     }
 
     @Test func tlsAndMutualTLSAcceptOnlyClientsWithACertificateFromTheCA() async throws {

@@ -108,7 +108,8 @@ struct SessionMachineTests {
         _ = machine.close()
         #expect(
             refusal(&machine) { _ = try $0.create(id: "next", leaseSeconds: 60, now: now) }
-                == SessionError(.conflict, .busy, "the agent is shutting down; open the session on it once it is back"))
+                == SessionError(
+                    .unavailable, .shuttingDown, "the agent is shutting down; open the session once it is back"))
     }
 
     @Test func shutdownWithNothingRunningEndsAtOnceAndWithNoSessionDoesNothing() throws {

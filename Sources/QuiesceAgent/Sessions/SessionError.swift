@@ -4,6 +4,8 @@ import QuiesceAPI
 public struct SessionError: APIError, Sendable, Equatable {
     public enum Kind: Sendable {
         case notFound, conflict, invalid
+        /// The agent is shutting down: try another time.
+        case unavailable
     }
 
     public var kind: Kind
@@ -21,6 +23,7 @@ public struct SessionError: APIError, Sendable, Equatable {
         case .notFound: 404
         case .conflict: 409
         case .invalid: 400
+        case .unavailable: 503
         }
     }
 }

@@ -82,7 +82,8 @@ public struct SessionMachine: Sendable, Hashable {
         }
         if finished.contains(id) { return .finished }
         guard !shuttingDown else {
-            throw SessionError(.conflict, .busy, "the agent is shutting down; open the session on it once it is back")
+            throw SessionError(
+                .unavailable, .shuttingDown, "the agent is shutting down; open the session once it is back")
         }
         active = Active(
             id: id, leaseSeconds: leaseSeconds, leaseEnd: now.advanced(by: .seconds(leaseSeconds)), claim: .opening,
