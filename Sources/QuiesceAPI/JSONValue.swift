@@ -44,12 +44,14 @@ public enum JSONValue: Sendable, Hashable {
         return text.count > 60 ? String(text.prefix(57)) + "..." : text
     }
 
-    /// Parses UTF-8 JSON text; throws the decoder's error for malformed input.
-    public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    /// Parses UTF-8 JSON text strictly (`JSONParser`); malformed input throws a `SyntaxError`
+    /// naming the line and column.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> JSONValue {
+        var parser = JSONParser(Array(bytes))
+        return try parser.parseDocument()
     }
 
-    /// What is wrong with malformed JSON, without the decoder's type noise.
+    /// What is wrong with malformed JSON, without a decoder's type noise.
     public static func describe(_ error: any Error) -> String {
         if let error = error as? DecodingError, case .dataCorrupted(let context) = error {
             return context.debugDescription

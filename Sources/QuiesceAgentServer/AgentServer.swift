@@ -60,7 +60,7 @@ public struct AgentServer: Service {
                 if stopped { server.channel.close(promise: nil) }
                 onListening(server.channel.localAddress?.port ?? address.port)
                 do {
-                    try await accept(on: server, inFlight: inFlight)
+                    try await accept(on: server, connections: connections, inFlight: inFlight)
                 } catch {
                     // An accept error NIO does not absorb (out of descriptors, say) ends the
                     // listener; the agent listens again after a pause instead of exiting with it.
@@ -94,9 +94,10 @@ public struct AgentServer: Service {
     /// (nil) when too many are open.
     private func bind(
         connections: Connections
-    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>?, Never> {
+    ) async throws -> NIOAsyncChannel<Connections.Connection?, Never> {
         let tls = tls
         let timeout = TimeAmount.seconds(Int64(limits.requestTimeoutSeconds))
+        connections.acceptOpened()
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -113,24 +114,31 @@ public struct AgentServer: Service {
                     try pipeline.addHandler(RequestStartWatcher(clock: clock))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(RequestEndWatcher(clock: clock))
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    let connection = try Connections.Connection(wrappingChannelSynchronously: channel)
+                    connections.ready(connection)
+                    return connection
                 }
             }
     }
 
     /// Serves every accepted connection until the listener closes.
     private func accept(
-        on server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>?, Never>,
-        inFlight: ConcurrencyLimit
+        on server: NIOAsyncChannel<Connections.Connection?, Never>, connections: Connections, inFlight: ConcurrencyLimit
     ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    guard let connection else { continue }
-                    group.addTask { await serve(connection, inFlight: inFlight) }
+            do {
+                try await server.executeThenClose { accepted in
+                    for try await connection in accepted {
+                        guard let connection else { continue }
+                        connections.serving(connection)
+                        group.addTask { await serve(connection, inFlight: inFlight) }
+                    }
                 }
+            } catch {
+                await connections.acceptClosed()
+                throw error
             }
+            await connections.acceptClosed()
         }
     }
 

@@ -90,6 +90,12 @@ struct PluginConfigTests {
         #expect(message.contains("`preScriptLocation` must be an absolute path"))
     }
 
+    @Test func aTrailingCommaIsIncorrectJSONAsInTheOriginalWithItsPlace() throws {
+        let message = try #require(
+            problem("{\n  \"preScriptLocation\": \"/a\",\n  \"postScriptLocation\": \"/b\",\n}\n"))
+        #expect(message.contains("is not valid JSON (line 4, column 1: a trailing comma before '}'"), "\(message)")
+    }
+
     @Test func malformedJSONAndNonObjectsAreRejected() throws {
         #expect(try #require(problem(#"{"preScriptLocation": "/a","#)).contains("is not valid JSON"))
         #expect(try #require(problem("[1, 2]")).contains("must be a JSON object, found array"))
