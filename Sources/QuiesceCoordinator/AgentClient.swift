@@ -1,6 +1,7 @@
 import Foundation
 import QuiesceAPI
 import QuiesceHTTPClient
+import QuiesceSystem
 import Synchronization
 
 /// Talks to the agents of an inventory: their addresses, tokens and TLS, over one `CurlClient`.
@@ -22,6 +23,8 @@ public struct AgentClient: Sendable {
         case refused(status: Int, body: APIErrorBody?)
         case unreadable(String)
         case noToken(String)
+        /// The VM would get its token and files in plaintext over the network.
+        case insecure(String)
 
         public var description: String {
             switch self {
@@ -33,6 +36,7 @@ public struct AgentClient: Sendable {
                 "HTTP \(status)" + (body.map { " \($0.code): \($0.message)" } ?? "")
             case .unreadable(let what): what
             case .noToken(let what): what
+            case .insecure(let what): what
             }
         }
 
@@ -103,6 +107,13 @@ public struct AgentClient: Sendable {
         headers: [(name: String, value: String)] = [],
         timeout: Duration? = nil
     ) async -> Result<[UInt8], CallError> {
+        guard vm.transportIsSafe else {
+            return .failure(
+                .insecure(
+                    "\(vm.address) is not a loopback address and the inventory gives it no `tls`: its token and "
+                        + "scripts would cross the network in plaintext. Add `tls` (or `defaults.tls`), or set "
+                        + "`\"insecurePlaintext\": true` for it on a network you trust"))
+        }
         let token: String
         switch tokens.token(in: vm.tokenFile) {
         case .success(let found): token = found
@@ -138,7 +149,10 @@ private final class TokenFiles: Sendable {
             if let known = read[path] { return known }
             let result: Result<String, AgentClient.CallError>
             do {
+                if let problem = Self.exposure(of: path) { throw TokenFileExposed(message: problem) }
                 result = .success(try String(contentsOfFile: path, encoding: .utf8).trimmingWhitespace())
+            } catch let error as TokenFileExposed {
+                result = .failure(.noToken(error.message))
             } catch {
                 result = .failure(.noToken("cannot read the token file \(path): \(error.localizedDescription)"))
             }
@@ -152,5 +166,28 @@ extension ClientTLS {
     /// The inventory's TLS files for a VM (its own, or the defaults).
     public init(_ files: FleetInventory.TLSFiles?) {
         self.init(caFile: files?.caFile, certificateFile: files?.certificateFile, keyFile: files?.keyFile)
+    }
+}
+
+extension TokenFiles {
+    private struct TokenFileExposed: Error {
+        var message: String
+    }
+
+    /// Why the token file is not private (owned by this user, no access for group or others),
+    /// or nil when it is; a token others can read lets them run scripts as root on every VM.
+    private static func exposure(of path: String) -> String? {
+        guard let facts = try? FileFacts.read(path: path) else { return nil }
+        let file = facts.target
+        if !file.isRegularFile { return "the token file \(path) is not a regular file" }
+        if file.ownerUid != CurrentProcess.effectiveUserID {
+            return "the token file \(path) is owned by uid \(file.ownerUid), not by this user "
+                + "(uid \(CurrentProcess.effectiveUserID)): chown it"
+        }
+        if file.permissions & 0o077 != 0 {
+            return "the token file \(path) can be read by others (mode \(String(file.permissions, radix: 8))): "
+                + "chmod 0600 \(path)"
+        }
+        return nil
     }
 }

@@ -46,6 +46,7 @@ extension FleetInventory {
         root.object("defaults") { defaults in
             inventory.defaults.tokenFile = checkFile(defaults.path("tokenFile"), defaults.string("tokenFile"))
             inventory.defaults.tls = Self.readTLS(&defaults, checkFile)
+            inventory.defaults.insecurePlaintext = defaults.bool("insecurePlaintext") ?? false
             if let seconds = defaults.integer("requestTimeoutSeconds", minimum: 1) {
                 inventory.defaults.requestTimeoutSeconds = seconds
             }
@@ -87,6 +88,7 @@ extension FleetInventory {
             let labels = vm.stringMap("labels") ?? [:]
             let token = checkFile(vm.path("tokenFile"), vm.string("tokenFile"))
             let tls = Self.readTLS(&vm, checkFile)
+            let insecurePlaintext = vm.bool("insecurePlaintext")
             if !name.isEmpty {
                 if let first = seen[name] {
                     vm.problem("`\(vm.path("name"))`: \"\(name)\" is already the name of vms[\(first)]")
@@ -106,7 +108,8 @@ extension FleetInventory {
             }
             return VM(
                 name: name, address: address, groups: memberOf, labels: labels, tokenFile: tokenFile,
-                tls: tls ?? inventory.defaults.tls)
+                tls: tls ?? inventory.defaults.tls,
+                insecurePlaintext: insecurePlaintext ?? inventory.defaults.insecurePlaintext)
         }
         guard let vms else {
             root.problem("`vms` is required: an array of {\"name\", \"address\": \"host:port\", \"groups\": [...]}")

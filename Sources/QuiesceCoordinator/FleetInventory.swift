@@ -17,6 +17,22 @@ public struct FleetInventory: Sendable, Equatable {
         /// This VM's token file; `defaults.tokenFile` when absent.
         public var tokenFile: String
         public var tls: TLSFiles?
+        /// Plain HTTP to a non-loopback address is allowed only when this says so.
+        public var insecurePlaintext = false
+
+        /// Whether its token and files may go to it: over TLS, to a loopback address, or where
+        /// the inventory accepts plaintext.
+        public var transportIsSafe: Bool { tls != nil || insecurePlaintext || Self.isLoopback(address) }
+
+        static func isLoopback(_ address: String) -> Bool {
+            let host =
+                address.hasPrefix("[")
+                ? String(address.dropFirst().prefix { $0 != "]" })
+                : String(address.prefix { $0 != ":" })
+            if host == "localhost" || host == "::1" { return true }
+            let octets = host.split(separator: ".")
+            return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        }
     }
 
     public struct Group: Sendable, Equatable {
@@ -47,6 +63,7 @@ public struct FleetInventory: Sendable, Equatable {
     public struct Defaults: Sendable, Equatable {
         public var tokenFile: String?
         public var tls: TLSFiles?
+        public var insecurePlaintext = false
         /// Per-request timeout towards agents.
         public var requestTimeoutSeconds = 10
     }

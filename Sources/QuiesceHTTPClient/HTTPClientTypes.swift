@@ -10,11 +10,15 @@ public struct HTTPClientRequest: Sendable {
     public var connectTimeout: Duration
     /// This agent's own TLS files, instead of the client's: VMs may have their own CA.
     public var tls: ClientTLS?
+    /// A longer answer is cut off (`tooLarge`): whatever answers, it cannot fill the coordinator's memory.
+    public var maxResponseBytes: Int
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-        timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5), tls: ClientTLS? = nil
+        timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5), tls: ClientTLS? = nil,
+        maxResponseBytes: Int = 8 << 20
     ) {
+        self.maxResponseBytes = maxResponseBytes
         self.method = method
         self.url = url
         self.headers = headers
@@ -64,6 +68,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case resolve
         /// The connection broke or closed without an answer.
         case dropped
+        /// The answer was longer than the request allows.
+        case tooLarge
         case other
     }
 

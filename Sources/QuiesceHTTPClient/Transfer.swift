@@ -11,6 +11,8 @@ final class Transfer: @unchecked Sendable {
     private var uploadBody: UnsafeMutableRawBufferPointer?
     private var errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     var responseBody: [UInt8] = []
+    /// Set when the answer outgrew `maxResponseBytes` and the transfer was cut off.
+    var exceededLimit = false
     var responseHeaders: [String: String] = [:]
 
     init(
@@ -44,6 +46,8 @@ final class Transfer: @unchecked Sendable {
         quiesce_curl_easy_setopt_string(handle, CURLOPT_URL, request.url)
         quiesce_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         quiesce_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        // Never through a proxy from http_proxy and friends: the bearer token would go to it.
+        quiesce_curl_easy_setopt_string(handle, CURLOPT_PROXY, "")
         quiesce_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1)))
         quiesce_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout / .milliseconds(1)))
         quiesce_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
@@ -76,6 +80,11 @@ final class Transfer: @unchecked Sendable {
 
     /// Answers the caller once the transfer is done.
     func complete(code: CURLcode) {
+        if exceededLimit {
+            let message = "the answer is longer than \(request.maxResponseBytes) bytes; an agent's never is"
+            finish(.failure(TransportError(kind: .tooLarge, address: address, message: message)))
+            return
+        }
         guard code == CURLE_OK, let handle else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -121,6 +130,11 @@ private func transferWrite(
     guard let data, let context else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
+    guard transfer.responseBody.count + length <= transfer.request.maxResponseBytes else {
+        // Returning less than was given makes libcurl abort the transfer.
+        transfer.exceededLimit = true
+        return 0
+    }
     data.withMemoryRebound(to: UInt8.self, capacity: length) {
         transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
     }

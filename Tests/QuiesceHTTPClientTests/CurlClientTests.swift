@@ -62,6 +62,16 @@ struct CurlClientTests {
         }
     }
 
+    @Test func anAnswerLongerThanTheLimitIsCutOffNotBuffered() async throws {
+        let fleet = try await SimulatedFleet(count: 1, instantScripts: true)
+        defer { fleet.stop() }
+        var request = get(fleet.url(0, AgentRoutes.version))
+        request.maxResponseBytes = 16
+        await expectFailure(CurlClient(), request, .tooLarge)
+        request.maxResponseBytes = 1 << 20
+        #expect(try await CurlClient().send(request).status == 200, "the same answer within the limit")
+    }
+
     @Test func aRefusedConnectionIsRefused() async throws {
         let fleet = try await SimulatedFleet(
             count: 2, faults: #"{"agents": {"0": {"refuseConnection": true}}}"#, instantScripts: true, ready: [1])

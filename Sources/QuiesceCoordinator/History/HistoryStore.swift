@@ -10,12 +10,20 @@ public final class HistoryStore: Sendable {
     public let path: String
     private let database: DatabaseQueue
 
-    /// Opens (creating if needed) `history.sqlite` in `directory`, made 0700: reports name hosts and paths.
+    /// Opens (creating if needed) `history.sqlite` in `directory`, made 0700, the database 0600:
+    /// reports name hosts and paths and hold the scripts' output.
     public init(directory: String) throws(HistoryError) {
         path = directory + "/history.sqlite"
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // Private from the first byte: SQLite would create it with the umask's mode.
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            }
             var configuration = Configuration()
             // Two coordinators at once wait for each other instead of failing.
             configuration.busyMode = .timeout(10)
