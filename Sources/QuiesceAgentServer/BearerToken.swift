@@ -47,7 +47,7 @@ public struct BearerToken: Sendable {
     public func accepts(authorization: String?) -> Bool {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
         let offered = Array(authorization.utf8.dropFirst(7))
-        var difference = UInt8(truncatingIfNeeded: offered.count ^ secret.count)
+        var difference: UInt8 = offered.count == secret.count ? 0 : 1
         for index in 0..<max(offered.count, secret.count) {
             let left = index < offered.count ? offered[index] : 0
             let right = index < secret.count ? secret[index] : 0

@@ -22,16 +22,12 @@ public struct FleetInventory: Sendable, Equatable {
 
         /// Whether its token and files may go to it: over TLS, to a loopback address, or where
         /// the inventory accepts plaintext.
-        public var transportIsSafe: Bool { tls != nil || insecurePlaintext || Self.isLoopback(address) }
+        public var transportIsSafe: Bool { tls != nil || insecurePlaintext || Loopback.contains(host: host) }
 
-        static func isLoopback(_ address: String) -> Bool {
-            let host =
-                address.hasPrefix("[")
-                ? String(address.dropFirst().prefix { $0 != "]" })
-                : String(address.prefix { $0 != ":" })
-            if host == "localhost" || host == "::1" { return true }
-            let octets = host.split(separator: ".")
-            return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        /// The host part of `address`, without the brackets of an IPv6 address.
+        public var host: String {
+            address.hasPrefix("[")
+                ? String(address.dropFirst().prefix { $0 != "]" }) : String(address.prefix { $0 != ":" })
         }
     }
 

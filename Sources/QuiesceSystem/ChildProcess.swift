@@ -175,10 +175,29 @@ public final class ChildProcess: Sendable {
     }
 
     /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34) is not exported to Swift; it is
-    /// looked up at run time instead.
+    /// looked up at run time instead. On an older glibc every descriptor of ours from `fd` on is
+    /// marked close-on-exec instead, which no child of ours should inherit anyway.
     private static func closeFrom(_ fd: Int32, in actions: inout posix_spawn_file_actions_t) {
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
-        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, fd)
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np"),
+            unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, fd) == 0
+        else {
+            markCloseOnExec(from: fd)
+            return
+        }
+    }
+
+    /// Sets FD_CLOEXEC on every open descriptor from `first` on, as /proc/self/fd lists them.
+    static func markCloseOnExec(from first: Int32) {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let fd = Int32(name), fd >= first, fd != own else { continue }
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import QuiesceSystem
 import QuiesceTestSupport
 import Testing
+
+@testable import QuiesceSystem
 
 @Suite("Child processes")
 struct ChildProcessTests {
@@ -37,6 +38,16 @@ struct ChildProcessTests {
         let (_, output) = try ChildProcess.run(["sh", "-c", "ls /proc/self/fd"])
         let descriptors = output.split(separator: "\n").compactMap { Int($0) }
         #expect(!descriptors.contains(Int(held)), "\(descriptors)")
+    }
+
+    @Test func withoutClosefromEveryDescriptorIsMarkedCloseOnExec() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let held = open(directory.url("held"), O_WRONLY | O_CREAT, 0o600)
+        defer { close(held) }
+        #expect(fcntl(held, F_GETFD) & FD_CLOEXEC == 0)
+        ChildProcess.markCloseOnExec(from: held)
+        #expect(fcntl(held, F_GETFD) & FD_CLOEXEC != 0, "the older glibc's fallback")
     }
 
     @Test func stopSendsSIGTERMThenSIGKILLAfterTheGrace() throws {
