@@ -112,6 +112,8 @@ extension ErrorCode {
     public static let badRequest = ErrorCode(rawValue: "BadRequest")
     public static let hashMismatch = ErrorCode(rawValue: "HashMismatch")
     public static let outsideScriptRoot = ErrorCode(rawValue: "OutsideScriptRoot")
+    /// The script root, or a directory above it, can be written by someone other than its owner.
+    public static let insecureScriptRoot = ErrorCode(rawValue: "InsecureScriptRoot")
     public static let frozen = ErrorCode(rawValue: "Frozen")
     public static let busy = ErrorCode(rawValue: "Busy")
     public static let writeFailed = ErrorCode(rawValue: "WriteFailed")

@@ -15,12 +15,12 @@ extension AgentSettings {
             throw AgentError(
                 code: .invalidAgentSettings, message: "cannot read agent settings \(file): \(error.reason)")
         }
-        // The settings name programs the agent runs as root: nobody else may be able to edit them.
-        if facts.target.permissions & 0o022 != 0 {
+        // The settings name programs the agent runs as root: nobody else may be able to edit them,
+        // nor swap them through a directory they own.
+        let violations = PermissionRule.pluginHost.violations(of: facts, owner: CurrentProcess.effectiveUserID)
+        guard violations.isEmpty else {
             throw AgentError(
-                code: .invalidAgentSettings,
-                message: "agent settings \(file) are writable by group or others (mode "
-                    + "\(PermissionRule.octal(facts.target.permissions))): chmod go-w \(facts.target.path)")
+                code: .invalidAgentSettings, message: "agent settings \(file): " + violations.joined(separator: "; "))
         }
         let bytes: [UInt8]
         do {

@@ -38,17 +38,32 @@ public enum PermissionRule: Sendable {
         default:
             break
         }
-        for directory in facts.directories {
+        return found + Self.directoryViolations(facts.directories, guarding: target.path, owner: owner)
+    }
+
+    /// The rules a directory that holds what runs as root breaks: `facts` is the directory
+    /// itself, which like its parents must be owned by root or `owner` and not writable by group
+    /// or others (unless sticky).
+    public static func directoryViolations(of facts: FileFacts, owner: UInt32) -> [String] {
+        guard facts.target.isDirectory else { return ["\(facts.path) is not a directory"] }
+        return directoryViolations(facts.directories + [facts.target], guarding: facts.target.path, owner: owner)
+    }
+
+    private static func directoryViolations(
+        _ directories: [FileFacts.Node], guarding path: String, owner: UInt32
+    ) -> [String] {
+        var found: [String] = []
+        for directory in directories {
             if directory.ownerUid != 0 && directory.ownerUid != owner {
                 found.append(
                     "directory \(directory.path) is owned by uid \(directory.ownerUid), so that user can swap "
-                        + "\(target.path): chown root \(directory.path)")
+                        + "\(path): chown root \(directory.path)")
             }
             let sticky = directory.permissions & 0o1000 != 0
             if directory.permissions & 0o022 != 0 && !sticky {
                 found.append(
                     "directory \(directory.path) has mode \(Self.octal(directory.permissions)), writable by group or "
-                        + "others without the sticky bit, so they can swap \(target.path): chmod go-w \(directory.path)"
+                        + "others without the sticky bit, so they can swap \(path): chmod go-w \(directory.path)"
                 )
             }
         }

@@ -19,7 +19,7 @@ public struct PushedFiles: Sendable {
 
         public var httpStatus: Int {
             switch code {
-            case .outsideScriptRoot: 403
+            case .outsideScriptRoot, .insecureScriptRoot: 403
             case .badRequest: 400
             case .writeFailed: 500
             default: 422
@@ -81,7 +81,19 @@ public struct PushedFiles: Sendable {
                     "\(path) (`\(key)`) is outside the script root \(settings.server.scriptRoot); pushed scripts are "
                     + "only written there. Point the config at a path under it")
         }
-        return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700)
+        // The root must be as private as the scripts in it: whoever can write a directory on the
+        // way can swap what the agent runs as root.
+        let root = settings.server.scriptRoot
+        if let facts = try? FileFacts.read(path: root) {
+            let violations = PermissionRule.directoryViolations(of: facts, owner: settings.requiredOwnerUid)
+            guard violations.isEmpty else {
+                throw Refusal(
+                    code: .insecureScriptRoot,
+                    message: "the script root \(root) is not private, so nothing is written to it: "
+                        + violations.joined(separator: "; "))
+            }
+        }
+        return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700, within: root)
     }
 
     /// True when `path`, taken literally, lies strictly under `root`; `..` and `.` are refused
@@ -96,9 +108,11 @@ public struct PushedFiles: Sendable {
     }
 
     /// Missing parent directories are created with `directoryMode`.
-    private func write(_ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32) throws(Refusal)
-        -> WriteResult
-    {
+    /// With `root`, the directory the file lands in must resolve to a place under it: a symlinked
+    /// directory inside the root does not lead a push out of it.
+    private func write(
+        _ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32, within root: String? = nil
+    ) throws(Refusal) -> WriteResult {
         let digest = SHA256.hex(of: bytes)
         // A retried push of the same content is harmless and reported as such.
         if let current = try? FileReader.read(path, limit: bytes.count + 1), current == bytes,
@@ -107,9 +121,22 @@ public struct PushedFiles: Sendable {
         {
             return WriteResult(path: path, sha256: digest, changed: false)
         }
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         do {
-            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
             if !directory.isEmpty { try Directory.make(directory, mode: directoryMode) }
+        } catch {
+            throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", cause: error)
+        }
+        if let root, let resolvedRoot = try? FileFacts.read(path: root).target.path,
+            let resolved = try? FileFacts.read(path: directory).target.path,
+            resolved != resolvedRoot && !resolved.hasPrefix(resolvedRoot + "/")
+        {
+            throw Refusal(
+                code: .outsideScriptRoot,
+                message: "\(directory) resolves to \(resolved), outside the script root \(resolvedRoot) (a symlink on "
+                    + "the way); nothing was written. Replace the link with a directory")
+        }
+        do {
             try AtomicFile.write(bytes, to: path, mode: mode, owner: settings.requiredOwnerUid)
         } catch {
             throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", cause: error)
