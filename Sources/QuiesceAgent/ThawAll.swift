@@ -4,9 +4,12 @@ import SystemPackage
 
 /// The operator's escape hatch: FITHAW on every candidate mount and on every mount a freeze
 /// guard noted, each reported. Thawing a mount that is not frozen does nothing, so this is
-/// safe to run at any time.
+/// safe to run at any time. `serve` runs it at start on the noted mounts only (`candidates`
+/// false): what a crashed agent and its guard left frozen, and nobody else's freeze.
 public enum ThawAll {
-    public static func run(settings: AgentSettings, freezer: any FileSystemFreezer = IoctlFreezer()) -> ThawAllReport {
+    public static func run(
+        settings: AgentSettings, candidates: Bool = true, freezer: any FileSystemFreezer = IoctlFreezer()
+    ) -> ThawAllReport {
         var errors: [String] = []
         var order: [String] = []
         var sources: [String: [String]] = [:]
@@ -14,10 +17,12 @@ public enum ThawAll {
             if sources[mount] == nil { order.append(mount) }
             sources[mount, default: []].append(source)
         }
-        do {
-            try settings.freezePlan().mounts.forEach { add($0, "candidate") }
-        } catch {
-            errors.append("cannot list the mounts: \(error)")
+        if candidates {
+            do {
+                try settings.freezePlan().mounts.forEach { add($0, "candidate") }
+            } catch {
+                errors.append("cannot list the mounts: \(error)")
+            }
         }
         let records = GuardRecords(directory: settings.stateDirectory).all()
         for record in records { record.mounts.forEach { add($0, "guardRecord") } }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
 import QuiesceSystem
@@ -21,6 +22,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.load()
+        // What a crash of the agent and its guard together left frozen is thawed before anything else.
+        for mount in ThawAll.run(settings: settings, candidates: false).mounts where mount.result != .notFrozen {
+            CurrentProcess.writeToStandardError(
+                "quiesce-agent: at start, \(mount.mountPoint) was left frozen by an earlier agent: "
+                    + (mount.result == .thawed ? "thawed" : "could not thaw it: \(mount.message ?? "")") + "\n")
+        }
         var agent: Agent
         do {
             agent = try buildAgent(settings: settings, insecurePlaintext: insecurePlaintext)

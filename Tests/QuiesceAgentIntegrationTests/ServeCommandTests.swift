@@ -144,6 +144,30 @@ struct ServeCommandTests {
             "one pre-script, never a second beside it, then exactly one post-script")
     }
 
+    @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
+    func atStartServeThawsWhatACrashedAgentAndGuardLeftFrozen() async throws {
+        let disk = try LoopImage()
+        defer { disk.remove() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // As a guard notes a freeze before taking it; then both were SIGKILLed together.
+        try directory.write("state/freeze-crashed.json", #"{"mounts": ["\#(disk.mountPoint)"], "createdAt": 0}"#)
+        _ = try Shell.run(["fsfreeze", "-f", disk.mountPoint])
+        defer { _ = try? Shell.run(["fsfreeze", "-u", disk.mountPoint]) }
+        #expect(try !disk.acceptsWrites(within: 0.2), "frozen before the agent starts")
+        let port = try FreePorts.one()
+        let server = try AgentBinary.start(
+            ["serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)")], capturingStandardError: true)
+        let client = RawHTTPClient(port: port)
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        #expect(try disk.acceptsWrites(within: 5), "the restarted agent thawed it")
+        #expect(!FileManager.default.fileExists(atPath: directory.url("state/freeze-crashed.json")), "record done")
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        let errors = String(decoding: server.errors!.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(errors.contains("\(disk.mountPoint) was left frozen by an earlier agent: thawed"), "\(errors)")
+    }
+
     @Test func tlsAndMutualTLSAcceptOnlyClientsWithACertificateFromTheCA() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
