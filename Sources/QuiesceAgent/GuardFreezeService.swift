@@ -93,20 +93,42 @@ public struct GuardFreezeService: FreezeService {
         return errors
     }
 
-    private struct Held: HeldFreeze {
+    /// A freeze the guard holds, watched from the moment it is taken: the guard's one remaining
+    /// report (thawed on request, at its deadline or on a signal) is read by a single watcher,
+    /// and if the guard dies instead, the watcher thaws the mounts at once, not at the next
+    /// request, which with the coordinator gone would come only at lease expiry.
+    private final class Held: HeldFreeze, Sendable {
         let process: GuardProcess
         /// Kept when a thaw failed, so `thaw-all` still finds the mount.
         let record: String?
         let mounts: [String]
         let timeout: Duration
-        let margin: Duration
         let freezingSince: Date
         let frozenAt: Date
+        private let lastReport: Task<GuardEvent?, Never>
+
+        init(
+            process: GuardProcess, record: String?, mounts: [String], timeout: Duration, margin: Duration,
+            freezingSince: Date, frozenAt: Date
+        ) {
+            self.process = process
+            self.record = record
+            self.mounts = mounts
+            self.timeout = timeout
+            self.freezingSince = freezingSince
+            self.frozenAt = frozenAt
+            lastReport = Task.detached {
+                // The guard answers by its own deadline; past that and a margin it is hung or gone.
+                let event = await process.nextEvent(within: timeout + margin)
+                if event == nil { _ = GuardFreezeService.thawDirectly(mounts) }
+                return event
+            }
+        }
 
         func thaw() async -> ThawOutcome {
             process.requestThaw()
             // A guard that thawed at its deadline has already written its report.
-            let event = await process.nextEvent(within: margin)
+            let event = await lastReport.value
             process.finish()
             guard let event, event.event == .thawed else {
                 let errors = GuardFreezeService.thawDirectly(mounts)

@@ -168,6 +168,47 @@ struct ServeCommandTests {
         #expect(errors.contains("\(disk.mountPoint) was left frozen by an earlier agent: thawed"), "\(errors)")
     }
 
+    @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
+    func aGuardKilledMidFreezeIsNoticedAndTheMountsThawedAtOnce() async throws {
+        let disk = try LoopImage()
+        defer { disk.remove() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("scripts/pre.sh", "#!/bin/sh\nexit 0\n", mode: 0o700)
+        try directory.write("scripts/post.sh", "#!/bin/sh\nexit 0\n", mode: 0o700)
+        try directory.write(
+            "config.json",
+            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
+                + #""\#(directory.url("scripts/post.sh"))"}"#)
+        let port = try FreePorts.one()
+        let path = try settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
+        let server = try AgentBinary.start(["serve", "--settings", path])
+        defer {
+            kill(server.process.processIdentifier, SIGTERM)
+            server.process.waitUntilExit()
+        }
+        let client = RawHTTPClient(port: port)
+        let token = "serve-test-token-0123456789"
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        _ = try await client.send(
+            "POST", "/v1/sessions", token: token, body: Array(#"{"id": "g", "leaseSeconds": 600}"#.utf8))
+        _ = try await client.send("POST", "/v1/sessions/g/prepare", token: token)
+        let frozen = try await client.send("POST", "/v1/sessions/g/freeze", token: token)
+        #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
+        let guardPid = try #require(
+            Int32(
+                try Shell.run(["pgrep", "-f", "freeze-guard .*\(disk.mountPoint)"]).trimmingCharacters(
+                    in: .whitespacesAndNewlines)))
+        kill(guardPid, SIGKILL)
+        // No request comes: the lease is 600 s and the guard's deadline 120 s away.
+        #expect(try disk.acceptsWrites(within: 10), "the agent saw its guard die and thawed")
+        let finished = try await client.send("POST", "/v1/sessions/g/finish", token: token)
+        let errors = (try finished.json()["report"] as? [String: Any])?["errors"] as? [[String: Any]] ?? []
+        #expect(errors.contains { ($0["message"] as? String)?.contains("died") == true }, "\(finished.text)")
+    }
+
     @Test func tlsAndMutualTLSAcceptOnlyClientsWithACertificateFromTheCA() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
