@@ -31,28 +31,28 @@ extension GroupSnapshotReport {
                     }
                 return [
                     member.name, member.address, word, member.consistency.rawValue,
-                    member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-", member.snapshotId ?? "-",
-                    member.problems.first ?? "",
+                    member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-", member.snapshotId?.printable ?? "-",
+                    member.problems.first?.printable ?? "",
                 ]
             }
         out += "\n" + TextTable.render(rows)
         for member in members where !member.problems.isEmpty || !member.errors.isEmpty {
             out += "\n\(member.name) (\(member.address)):\n"
-            out += member.problems.map { "  - \($0)\n" }.joined()
+            out += member.problems.map { "  - \($0.printable)\n" }.joined()
             out += member.errors.map {
-                "  - \($0.code.rawValue)\($0.legacyCode.map { " (\($0))" } ?? ""): \($0.message)\n"
+                "  - \($0.code.rawValue.printable)\($0.legacyCode.map { " (\($0))" } ?? ""): \($0.message.printable)\n"
             }.joined()
             for (label, script) in [("pre-script", member.preScript), ("post-script", member.postScript)] {
                 guard let script else { continue }
                 out +=
-                    "  \(label) \(script.path ?? ""): "
+                    "  \(label) \((script.path ?? "").printable): "
                     + "\(script.result.rawValue)\(script.exitCode.map { ", exit \($0)" } ?? "")\n"
                 for (stream, tail) in [("stdout", script.stdoutTail), ("stderr", script.stderrTail)] where !tail.isEmpty
                 {
                     out +=
                         "    \(stream):\n"
                         + tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(20).map {
-                            "      \($0)\n"
+                            "      \($0.printable)\n"
                         }.joined()
                 }
             }

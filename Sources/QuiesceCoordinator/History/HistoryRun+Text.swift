@@ -13,8 +13,8 @@ extension HistoryRun {
                 let result = run.id.flatMap { vmResults[$0] }
                 return [
                     "\(run.id ?? 0)", run.kind.rawValue, timestamp(run.startedAt), run.took, run.statusWord(style),
-                    "\(run.targets)", run.summary,
-                ] + (vmResults.isEmpty ? [] : [result?.status ?? "-", result?.detail ?? ""])
+                    "\(run.targets)", run.summary.printable,
+                ] + (vmResults.isEmpty ? [] : [result?.status ?? "-", (result?.detail ?? "").printable])
             }
         return TextTable.render(rows)
     }
@@ -26,7 +26,7 @@ extension HistoryRun {
             run \(id ?? 0): \(kind.rawValue) \(statusWord(style))
               started  \(Self.timestamp(startedAt))\(finished)
               fleet    \(fleet), \(targets) VMs
-              summary  \(summary)
+              summary  \(summary.printable)
 
             """
     }

@@ -20,14 +20,14 @@ extension PushReport {
             out +=
                 canary.passed
                 ? style.good("canary passed") + " (\(canary.vms.joined(separator: ", ")))\n"
-                : style.bad("canary FAILED") + ": \(canary.reason ?? "")\n"
+                : style.bad("canary FAILED") + ": \((canary.reason ?? "").printable)\n"
         }
         let rows =
             [["VM", "ADDRESS", "RESULT", "DETAIL"]]
             + vms.map { vm in
                 let word = vm.status.rawValue + (vm.canary ? " (canary)" : "")
-                let detail =
-                    vm.problem ?? vm.written.map { "\($0.path)\($0.changed ? "" : " (same)")" }.joined(separator: ", ")
+                let written = vm.written.map { "\($0.path)\($0.changed ? "" : " (same)")" }.joined(separator: ", ")
+                let detail = (vm.problem ?? written).printable
                 return [vm.name, vm.address, vm.status.succeeded ? style.good(word) : style.bad(word), detail]
             }
         return out + "\n" + TextTable.render(rows)

@@ -17,14 +17,14 @@ extension SweepReport {
                     vm.reachable
                         ? (vm.compliant ? style.good("compliant") : style.bad("NOT COMPLIANT"))
                         : style.bad("UNREACHABLE"),
-                    vm.agentVersion ?? "-", vm.predictedConsistency?.rawValue ?? "-",
-                    vm.wouldFreeze.map { $0.isEmpty ? "nothing" : $0.joined(separator: ",") } ?? "-",
+                    vm.agentVersion?.printable ?? "-", vm.predictedConsistency?.rawValue ?? "-",
+                    vm.wouldFreeze.map { $0.isEmpty ? "nothing" : $0.joined(separator: ",").printable } ?? "-",
                     vm.problems.isEmpty ? "" : "\(vm.problems.count)",
                 ]
             }
         out += "\n" + TextTable.render(rows)
         for vm in shown where !vm.problems.isEmpty {
-            out += "\n\(vm.name) (\(vm.address)):\n" + vm.problems.map { "  - \($0)\n" }.joined()
+            out += "\n\(vm.name) (\(vm.address)):\n" + vm.problems.map { "  - \($0.printable)\n" }.joined()
         }
         return out
     }
