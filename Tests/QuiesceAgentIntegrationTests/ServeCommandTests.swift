@@ -7,7 +7,7 @@ import Testing
 struct ServeCommandTests {
     /// Settings for `serve` in a temp dir, with a token file; returns the settings path.
     private func settings(_ directory: TemporaryDirectory, listen: String, extra: String = "") throws -> String {
-        try directory.write("agent.token", "serve-test-token-0123456789\n", mode: 0o600)
+        try directory.write("agent.token", Self.token + "\n", mode: 0o600)
         return try directory.write(
             "agent.json",
             """
@@ -16,6 +16,44 @@ struct ServeCommandTests {
              "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
              "scriptRoot": "\(directory.url("scripts"))", "auditLogPath": "\(directory.url("audit.log"))"\(extra)}
             """)
+    }
+
+    private static let token = "serve-test-token-0123456789"
+
+    /// `serve` on a free loopback port with these settings, once it answers `/v1/health`.
+    private func startServe(
+        _ directory: TemporaryDirectory, extra: String = "", capturingStandardError: Bool = false
+    ) async throws -> (server: AgentBinary.Started, client: RawHTTPClient) {
+        let port = try FreePorts.one()
+        let path = try settings(directory, listen: "127.0.0.1:\(port)", extra: extra)
+        let server = try AgentBinary.start(
+            ["serve", "--settings", path], capturingStandardError: capturingStandardError)
+        let client = RawHTTPClient(port: port)
+        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        return (server, client)
+    }
+
+    /// `scripts/pre.sh` and `scripts/post.sh` with these bodies, and a plugin config naming them.
+    private func installScripts(
+        _ directory: TemporaryDirectory, pre: String, post: String, freeze: Bool = true
+    ) throws {
+        try directory.write("scripts/pre.sh", "#!/bin/sh\n\(pre)\n", mode: 0o700)
+        try directory.write("scripts/post.sh", "#!/bin/sh\n\(post)\n", mode: 0o700)
+        try directory.write(
+            "config.json",
+            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
+                + #""\#(directory.url("scripts/post.sh"))", "fsFreezeEnabled": \#(freeze)}"#)
+    }
+
+    /// Creates session `id` and runs its phases up to `phases`.
+    private func session(_ id: String, _ client: RawHTTPClient, through phases: [String]) async throws
+        -> RawHTTPClient.Response?
+    {
+        _ = try await client.send(
+            "POST", "/v1/sessions", token: Self.token, body: Array(#"{"id": "\#(id)", "leaseSeconds": 600}"#.utf8))
+        var last: RawHTTPClient.Response?
+        for phase in phases { last = try await client.send("POST", "/v1/sessions/\(id)/\(phase)", token: Self.token) }
+        return last
     }
 
     @Test func plaintextOnANonLoopbackAddressIsRefusedWithTheReason() async throws {
@@ -41,12 +79,7 @@ struct ServeCommandTests {
     @Test func sigtermStopsTheServerGracefullyWithStatusZero() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let port = try FreePorts.one()
-        let server = try AgentBinary.start([
-            "serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)"),
-        ])
-        let client = RawHTTPClient(port: port)
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        let (server, _) = try await startServe(directory)
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
@@ -56,13 +89,8 @@ struct ServeCommandTests {
     @Test func anIdleKeepAliveClientDoesNotKeepAStoppedAgentAlive() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let port = try FreePorts.one()
-        let server = try AgentBinary.start([
-            "serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)"),
-        ])
+        let (server, client) = try await startServe(directory)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        let client = RawHTTPClient(port: port)
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
         let idle = try client.hold()
         defer { idle.close() }
         kill(server.process.processIdentifier, SIGTERM)
@@ -79,26 +107,11 @@ struct ServeCommandTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let log = directory.url("ran.log")
-        try directory.write("scripts/pre.sh", "#!/bin/sh\necho pre >> \(log)\n", mode: 0o700)
-        try directory.write(
-            "scripts/post.sh", "#!/bin/sh\necho \"post $QUIESCE_SNAPSHOT_RESULT\" >> \(log)\n", mode: 0o700)
-        try directory.write(
-            "config.json",
-            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
-                + #""\#(directory.url("scripts/post.sh"))"}"#
-        )
-        let port = try FreePorts.one()
-        let path = try settings(
-            directory, listen: "127.0.0.1:\(port)",
-            extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
-        let server = try AgentBinary.start(["serve", "--settings", path])
-        let client = RawHTTPClient(port: port)
-        let token = "serve-test-token-0123456789"
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
-        _ = try await client.send(
-            "POST", "/v1/sessions", token: token, body: Array(#"{"id": "s", "leaseSeconds": 600}"#.utf8))
-        _ = try await client.send("POST", "/v1/sessions/s/prepare", token: token)
-        let frozen = try await client.send("POST", "/v1/sessions/s/freeze", token: token)
+        try installScripts(
+            directory, pre: "echo pre >> \(log)", post: "echo \"post $QUIESCE_SNAPSHOT_RESULT\" >> \(log)")
+        let (server, client) = try await startServe(
+            directory, extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
+        let frozen = try #require(try await session("s", client, through: ["prepare", "freeze"]))
         #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
         #expect(try !disk.acceptsWrites(within: 0.2))
         kill(server.process.processIdentifier, SIGTERM)
@@ -113,26 +126,13 @@ struct ServeCommandTests {
         defer { directory.remove() }
         let log = directory.url("ran.log")
         let started = directory.url("pre-started")
-        try directory.write(
-            "scripts/pre.sh",
-            "#!/bin/sh\necho pre-start >> \(log)\ntouch \(started)\nsleep 2\necho pre-end >> \(log)\n",
-            mode: 0o700)
-        try directory.write("scripts/post.sh", "#!/bin/sh\necho \"post $QUIESCE_PRE_RESULT\" >> \(log)\n", mode: 0o700)
-        try directory.write(
-            "config.json",
-            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
-                + #""\#(directory.url("scripts/post.sh"))", "fsFreezeEnabled": false}"#)
-        let port = try FreePorts.one()
-        let server = try AgentBinary.start([
-            "serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)"),
-        ])
+        try installScripts(
+            directory, pre: "echo pre-start >> \(log)\ntouch \(started)\nsleep 2\necho pre-end >> \(log)",
+            post: "echo \"post $QUIESCE_PRE_RESULT\" >> \(log)", freeze: false)
+        let (server, client) = try await startServe(directory)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        let client = RawHTTPClient(port: port)
-        let token = "serve-test-token-0123456789"
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
-        _ = try await client.send(
-            "POST", "/v1/sessions", token: token, body: Array(#"{"id": "s", "leaseSeconds": 600}"#.utf8))
-        let prepare = Task { try await client.send("POST", "/v1/sessions/s/prepare", token: token) }
+        _ = try await session("s", client, through: [])
+        let prepare = Task { try await client.send("POST", "/v1/sessions/s/prepare", token: Self.token) }
         #expect(await eventually(within: 10) { FileManager.default.fileExists(atPath: started) })
         kill(server.process.processIdentifier, SIGTERM)
         let answer = try await prepare.value
@@ -155,11 +155,7 @@ struct ServeCommandTests {
         _ = try Shell.run(["fsfreeze", "-f", disk.mountPoint])
         defer { _ = try? Shell.run(["fsfreeze", "-u", disk.mountPoint]) }
         #expect(try !disk.acceptsWrites(within: 0.2), "frozen before the agent starts")
-        let port = try FreePorts.one()
-        let server = try AgentBinary.start(
-            ["serve", "--settings", try settings(directory, listen: "127.0.0.1:\(port)")], capturingStandardError: true)
-        let client = RawHTTPClient(port: port)
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
+        let (server, _) = try await startServe(directory, capturingStandardError: true)
         #expect(try disk.acceptsWrites(within: 5), "the restarted agent thawed it")
         #expect(!FileManager.default.fileExists(atPath: directory.url("state/freeze-crashed.json")), "record done")
         kill(server.process.processIdentifier, SIGTERM)
@@ -174,28 +170,14 @@ struct ServeCommandTests {
         defer { disk.remove() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.write("scripts/pre.sh", "#!/bin/sh\nexit 0\n", mode: 0o700)
-        try directory.write("scripts/post.sh", "#!/bin/sh\nexit 0\n", mode: 0o700)
-        try directory.write(
-            "config.json",
-            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
-                + #""\#(directory.url("scripts/post.sh"))"}"#)
-        let port = try FreePorts.one()
-        let path = try settings(
-            directory, listen: "127.0.0.1:\(port)",
-            extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
-        let server = try AgentBinary.start(["serve", "--settings", path])
+        try installScripts(directory, pre: "exit 0", post: "exit 0")
+        let (server, client) = try await startServe(
+            directory, extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
         defer {
             kill(server.process.processIdentifier, SIGTERM)
             server.process.waitUntilExit()
         }
-        let client = RawHTTPClient(port: port)
-        let token = "serve-test-token-0123456789"
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
-        _ = try await client.send(
-            "POST", "/v1/sessions", token: token, body: Array(#"{"id": "g", "leaseSeconds": 600}"#.utf8))
-        _ = try await client.send("POST", "/v1/sessions/g/prepare", token: token)
-        let frozen = try await client.send("POST", "/v1/sessions/g/freeze", token: token)
+        let frozen = try #require(try await session("g", client, through: ["prepare", "freeze"]))
         #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
         let guardPid = try #require(
             Int32(
@@ -204,7 +186,7 @@ struct ServeCommandTests {
         kill(guardPid, SIGKILL)
         // No request comes: the lease is 600 s and the guard's deadline 120 s away.
         #expect(try disk.acceptsWrites(within: 10), "the agent saw its guard die and thawed")
-        let finished = try await client.send("POST", "/v1/sessions/g/finish", token: token)
+        let finished = try await client.send("POST", "/v1/sessions/g/finish", token: Self.token)
         let errors = (try finished.json()["report"] as? [String: Any])?["errors"] as? [[String: Any]] ?? []
         #expect(errors.contains { ($0["message"] as? String)?.contains("died") == true }, "\(finished.text)")
     }
@@ -226,7 +208,7 @@ struct ServeCommandTests {
             server.process.waitUntilExit()
         }
         let url = "https://127.0.0.1:\(port)/v1/version"
-        let token = "Authorization: Bearer serve-test-token-0123456789"
+        let token = "Authorization: Bearer \(Self.token)"
         let withCertificate = [
             "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate, "--cert",
             pki.clientCertificate, "--key", pki.clientKey, "-H", token, url,
