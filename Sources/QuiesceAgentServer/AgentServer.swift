@@ -62,6 +62,7 @@ public struct AgentServer: Service {
                 do {
                     try await accept(on: server, connections: connections, inFlight: inFlight)
                 } catch {
+                    if Task.isCancelled { throw error }
                     // An accept error NIO does not absorb (out of descriptors, say) ends the
                     // listener; the agent listens again after a pause instead of exiting with it.
                     CurrentProcess.writeToStandardError(
