@@ -77,8 +77,6 @@ final class Connections: Sendable {
         for connection in orphans { try? await connection.executeThenClose { _, _ in } }
     }
 
-    var count: Int { state.withLock { $0.open.count } }
-
     /// No connection is taken from now on, and every open one closes once its current request,
     /// if any, is answered.
     func shutDown() {
