@@ -45,7 +45,7 @@ public struct ScriptRunner: ScriptRunning {
 
     private func runOnce(_ invocation: ScriptInvocation, until deadline: ContinuousClock.Instant) async -> Attempt {
         do {
-            return try await spawn(invocation.executable, invocation.arguments, invocation, until: deadline)
+            return try await spawnWhenNotBusy(invocation.executable, invocation.arguments, invocation, until: deadline)
         } catch let error as SubprocessError where Self.isNotExecutableFormat(error) {
             // No shebang and not a binary: run it with /bin/sh, as execvp does.
             do {
@@ -65,6 +65,27 @@ public struct ScriptRunner: ScriptRunning {
 
     private static func isNotExecutableFormat(_ error: SubprocessError) -> Bool {
         error.underlyingError == Errno.execFormatError
+    }
+
+    /// `spawn`, tried again a few times on ETXTBSY: a script someone is still writing, or one whose
+    /// write descriptor a process forked elsewhere in this agent holds for an instant, cannot be
+    /// executed until it is closed. Not a failure of the script, so not one of its retries.
+    private func spawnWhenNotBusy(
+        _ executable: FilePath, _ arguments: [String], _ invocation: ScriptInvocation,
+        until deadline: ContinuousClock.Instant
+    ) async throws -> Attempt {
+        var pause = Duration.milliseconds(20)
+        while true {
+            do {
+                return try await spawn(executable, arguments, invocation, until: deadline)
+            } catch let error as SubprocessError
+                where error.underlyingError == Errno.textFileBusy && ContinuousClock.now + pause < deadline
+                && pause < .seconds(1)
+            {
+                try await Task.sleep(for: pause)
+                pause *= 2
+            }
+        }
     }
 
     private func spawn(

@@ -33,6 +33,22 @@ struct ScriptRunnerTests {
         #expect(run.stderr.text == "err\n")
     }
 
+    @Test func aScriptStillOpenForWritingIsRunOnceItIsClosed() async throws {
+        defer { directory.remove() }
+        let path = try script("busy", "echo ran")
+        // As while a configuration tool is still writing it: exec gives ETXTBSY until it is closed.
+        let writer = open(path.string, O_WRONLY)
+        let closer = Task {
+            try await Task.sleep(for: .milliseconds(150))
+            close(writer)
+        }
+        let run = await run(path)
+        try await closer.value
+        #expect(run.outcome == .succeeded, "\(run.outcome)")
+        #expect(run.attempts == 1, "waiting for the file is not a retry of the script")
+        #expect(run.stdout.text == "ran\n")
+    }
+
     @Test func aFailingScriptIsReallyRerunForEachRetry() async throws {
         defer { directory.remove() }
         let counter = directory.url("count")
