@@ -52,10 +52,9 @@ public actor CycleRunner {
     }
 
     /// Records a snapshot taken outside the agent (one command for the whole group) instead of
-    /// running the provider.
+    /// running the provider. Anywhere but at the snapshot step it records nothing.
     public func recordExternalSnapshot(_ outcome: SnapshotOutcome) async {
-        guard nextPhase == .snapshot else { return }
-        let frozen = if case .snapshot(let frozen) = machine.next() { frozen } else { false }
+        guard verdict == nil, case .snapshot(let frozen) = machine.next() else { return }
         var working = state
         machine.snapshotTaken = await working.takeSnapshot(with: RecordedSnapshot(outcome: outcome), frozen: frozen)
         state = working

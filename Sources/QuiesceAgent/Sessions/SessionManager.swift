@@ -57,7 +57,7 @@ public actor SessionManager {
         case .run: break
         }
         let runner = runner!
-        if phase == .snapshot, let external, await runner.nextPhase == .snapshot {
+        if phase == .snapshot, let external {
             await runner.recordExternalSnapshot(
                 external.taken ? .taken(id: external.id) : .failed(external.failure ?? "the group's snapshot failed"))
         }
