@@ -12,10 +12,9 @@ extension ScriptRun {
             result = .succeeded
         case .failed:
             result = .failed
-            let how = exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(signal ?? 0)"
             problem = (
                 phase.executionFailed,
-                "\(path) \(how) after \(tries) (\(phase.retriesKey) \(plugin.config.script(phase).retries))"
+                "\(path) \(ending) after \(tries) (\(phase.retriesKey) \(plugin.config.script(phase).retries))"
                     + lastWords
             )
         case .timedOut:

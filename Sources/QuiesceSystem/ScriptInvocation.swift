@@ -50,6 +50,12 @@ public struct ScriptRun: Sendable {
     public var stdout: OutputTail
     public var stderr: OutputTail
 
+    /// How its last try ended when it did not exit 0: "exited with status 3" or "was killed by
+    /// signal 9", as every report of a script or command says it.
+    public var ending: String {
+        exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(signal ?? 0)"
+    }
+
     /// A run that succeeded at once without starting anything, for simulations.
     public static func succeededInstantly() -> ScriptRun {
         ScriptRun(

@@ -33,8 +33,7 @@ public struct CommandSnapshotProvider: SnapshotProvider {
             let lastLine = run.stdout.text.split(whereSeparator: \.isNewline).last?.trimmingWhitespace()
             return .taken(id: lastLine.flatMap { $0.isEmpty ? nil : $0 }, output: output)
         case .failed:
-            let how = run.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(run.signal ?? 0)"
-            return .failed("snapshot command \(executable) \(how)", output: output)
+            return .failed("snapshot command \(executable) \(run.ending)", output: output)
         case .timedOut:
             return .failed("snapshot command \(executable) ran longer than \(timeout) and was killed", output: output)
         case .couldNotStart(let reason):

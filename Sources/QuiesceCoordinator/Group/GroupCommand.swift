@@ -48,9 +48,7 @@ public struct GroupCommand: Sendable {
         case .timedOut:
             why = "\(command) was still running at its \(deadline) deadline and was killed"
         case .failed:
-            why =
-                run.signal.map { "\(command) was killed by signal \($0)" }
-                ?? "\(command) exited with status \(run.exitCode ?? -1)"
+            why = "\(command) \(run.ending)"
         }
         return Outcome(
             succeeded: false, failure: why + (output.isEmpty ? "" : "; its output ended with:\n\(output)"),
