@@ -121,4 +121,6 @@ extension ErrorCode {
     public static let internalError = ErrorCode(rawValue: "InternalError")
     /// The agent is stopping: it finishes what runs and takes nothing new.
     public static let shuttingDown = ErrorCode(rawValue: "ShuttingDown")
+    /// The agent just started and is finishing the sessions it left open: retry in a moment.
+    public static let recovering = ErrorCode(rawValue: "Recovering")
 }

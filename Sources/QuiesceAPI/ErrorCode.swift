@@ -25,6 +25,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let snapshotFailed = ErrorCode(rawValue: "SnapshotFailed")
     /// The coordinator called a session's snapshot off, or its lease expired first.
     public static let sessionAborted = ErrorCode(rawValue: "SessionAborted")
+    /// The agent stopped in the middle of a session and finished it after restarting.
+    public static let agentRestarted = ErrorCode(rawValue: "AgentRestarted")
     /// The agent's own settings cannot be used; the command line exits 2.
     public static let invalidAgentSettings = ErrorCode(rawValue: "InvalidAgentSettings")
     /// A warning, not a failure: the plugin config carries a key the framework does not know.

@@ -84,6 +84,9 @@ public struct SessionState: Codable, Sendable {
         case leaseExpiry
         /// The agent was shut down.
         case shutdown
+        /// The agent stopped without finishing it (killed, crashed) and finished it once it was
+        /// started again: thawed what its guard noted, ran the post-scripts owed.
+        case restart
     }
 
     public var id: String

@@ -140,4 +140,16 @@ extension CycleMachine.Step {
         case .runPostScripts, .finish: .finish
         }
     }
+
+    /// The step as a report names it; nil for the final verdict, which is no step of its own.
+    public var cyclePhase: CyclePhase? {
+        switch self {
+        case .runPreScripts: .preScript
+        case .freeze: .freeze
+        case .snapshot: .snapshot
+        case .thaw: .thaw
+        case .runPostScripts: .postScript
+        case .finish: nil
+        }
+    }
 }

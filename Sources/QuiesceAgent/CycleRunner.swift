@@ -15,13 +15,16 @@ public actor CycleRunner {
     private var machine: CycleMachine
     private var state: CycleState
     private var verdict: CycleMachine.Verdict?
+    /// Where the cycle's progress is kept for a restart after a crash; nil keeps none.
+    private let journal: SessionJournal?
 
     public init(
         settings: AgentSettings, freezeService: any FreezeService, snapshotProvider: any SnapshotProvider,
-        sessionId: String, scripts: any ScriptRunning = ScriptRunner()
+        sessionId: String, scripts: any ScriptRunning = ScriptRunner(), journal: SessionJournal? = nil
     ) {
         let precheck = Precheck.run(settings: settings)
         self.sessionId = sessionId
+        self.journal = journal
         self.freezeService = freezeService
         self.snapshotProvider = snapshotProvider
         machine = CycleMachine(policy: precheck.policy, precheck: precheck.verdict)
@@ -80,8 +83,10 @@ public actor CycleRunner {
     /// One step. The state is worked on as a copy and put back after the step's awaits: callers
     /// (one session's phases, taken one at a time) never run two steps at once.
     private func performNext() async {
+        let step = machine.next()
+        note(step, begun: true)
         var working = state
-        switch machine.next() {
+        switch step {
         case .runPreScripts:
             machine.preScripts = await working.runPreScripts()
         case .freeze:
@@ -96,6 +101,23 @@ public actor CycleRunner {
             self.verdict = verdict
         }
         state = working
+        if verdict == nil { note(machine.next(), begun: false) }
+    }
+
+    /// Writes down where the cycle stands: before `step` begins and again once the step before
+    /// it ended; forgets it once the verdict is in. Nothing is written while frozen (the state
+    /// directory may be on a frozen file system, where a write blocks until the thaw): through
+    /// the frozen window the entry says `freeze` begun, and a restart treats the snapshot as failed.
+    private func note(_ step: CycleMachine.Step, begun: Bool) {
+        guard let journal, !state.isFrozen else { return }
+        guard let phase = step.cyclePhase else { return journal.remove(sessionId: sessionId) }
+        let scriptsRun = state.precheck.verdict == .ready
+        journal.write(
+            SessionJournal.Entry(
+                sessionId: sessionId, step: phase, begun: begun,
+                owed: scriptsRun ? state.precheck.plugins.map(SessionJournal.OwedPostScript.init) : [],
+                preResults: machine.preScripts == nil ? nil : state.reports(.pre).map(\.result),
+                snapshotResult: state.snapshotResult, report: report))
     }
 }
 

@@ -49,14 +49,17 @@ struct CycleState {
     }
 
     mutating func runPostScripts() async -> CycleMachine.ScriptsOutcome {
-        let snapshotResult = snapshot.map { $0.taken ? "taken" : "failed" } ?? "skipped"
-        let preResults = reports(.pre).map(\.result.rawValue)
+        let snapshotResult = snapshotResult
+        let preResults = reports(.pre).map(\.result)
         return await runScripts(.post) { index in
-            ["QUIESCE_PRE_RESULT": preResults[index], "QUIESCE_SNAPSHOT_RESULT": snapshotResult]
+            PluginScripts.postScriptEnvironment(preResult: preResults[index], snapshotResult: snapshotResult)
         }
     }
 
-    private func reports(_ phase: ScriptPhase) -> [ScriptReport] { scriptReports[phase] ?? [] }
+    func reports(_ phase: ScriptPhase) -> [ScriptReport] { scriptReports[phase] ?? [] }
+
+    /// `QUIESCE_SNAPSHOT_RESULT` as things stand.
+    var snapshotResult: String { snapshot.map { $0.taken ? "taken" : "failed" } ?? "skipped" }
 
     /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
     /// Mounts in `atomic` are left unfrozen: the provider's own snapshots of them are atomic,
@@ -141,7 +144,8 @@ struct CycleState {
             sessionId: sessionId, status: verdict.status, consistency: verdict.consistency,
             configState: precheck.verdict == .notConfigured ? .notConfigured : .configured,
             startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: precheck.warnings,
-            preScript: Self.summary(of: reports(.pre)), postScript: Self.summary(of: reports(.post)), plugins: plugins,
+            preScript: PluginScripts.summary(of: reports(.pre)), postScript: PluginScripts.summary(of: reports(.post)),
+            plugins: plugins,
             freeze: FreezeReport(
                 enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, atomicMounts: atomicMounts,
                 heldThroughSnapshot: heldThroughSnapshot,
@@ -158,63 +162,12 @@ struct CycleState {
     private mutating func runScripts(
         _ phase: ScriptPhase, extraEnvironment: @escaping @Sendable (Int) -> [String: String]
     ) async -> CycleMachine.ScriptsOutcome {
-        let plugins = precheck.plugins
-        let sessionId = sessionId
-        let settings = settings
-        let scripts = scripts
-        let results = await Array(plugins.enumerated()).concurrentMap { index, plugin in
-            await Self.runScript(
-                of: plugin, phase: phase, sessionId: sessionId, settings: settings, scripts: scripts,
-                extraEnvironment: extraEnvironment(index))
-        }
+        let results = await PluginScripts(
+            plugins: precheck.plugins, sessionId: sessionId, settings: settings, scripts: scripts
+        ).run(phase, extraEnvironment: extraEnvironment)
         scriptReports[phase] = results.map(\.0)
         errors += results.compactMap(\.1)
-        return Self.outcome(of: reports(phase))
-    }
-
-    private static func runScript(
-        of plugin: Precheck.Plugin, phase: ScriptPhase, sessionId: String, settings: AgentSettings,
-        scripts: any ScriptRunning, extraEnvironment: [String: String]
-    ) async -> (ScriptReport, ReportedError?) {
-        let script = plugin.config.script(phase)
-        let path = script.location
-        // The post-script is checked again right before it runs: it may have been swapped since
-        // the pre-check, while the pre-script ran.
-        if phase == .post, let problem = Self.postScriptProblem(path, owner: settings.requiredOwnerUid) {
-            var report = ScriptReport.skipped(path: path)
-            report.result = .failed
-            return (
-                report, ReportedError(code: phase.insufficientPermission, phase: phase.cyclePhase, message: problem)
-            )
-        }
-        let run = await scripts.run(
-            ScriptInvocation(
-                executable: FilePath(path), arguments: script.params,
-                environment: ScriptEnvironment.base.merging(
-                    ["QUIESCE_PHASE": phase.rawValue, "QUIESCE_SESSION_ID": sessionId].merging(extraEnvironment) { $1 }
-                ) { $1 },
-                budget: .seconds(plugin.budgetSeconds), retries: script.retries,
-                killGrace: .seconds(settings.scriptKillGraceSeconds)))
-        return run.report(path: path, phase: phase, plugin: plugin)
-    }
-
-    private static func postScriptProblem(_ path: String, owner: UInt32) -> String? {
-        do {
-            let violations = PermissionRule.script.violations(of: try FileFacts.read(path: path), owner: owner)
-            return violations.isEmpty ? nil : "checked again before it ran: " + violations.joined(separator: "; ")
-        } catch {
-            return "\(path) vanished between the pre-check and the post-script (\(error.reason))"
-        }
-    }
-
-    private static func outcome(of reports: [ScriptReport]) -> CycleMachine.ScriptsOutcome {
-        if reports.contains(where: { $0.result == .timedOut }) { return .timedOut }
-        return reports.allSatisfy { $0.result == .succeeded } ? .succeeded : .failed
-    }
-
-    /// The first plugin's script that did not succeed, else the first plugin's.
-    private static func summary(of reports: [ScriptReport]) -> ScriptReport {
-        reports.first { $0.result != .succeeded && $0.result != .skipped } ?? reports.first ?? .skipped(path: nil)
+        return PluginScripts.outcome(of: reports(phase))
     }
 
     private static func describe(_ failure: FreezeFailure) -> String {

@@ -47,17 +47,19 @@ public func buildAgent(
     let metrics = RequestMetrics()
     let freezing = freezeService ?? GuardFreezeService.forThisExecutable(settings: settings)
     let provider = settings.makeSnapshotProvider()
+    let recovery = SessionRecovery(settings: settings, scripts: scripts)
+    let journal = recovery.journal
     let sessions = SessionManager(
         makeRunner: { id in
             CycleRunner(
-                settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id, scripts: scripts
-            )
+                settings: settings, freezeService: freezing, snapshotProvider: provider, sessionId: id,
+                scripts: scripts, journal: journal)
         },
-        onFinished: { metrics.record($0) })
+        onFinished: { metrics.record($0) }, recovering: recovery.hasWork)
     let audit = AuditLog(path: settings.server.auditLogPath)
     let server = AgentServer(
         address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
         token: token,
         tls: tls, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
-    return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit))
+    return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit, recovery: recovery))
 }

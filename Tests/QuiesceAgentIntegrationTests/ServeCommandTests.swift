@@ -5,61 +5,12 @@ import Testing
 /// `quiesce-agent serve` as a process: refusals at start-up, TLS and mutual TLS, shutdown.
 @Suite("quiesce-agent serve")
 struct ServeCommandTests {
-    /// Settings for `serve` in a temp dir, with a token file; returns the settings path.
-    private func settings(_ directory: TemporaryDirectory, listen: String, extra: String = "") throws -> String {
-        try directory.write("agent.token", Self.token + "\n", mode: 0o600)
-        return try directory.write(
-            "agent.json",
-            """
-            {"listen": "\(listen)", "requiredOwnerUid": \(geteuid()), "auth": {"tokenFile":
-            "\(directory.url("agent.token"))"},
-             "pluginConfigPath": "\(directory.url("config.json"))", "stateDirectory": "\(directory.url("state"))",
-             "scriptRoot": "\(directory.url("scripts"))", "auditLogPath": "\(directory.url("audit.log"))"\(extra)}
-            """)
-    }
-
-    private static let token = "serve-test-token-0123456789"
-
-    /// `serve` on a free loopback port with these settings, once it answers `/v1/health`.
-    private func startServe(
-        _ directory: TemporaryDirectory, extra: String = "", capturingStandardError: Bool = false
-    ) async throws -> (server: AgentBinary.Started, client: RawHTTPClient) {
-        let port = try FreePorts.one()
-        let path = try settings(directory, listen: "127.0.0.1:\(port)", extra: extra)
-        let server = try AgentBinary.start(
-            ["serve", "--settings", path], capturingStandardError: capturingStandardError)
-        let client = RawHTTPClient(port: port)
-        #expect(await eventually(within: 10) { (try? await client.send("GET", "/v1/health"))?.status == 200 })
-        return (server, client)
-    }
-
-    /// `scripts/pre.sh` and `scripts/post.sh` with these bodies, and a plugin config naming them.
-    private func installScripts(
-        _ directory: TemporaryDirectory, pre: String, post: String, freeze: Bool = true
-    ) throws {
-        try directory.write("scripts/pre.sh", "#!/bin/sh\n\(pre)\n", mode: 0o700)
-        try directory.write("scripts/post.sh", "#!/bin/sh\n\(post)\n", mode: 0o700)
-        try directory.write(
-            "config.json",
-            #"{"preScriptLocation": "\#(directory.url("scripts/pre.sh"))", "postScriptLocation": "#
-                + #""\#(directory.url("scripts/post.sh"))", "fsFreezeEnabled": \#(freeze)}"#)
-    }
-
-    /// Creates session `id` and runs its phases up to `phases`.
-    private func session(_ id: String, _ client: RawHTTPClient, through phases: [String]) async throws
-        -> RawHTTPClient.Response?
-    {
-        _ = try await client.send(
-            "POST", "/v1/sessions", token: Self.token, body: Array(#"{"id": "\#(id)", "leaseSeconds": 600}"#.utf8))
-        var last: RawHTTPClient.Response?
-        for phase in phases { last = try await client.send("POST", "/v1/sessions/\(id)/\(phase)", token: Self.token) }
-        return last
-    }
-
     @Test func plaintextOnANonLoopbackAddressIsRefusedWithTheReason() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let result = try await AgentBinary.run(["serve", "--settings", try settings(directory, listen: "0.0.0.0:7711")])
+        let result = try await AgentBinary.run([
+            "serve", "--settings", try ServeFixture.settings(directory, listen: "0.0.0.0:7711"),
+        ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("refusing to serve plaintext HTTP on 0.0.0.0:7711"))
         #expect(result.stderr.contains("--insecure-plaintext"))
@@ -68,7 +19,7 @@ struct ServeCommandTests {
     @Test func aTokenFileOthersCanReadIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = try settings(directory, listen: "127.0.0.1:0")
+        let path = try ServeFixture.settings(directory, listen: "127.0.0.1:0")
         try directory.chmod("agent.token", 0o644)
         let result = try await AgentBinary.run(["serve", "--settings", path])
         #expect(result.status == 2)
@@ -79,7 +30,7 @@ struct ServeCommandTests {
     @Test func sigtermStopsTheServerGracefullyWithStatusZero() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (server, _) = try await startServe(directory)
+        let (server, _) = try await ServeFixture.start(directory)
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
@@ -89,7 +40,7 @@ struct ServeCommandTests {
     @Test func anIdleKeepAliveClientDoesNotKeepAStoppedAgentAlive() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (server, client) = try await startServe(directory)
+        let (server, client) = try await ServeFixture.start(directory)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         let idle = try client.hold()
         defer { idle.close() }
@@ -107,11 +58,11 @@ struct ServeCommandTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let log = directory.url("ran.log")
-        try installScripts(
+        try ServeFixture.installScripts(
             directory, pre: "echo pre >> \(log)", post: "echo \"post $QUIESCE_SNAPSHOT_RESULT\" >> \(log)")
-        let (server, client) = try await startServe(
+        let (server, client) = try await ServeFixture.start(
             directory, extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
-        let frozen = try #require(try await session("s", client, through: ["prepare", "freeze"]))
+        let frozen = try #require(try await ServeFixture.session("s", client, through: ["prepare", "freeze"]))
         #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
         #expect(try !disk.acceptsWrites(within: 0.2))
         kill(server.process.processIdentifier, SIGTERM)
@@ -126,13 +77,13 @@ struct ServeCommandTests {
         defer { directory.remove() }
         let log = directory.url("ran.log")
         let started = directory.url("pre-started")
-        try installScripts(
+        try ServeFixture.installScripts(
             directory, pre: "echo pre-start >> \(log)\ntouch \(started)\nsleep 2\necho pre-end >> \(log)",
             post: "echo \"post $QUIESCE_PRE_RESULT\" >> \(log)", freeze: false)
-        let (server, client) = try await startServe(directory)
+        let (server, client) = try await ServeFixture.start(directory)
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        _ = try await session("s", client, through: [])
-        let prepare = Task { try await client.send("POST", "/v1/sessions/s/prepare", token: Self.token) }
+        _ = try await ServeFixture.session("s", client, through: [])
+        let prepare = Task { try await client.send("POST", "/v1/sessions/s/prepare", token: ServeFixture.token) }
         #expect(await eventually(within: 10) { FileManager.default.fileExists(atPath: started) })
         kill(server.process.processIdentifier, SIGTERM)
         let answer = try await prepare.value
@@ -155,7 +106,7 @@ struct ServeCommandTests {
         _ = try Shell.run(["fsfreeze", "-f", disk.mountPoint])
         defer { _ = try? Shell.run(["fsfreeze", "-u", disk.mountPoint]) }
         #expect(try !disk.acceptsWrites(within: 0.2), "frozen before the agent starts")
-        let (server, _) = try await startServe(directory, capturingStandardError: true)
+        let (server, _) = try await ServeFixture.start(directory, capturingStandardError: true)
         #expect(try disk.acceptsWrites(within: 5), "the restarted agent thawed it")
         #expect(!FileManager.default.fileExists(atPath: directory.url("state/freeze-crashed.json")), "record done")
         kill(server.process.processIdentifier, SIGTERM)
@@ -170,14 +121,14 @@ struct ServeCommandTests {
         defer { disk.remove() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try installScripts(directory, pre: "exit 0", post: "exit 0")
-        let (server, client) = try await startServe(
+        try ServeFixture.installScripts(directory, pre: "exit 0", post: "exit 0")
+        let (server, client) = try await ServeFixture.start(
             directory, extra: #", "freeze": {"mounts": ["\#(disk.mountPoint)"], "timeoutSeconds": 120}"#)
         defer {
             kill(server.process.processIdentifier, SIGTERM)
             server.process.waitUntilExit()
         }
-        let frozen = try #require(try await session("g", client, through: ["prepare", "freeze"]))
+        let frozen = try #require(try await ServeFixture.session("g", client, through: ["prepare", "freeze"]))
         #expect(try frozen.json()["frozen"] as? Bool == true, "\(frozen.text)")
         let guardPid = try #require(
             Int32(
@@ -186,7 +137,7 @@ struct ServeCommandTests {
         kill(guardPid, SIGKILL)
         // No request comes: the lease is 600 s and the guard's deadline 120 s away.
         #expect(try disk.acceptsWrites(within: 10), "the agent saw its guard die and thawed")
-        let finished = try await client.send("POST", "/v1/sessions/g/finish", token: Self.token)
+        let finished = try await client.send("POST", "/v1/sessions/g/finish", token: ServeFixture.token)
         let errors = (try finished.json()["report"] as? [String: Any])?["errors"] as? [[String: Any]] ?? []
         #expect(errors.contains { ($0["message"] as? String)?.contains("died") == true }, "\(finished.text)")
     }
@@ -196,7 +147,7 @@ struct ServeCommandTests {
         defer { directory.remove() }
         let pki = try TestPKI(in: directory)
         let port = try FreePorts.one()
-        let path = try settings(
+        let path = try ServeFixture.settings(
             directory, listen: "127.0.0.1:\(port)",
             extra:
                 #", "tls": {"certificateFile": "\#(pki.serverCertificate)", "keyFile": "\#(pki.serverKey)", "#
@@ -208,7 +159,7 @@ struct ServeCommandTests {
             server.process.waitUntilExit()
         }
         let url = "https://127.0.0.1:\(port)/v1/version"
-        let token = "Authorization: Bearer \(Self.token)"
+        let token = "Authorization: Bearer \(ServeFixture.token)"
         let withCertificate = [
             "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate, "--cert",
             pki.clientCertificate, "--key", pki.clientKey, "-H", token, url,

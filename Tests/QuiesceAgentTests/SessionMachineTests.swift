@@ -131,6 +131,17 @@ struct SessionMachineTests {
     /// shutdowns, played against a model cycle: no phase runs twice or beside another, none
     /// before its predecessors, and once shut down every session is finished as soon as
     /// nothing holds it.
+    @Test func noSessionOpensUntilTheSessionsLeftOpenByAnEarlierAgentAreFinished() throws {
+        var machine = SessionMachine(recovering: true)
+        #expect(
+            refusal(&machine) { _ = try $0.create(id: "new", leaseSeconds: 60, now: now) }?.code == .recovering)
+        #expect(machine.active == nil)
+        #expect(machine.recovered(["old"]).isEmpty)
+        #expect(try machine.read("old", now: now) == .finished, "the recovered session's report answers")
+        #expect(try machine.claim(.thaw, of: "old", now: now) == .finished, "and nothing of it runs again")
+        #expect(try machine.create(id: "new", leaseSeconds: 60, now: now) == .open)
+    }
+
     @Test func everyInterleavingKeepsTheRules() throws {
         var seen: Set<Model> = [Model()]
         var frontier: [Model] = [Model()]

@@ -46,8 +46,12 @@ public struct SessionMachine: Sendable, Hashable {
     public private(set) var finished: [String] = []
     /// Set by `shutdown()`: no session opens any more.
     public private(set) var shuttingDown = false
+    /// Set until `recovered(_:)`: the sessions an earlier agent left open are being finished,
+    /// and no session opens beside them.
+    public private(set) var recovering: Bool
 
-    public init() {}
+    /// `recovering` true holds new sessions back until `recovered(_:)`.
+    public init(recovering: Bool = false) { self.recovering = recovering }
 
     // MARK: Requests
 
@@ -84,6 +88,11 @@ public struct SessionMachine: Sendable, Hashable {
         guard !shuttingDown else {
             throw SessionError(
                 .unavailable, .shuttingDown, "the agent is shutting down; open the session once it is back")
+        }
+        guard !recovering else {
+            throw SessionError(
+                .unavailable, .recovering,
+                "the agent restarted and is finishing the sessions it left open (post-scripts); retry in a moment")
         }
         active = Active(
             id: id, leaseSeconds: leaseSeconds, leaseEnd: now.advanced(by: .seconds(leaseSeconds)), claim: .opening,
@@ -181,6 +190,14 @@ public struct SessionMachine: Sendable, Hashable {
 
     // MARK: The agent's own decisions
 
+    /// The sessions an earlier agent left open are finished (oldest first): they are remembered
+    /// like any finished session, and new sessions may open. Returns the finished sessions no
+    /// longer remembered.
+    public mutating func recovered(_ ids: [String]) -> [String] {
+        recovering = false
+        return ids.filter { !finished.contains($0) }.flatMap { remember($0) }
+    }
+
     /// Called on a timer: when nobody asked within the lease and nothing runs, the session is
     /// claimed `.ending(.leaseExpiry)`: finish its cycle, then `close(by: .leaseExpiry)`.
     public mutating func expireLease(now: ContinuousClock.Instant) -> Bool {
@@ -213,13 +230,18 @@ public struct SessionMachine: Sendable, Hashable {
     public mutating func close() -> [String] {
         guard let current = active else { return [] }
         active = nil
-        finished.insert(current.id, at: 0)
+        return remember(current.id)
+    }
+
+    // MARK: Rules
+
+    /// Adds a finished session, newest first; returns those that no longer fit.
+    private mutating func remember(_ id: String) -> [String] {
+        finished.insert(id, at: 0)
         let forgotten = Array(finished.dropFirst(Self.keptFinished))
         finished.removeLast(forgotten.count)
         return forgotten
     }
-
-    // MARK: Rules
 
     private mutating func renewLease(_ now: ContinuousClock.Instant) {
         guard let current = active else { return }

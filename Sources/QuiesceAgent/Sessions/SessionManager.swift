@@ -8,19 +8,31 @@ public actor SessionManager {
     private let makeRunner: @Sendable (String) -> CycleRunner
     /// Told about every session that finishes, for metrics.
     private let onFinished: @Sendable (SessionState) -> Void
-    private var machine = SessionMachine()
+    private var machine: SessionMachine
     /// The active session's cycle.
     private var runner: CycleRunner?
     private var finished: [String: SessionState] = [:]
     /// Shutdown waiting for whoever holds the session to finish it.
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// `recovering` true refuses new sessions (503 `Recovering`) until `recovered(_:)`.
     public init(
         makeRunner: @escaping @Sendable (String) -> CycleRunner,
-        onFinished: @escaping @Sendable (SessionState) -> Void = { _ in }
+        onFinished: @escaping @Sendable (SessionState) -> Void = { _ in }, recovering: Bool = false
     ) {
         self.makeRunner = makeRunner
         self.onFinished = onFinished
+        machine = SessionMachine(recovering: recovering)
+    }
+
+    /// The sessions an earlier agent left open are finished: their reports answer from now on,
+    /// and new sessions may open.
+    public func recovered(_ states: [SessionState]) {
+        for state in states {
+            finished[state.id] = state
+            onFinished(state)
+        }
+        for forgotten in machine.recovered(states.map(\.id)) { finished[forgotten] = nil }
     }
 
     /// The session whose freeze is held or whose phases are under way, if any.
