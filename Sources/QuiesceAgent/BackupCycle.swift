@@ -30,8 +30,8 @@ public struct BackupCycle: Sendable {
 }
 
 extension AgentSettings {
-    /// The snapshot provider these settings name.
-    public func makeSnapshotProvider() -> any SnapshotProvider {
+    /// The snapshot provider these settings name; a snapshot command runs on `scripts`.
+    public func makeSnapshotProvider(scripts: ScriptRunner = ScriptRunner()) -> any SnapshotProvider {
         switch snapshot.provider {
         case .none:
             PlatformSnapshotProvider()
@@ -40,7 +40,7 @@ extension AgentSettings {
             // finishes is reported as crash consistent (FsFreezeTimeout) rather than lost.
             CommandSnapshotProvider(
                 command: snapshot.command, timeout: .seconds(snapshot.timeoutSeconds),
-                killGrace: .seconds(scriptKillGraceSeconds))
+                killGrace: .seconds(scriptKillGraceSeconds), scripts: scripts)
         case .btrfs:
             BtrfsSnapshotProvider(
                 subvolumes: snapshot.btrfsSubvolumes, directory: snapshot.btrfsDirectory,

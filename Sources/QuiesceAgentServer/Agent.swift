@@ -29,11 +29,13 @@ public struct Agent: Sendable {
 
 /// The agent the settings describe: listen address, TLS, token, limits, sessions on the cycle.
 /// Plaintext on a non-loopback address is refused unless `insecurePlaintext`.
-/// `freezeService` defaults to the guard process of this executable; `scripts` to real runs.
+/// `freezeService` defaults to the guard process of this executable; `scripts` to real runs, told
+/// to `sentinel` (as is the snapshot command) so that they end if the agent is killed.
 public func buildAgent(
     settings: AgentSettings, insecurePlaintext: Bool = false, freezeService: (any FreezeService)? = nil,
-    scripts: any ScriptRunning = ScriptRunner()
+    scripts: (any ScriptRunning)? = nil, sentinel: GroupSentinel? = nil
 ) throws(AgentError) -> Agent {
+    let scripts = scripts ?? ScriptRunner(sentinel: sentinel)
     let address = try ListenAddress.parse(settings.server.listen)
     let tls = try AgentTLS.context(for: settings.server)
     if tls == nil && !address.isLoopback && !insecurePlaintext {
@@ -46,7 +48,7 @@ public func buildAgent(
     let token = try BearerToken.load(path: settings.server.tokenFile, owner: settings.requiredOwnerUid)
     let metrics = RequestMetrics()
     let freezing = freezeService ?? GuardFreezeService.forThisExecutable(settings: settings)
-    let provider = settings.makeSnapshotProvider()
+    let provider = settings.makeSnapshotProvider(scripts: ScriptRunner(sentinel: sentinel))
     let recovery = SessionRecovery(settings: settings, scripts: scripts)
     let journal = recovery.journal
     let sessions = SessionManager(

@@ -11,7 +11,10 @@ public protocol ScriptRunning: Sendable {
 /// process group, retried for real within one budget, the whole group killed on timeout, and
 /// both output streams drained all the time with their tails kept.
 public struct ScriptRunner: ScriptRunning {
-    public init() {}
+    /// Told each script's process group, to end it if the agent dies; nil outside the agent.
+    public let sentinel: GroupSentinel?
+
+    public init(sentinel: GroupSentinel? = nil) { self.sentinel = sentinel }
 
     public func run(_ invocation: ScriptInvocation) async -> ScriptRun {
         let clock = ContinuousClock()
@@ -106,9 +109,11 @@ public struct ScriptRunner: ScriptRunning {
             workingDirectory: "/", platformOptions: options)
         let limit = invocation.tailLimit
         let grace = invocation.killGrace
+        let sentinel = sentinel
         let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
             execution in
             let group = execution.processIdentifier.value
+            sentinel?.watch(group)
             let killer = Task { await Self.killGroup(group, at: deadline, grace: grace) }
             async let stdout = Self.drain(execution.standardOutput, limit: limit)
             async let stderr = Self.drain(execution.standardError, limit: limit)

@@ -66,4 +66,16 @@ enum Syscalls {
     static func signalGroup(_ group: pid_t, _ signal: CInt) -> Bool {
         Glibc.kill(-group, signal) == 0
     }
+
+    /// A connected pair of close-on-exec stream sockets: the end a child gets (as its stdin) and
+    /// ours. A socket rather than a pipe, so that writing to a child that already exited is an
+    /// EPIPE error (`send` with `MSG_NOSIGNAL`), not a SIGPIPE that would kill us.
+    static func socketPair(subject: String) throws(SystemError) -> (theirs: CInt, ours: CInt) {
+        var ends: [CInt] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &ends) == 0 else {
+            throw SystemError(call: "socketpair", subject: subject, errno: Errno(rawValue: errno))
+        }
+        return (ends[0], ends[1])
+    }
 }

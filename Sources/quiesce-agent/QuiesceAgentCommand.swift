@@ -11,6 +11,7 @@ struct QuiesceAgentCommand: AsyncParsableCommand {
             RunOnceCommand.self, CheckCommand.self, ServeCommand.self, ThawAllCommand.self, SnapshotsCommand.self,
             SimulateCommand.self,
             FreezeGuardCommand.self,
+            GroupSentinelCommand.self,
         ]
     )
 

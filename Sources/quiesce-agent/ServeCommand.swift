@@ -28,9 +28,11 @@ struct ServeCommand: AsyncParsableCommand {
                 "quiesce-agent: at start, \(mount.mountPoint) was left frozen by an earlier agent: "
                     + (mount.result == .thawed ? "thawed" : "could not thaw it: \(mount.message ?? "")") + "\n")
         }
+        let sentinel = startSentinel(settings: settings)
+        defer { sentinel?.stop() }
         var agent: Agent
         do {
-            agent = try buildAgent(settings: settings, insecurePlaintext: insecurePlaintext)
+            agent = try buildAgent(settings: settings, insecurePlaintext: insecurePlaintext, sentinel: sentinel)
         } catch {
             CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
@@ -46,5 +48,22 @@ struct ServeCommand: AsyncParsableCommand {
                 services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "quiesce-agent")))
         try await group.run()
+    }
+
+    /// The child that ends the scripts' process groups if this agent is killed. Without it the
+    /// agent still serves, as agents did before it, and says so.
+    private func startSentinel(settings: AgentSettings) -> GroupSentinel? {
+        do {
+            return try GroupSentinel.start(
+                executable: try CurrentProcess.executablePath(),
+                arguments: [
+                    GroupSentinelCommand.configuration.commandName!, "--grace-seconds",
+                    "\(settings.scriptKillGraceSeconds)",
+                ])
+        } catch {
+            CurrentProcess.writeToStandardError(
+                "quiesce-agent: cannot start the group sentinel (\(error)); scripts will outlive a killed agent\n")
+            return nil
+        }
     }
 }

@@ -10,19 +10,27 @@ struct AgentRestartTests {
         defer { directory.remove() }
         let log = directory.url("ran.log")
         let started = directory.url("pre-started")
+        // The pre-script leaves a background child in its group, as a lock holder would.
         try ServeFixture.installScripts(
-            directory, pre: "echo pre-start >> \(log)\ntouch \(started)\nsleep 30\necho pre-end >> \(log)",
+            directory,
+            pre: "echo pre-start >> \(log)\nsleep 300 &\necho $$ $! > \(started)\nwait\necho pre-end >> \(log)",
             post: "echo \"post $QUIESCE_PRE_RESULT $QUIESCE_SNAPSHOT_RESULT\" >> \(log)", freeze: false)
         let (crashed, client) = try await ServeFixture.start(directory)
         defer { if crashed.process.isRunning { kill(crashed.process.processIdentifier, SIGKILL) } }
         _ = try await ServeFixture.session("s", client, through: [])
         let prepare = Task { try? await client.send("POST", "/v1/sessions/s/prepare", token: ServeFixture.token) }
-        #expect(await eventually(within: 10) { FileManager.default.fileExists(atPath: started) })
+        #expect(await eventually(within: 10) { ((try? directory.read("pre-started")) ?? "").hasSuffix("\n") })
+        let scriptPids = try directory.read("pre-started").split(whereSeparator: \.isWhitespace).compactMap {
+            pid_t($0)
+        }
+        #expect(scriptPids.count == 2)
+        defer { for pid in scriptPids where !ProcessState.isGone(pid) { kill(pid, SIGKILL) } }
         kill(crashed.process.processIdentifier, SIGKILL)
         crashed.process.waitUntilExit()
         _ = await prepare.value
-        // The orphaned pre-script is not this test's subject; it must not outlive it either.
-        _ = try? Shell.run(["pkill", "-KILL", "-f", "sleep 30"])
+        #expect(
+            await eventually(within: 10) { scriptPids.allSatisfy(ProcessState.isGone) },
+            "the pre-script and its background child ended with the agent")
 
         let (restarted, again) = try await ServeFixture.start(directory, capturingStandardError: true)
         defer {
@@ -57,6 +65,31 @@ struct AgentRestartTests {
         kill(third.process.processIdentifier, SIGTERM)
         third.process.waitUntilExit()
         #expect(try directory.read("ran.log") == "pre-start\npost failed skipped\n")
+    }
+
+    @Test func aSnapshotCommandEndsWithAKilledAgent() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let started = directory.url("snapshot-started")
+        try directory.write(
+            "snapshot.sh", "#!/bin/sh\nsleep 300 &\necho $$ $! > \(started)\nwait\n", mode: 0o700)
+        try ServeFixture.installScripts(directory, pre: "exit 0", post: "exit 0", freeze: false)
+        let (crashed, client) = try await ServeFixture.start(
+            directory,
+            extra: #", "snapshot": {"provider": "command", "command": ["\#(directory.url("snapshot.sh"))"]}"#)
+        defer { if crashed.process.isRunning { kill(crashed.process.processIdentifier, SIGKILL) } }
+        _ = try await ServeFixture.session("c", client, through: ["prepare"])
+        let snapshot = Task { try? await client.send("POST", "/v1/sessions/c/snapshot", token: ServeFixture.token) }
+        #expect(await eventually(within: 10) { ((try? directory.read("snapshot-started")) ?? "").hasSuffix("\n") })
+        let pids = try directory.read("snapshot-started").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
+        #expect(pids.count == 2)
+        defer { for pid in pids where !ProcessState.isGone(pid) { kill(pid, SIGKILL) } }
+        kill(crashed.process.processIdentifier, SIGKILL)
+        crashed.process.waitUntilExit()
+        _ = await snapshot.value
+        #expect(
+            await eventually(within: 10) { pids.allSatisfy(ProcessState.isGone) },
+            "the snapshot command and its child ended with the agent")
     }
 
     @Test func newSessionsWaitWhileTheLeftOverPostScriptsRun() async throws {

@@ -10,16 +10,18 @@ public struct CommandSnapshotProvider: SnapshotProvider {
     public let command: [String]
     public let timeout: Duration
     public let killGrace: Duration
+    public let scripts: ScriptRunner
 
-    public init(command: [String], timeout: Duration, killGrace: Duration) {
+    public init(command: [String], timeout: Duration, killGrace: Duration, scripts: ScriptRunner = ScriptRunner()) {
         self.command = command
         self.timeout = timeout
         self.killGrace = killGrace
+        self.scripts = scripts
     }
 
     public func takeSnapshot(_ request: SnapshotRequest) async -> SnapshotOutcome {
         guard let executable = command.first else { return .failed("no snapshot command is configured") }
-        let run = await ScriptRunner().run(
+        let run = await scripts.run(
             ScriptInvocation(
                 executable: FilePath(executable), arguments: Array(command.dropFirst()),
                 environment: ScriptEnvironment.base.merging([

@@ -6,8 +6,8 @@ import SystemPackage
 /// The agent's side of a running freeze guard: its pid, the socket on its standard input
 /// (closing it tells the guard the agent is gone) and the JSON lines it reports.
 ///
-/// Commands go over a socket rather than a pipe so that writing to a guard that already exited
-/// is an EPIPE error (`MSG_NOSIGNAL`), not a SIGPIPE that would kill the agent.
+/// Commands go over a socket (`Syscalls.socketPair`), so a guard that already exited cannot
+/// kill the agent with SIGPIPE.
 public final class GuardProcess: Sendable {
     private let child: ChildProcess
     private let commands: CInt
@@ -18,7 +18,7 @@ public final class GuardProcess: Sendable {
     /// of ours but its two pipes. Its stderr goes to /dev/null: a guard must not write anywhere
     /// that might be frozen.
     public static func start(executable: String, arguments: [String]) throws(SystemError) -> GuardProcess {
-        let toGuard = try makeSocketPair()
+        let toGuard = try Syscalls.socketPair(subject: "freeze guard")
         let fromGuard: (CInt, CInt)
         do {
             fromGuard = try makePipe()
@@ -103,15 +103,6 @@ public final class GuardProcess: Sendable {
         let line = Array(buffer[..<newline])
         buffer.removeFirst(newline + 1)
         return line
-    }
-
-    private static func makeSocketPair() throws(SystemError) -> (CInt, CInt) {
-        var ends: [CInt] = [-1, -1]
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, type, 0, &ends) == 0 else {
-            throw SystemError(call: "socketpair", subject: "freeze guard", errno: Errno(rawValue: errno))
-        }
-        return (ends[0], ends[1])
     }
 
     /// Close-on-exec from the start (pipe2): the agent's ends must never leak into a script it
