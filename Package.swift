@@ -151,7 +151,7 @@ let package = Package(
             name: "QuiesceAgentServerTests",
             dependencies: [
                 "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -59,9 +59,10 @@ public func buildAgent(
         },
         onFinished: { metrics.record($0) }, recovering: recovery.hasWork)
     let audit = AuditLog(path: settings.server.auditLogPath)
-    let server = AgentServer(
+    var server = AgentServer(
         address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
         token: token,
         tls: tls, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
+    server.loopbackOnly = tls == nil && !insecurePlaintext
     return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit, recovery: recovery))
 }

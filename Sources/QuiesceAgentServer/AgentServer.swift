@@ -28,6 +28,9 @@ public struct AgentServer: Service {
     public let audit: AuditLog
     /// Called with the bound port once listening (useful with port 0).
     public var onListening: @Sendable (Int) -> Void = { _ in }
+    /// Plaintext is allowed on loopback only: the address the name was bound to is checked too,
+    /// since `localhost` may resolve elsewhere.
+    public var loopbackOnly = false
 
     public init(
         address: ListenAddress, router: Router, token: BearerToken, tls: NIOSSLContext?, limits: AgentSettings.Server,
@@ -99,27 +102,38 @@ public struct AgentServer: Service {
         let tls = tls
         let timeout = TimeAmount.seconds(Int64(limits.requestTimeoutSeconds))
         connections.acceptOpened()
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .bind(host: address.host, port: address.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard connections.admit(channel) else {
-                        channel.close(promise: nil)
-                        return nil
-                    }
-                    let clock = RequestClock(timeout: timeout)
-                    let pipeline = channel.pipeline.syncOperations
-                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try pipeline.addHandler(RequestStartWatcher(clock: clock))
-                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    try pipeline.addHandler(RequestEndWatcher(clock: clock))
-                    let connection = try Connections.Connection(wrappingChannelSynchronously: channel)
-                    connections.ready(connection)
-                    return connection
+        let server: NIOAsyncChannel<Connections.Connection?, Never> = try await ServerBootstrap(
+            group: MultiThreadedEventLoopGroup.singleton
+        )
+        .serverChannelOption(.backlog, value: 256)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+        .bind(host: address.host, port: address.port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                guard connections.admit(channel) else {
+                    channel.close(promise: nil)
+                    return nil
                 }
+                let clock = RequestClock(timeout: timeout)
+                let pipeline = channel.pipeline.syncOperations
+                if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                try pipeline.addHandler(RequestStartWatcher(clock: clock))
+                try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                try pipeline.addHandler(RequestEndWatcher(clock: clock))
+                let connection = try Connections.Connection(wrappingChannelSynchronously: channel)
+                connections.ready(connection)
+                return connection
             }
+        }
+        if loopbackOnly, let bound = server.channel.localAddress, !Loopback.contains(bound) {
+            try? await server.channel.close()
+            let boundTo = bound.ipAddress ?? "\(bound)"
+            throw AgentError(
+                code: .invalidAgentSettings,
+                message: "refusing to serve plaintext HTTP: \(address.host) was bound to \(boundTo), which is not a "
+                    + "loopback address. Listen on 127.0.0.1 or ::1, or set up TLS")
+        }
+        return server
     }
 
     /// Serves every accepted connection until the listener closes.

@@ -1,3 +1,4 @@
+import NIOCore
 import QuiesceAPI
 import QuiesceAgent
 
@@ -36,4 +37,12 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var isLoopback: Bool { Loopback.contains(host: host) }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+extension Loopback {
+    /// True for a bound address in 127.0.0.0/8, `::1`, or 127.0.0.0/8 mapped into IPv6.
+    public static func contains(_ address: SocketAddress) -> Bool {
+        guard let ip = address.ipAddress?.lowercased() else { return false }
+        return contains(host: ip.hasPrefix("::ffff:") ? String(ip.dropFirst(7)) : ip)
+    }
 }

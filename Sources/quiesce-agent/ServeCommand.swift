@@ -47,7 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "quiesce-agent")))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as AgentError {
+            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
+            throw ExitCode(2)
+        }
     }
 
     /// The child that ends the scripts' process groups if this agent is killed. Without it the
