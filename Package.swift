@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "quiesce-agent", targets: ["quiesce-agent"]),
         .executable(name: "quiesce-bench", targets: ["quiesce-bench"]),
         .executable(name: "quiesce", targets: ["quiesce"]),
+        .executable(name: "quiesce-fuzz", targets: ["quiesce-fuzz"]),
         .library(name: "QuiesceHTTPClient", targets: ["QuiesceHTTPClient"]),
     ],
     dependencies: [
@@ -109,6 +110,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "QuiesceFuzzTargets",
+            dependencies: ["QuiesceAPI", "QuiesceAgent", "QuiesceCoordinator", "QuiesceSystem"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "quiesce-fuzz", dependencies: ["QuiesceFuzzTargets", "QuiesceSystem"], swiftSettings: strict),
         .executableTarget(
             name: "quiesce-bench",
             dependencies: [
@@ -155,6 +163,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "QuiesceFuzzTests", dependencies: ["QuiesceFuzzTargets"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
             dependencies: [

@@ -132,9 +132,13 @@ case "fleet-commands":
     fleetCommands(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 case "group-snapshot":
     await groupSnapshots(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
+case "soak":
+    soak(
+        requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
+        sessions: arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000)
 default:
     fail(
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot "
-            + "[runs]"
+            + "[runs] | soak [requests] [sessions]"
     )
 }

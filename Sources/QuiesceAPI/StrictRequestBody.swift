@@ -1,34 +1,40 @@
 import FoundationEssentials
-import NIOHTTP1
-import QuiesceAPI
 
 /// Request bodies are strict: malformed JSON, a wrong type or an unknown field is a 400 that
 /// names it, and nothing runs.
-enum StrictRequestBody {
-    static func decode<T: Decodable>(
+public enum StrictRequestBody {
+    /// Why a body was refused: 400 `BadRequest`.
+    public struct Refusal: APIError, Equatable {
+        public var message: String
+        public var httpStatus: Int { 400 }
+        public var code: ErrorCode { .badRequest }
+
+        init(_ message: String) { self.message = message }
+    }
+
+    /// The body as `T`; nil for an empty body when `optional`.
+    public static func decode<T: Decodable>(
         _ type: T.Type, from bytes: [UInt8], allowedKeys: Set<String>, optional: Bool = false
     )
-        throws(HTTPError) -> T?
+        throws(Refusal) -> T?
     {
         if bytes.isEmpty || bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if optional { return nil }
-            throw HTTPError(
-                .badRequest, .badRequest,
+            throw Refusal(
                 "this request needs a JSON body with \(allowedKeys.sorted().joined(separator: ", "))")
         }
         let value: JSONValue
         do {
             value = try JSONValue.parse(bytes)
         } catch {
-            throw HTTPError(.badRequest, .badRequest, "the body is not valid JSON")
+            throw Refusal("the body is not valid JSON")
         }
         guard case .object(let keys) = value else {
-            throw HTTPError(.badRequest, .badRequest, "the body must be a JSON object, found \(value.typeName)")
+            throw Refusal("the body must be a JSON object, found \(value.typeName)")
         }
         let unknown = keys.keys.filter { !allowedKeys.contains($0) }.sorted()
         guard unknown.isEmpty else {
-            throw HTTPError(
-                .badRequest, .badRequest,
+            throw Refusal(
                 "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "`\($0)`" }.joined(separator: ", ")); "
                     + "this request takes \(allowedKeys.sorted().map { "`\($0)`" }.joined(separator: ", "))")
         }
@@ -36,11 +42,11 @@ enum StrictRequestBody {
             return try QuiesceJSON.decoder().decode(T.self, from: Data(bytes))
         } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw HTTPError(.badRequest, .badRequest, "`\(path)` must be \(expected)")
+            throw Refusal("`\(path)` must be \(expected)")
         } catch let DecodingError.keyNotFound(key, _) {
-            throw HTTPError(.badRequest, .badRequest, "the field `\(key.stringValue)` is required")
+            throw Refusal("the field `\(key.stringValue)` is required")
         } catch {
-            throw HTTPError(.badRequest, .badRequest, "the body does not fit this request: \(error)")
+            throw Refusal("the body does not fit this request: \(error)")
         }
     }
 }
