@@ -163,6 +163,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "QuiesceChaosTests", dependencies: ["QuiesceTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "QuiesceFuzzTests", dependencies: ["QuiesceFuzzTargets"], swiftSettings: strict),
         .testTarget(

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A throwaway certificate authority with a server certificate for 127.0.0.1 and a client
-/// certificate, made with the openssl command line.
+/// A throwaway certificate authority with a server certificate for `serverAddresses` (127.0.0.1
+/// unless told) and a client certificate, made with the openssl command line.
 public struct TestPKI: Sendable {
     public let caCertificate: String
     public let serverCertificate: String
@@ -9,7 +9,9 @@ public struct TestPKI: Sendable {
     public let clientCertificate: String
     public let clientKey: String
 
-    public init(in directory: TemporaryDirectory, name: String = "test") throws {
+    public init(in directory: TemporaryDirectory, name: String = "test", serverAddresses: [String] = ["127.0.0.1"])
+        throws
+    {
         let base = directory.url("pki-\(name)")
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         caCertificate = "\(base)/ca.pem"
@@ -24,7 +26,11 @@ public struct TestPKI: Sendable {
             "-out", caCertificate, "-days", "2", "-subj", "/CN=\(name) test CA",
         ])
         for (certificate, key, subject, extensions) in [
-            (serverCertificate, serverKey, "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+            (
+                serverCertificate, serverKey, "/CN=\(serverAddresses[0])",
+                "subjectAltName=\(serverAddresses.map { "IP:\($0)" }.joined(separator: ","))\n"
+                    + "extendedKeyUsage=serverAuth"
+            ),
             (clientCertificate, clientKey, "/CN=quiesce coordinator", "extendedKeyUsage=clientAuth"),
         ] {
             let request = "\(certificate).csr"
