@@ -150,11 +150,11 @@ private final class TokenFiles: Sendable {
             let result: Result<String, AgentClient.CallError>
             do {
                 if let problem = Self.exposure(of: path) { throw TokenFileExposed(message: problem) }
-                result = .success(try String(contentsOfFile: path, encoding: .utf8).trimmingWhitespace())
+                result = .success(try FileReader.text(path).trimmingWhitespace())
             } catch let error as TokenFileExposed {
                 result = .failure(.noToken(error.message))
             } catch {
-                result = .failure(.noToken("cannot read the token file \(path): \(error.localizedDescription)"))
+                result = .failure(.noToken("cannot read the token file \(path): \(error)"))
             }
             read[path] = result
             return result

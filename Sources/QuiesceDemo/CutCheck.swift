@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceSystem
 
 /// The proof: is a set of copies of the writer's disks a consistent cut?
 public struct CutCheck: Sendable, Equatable, CustomStringConvertible {
@@ -12,7 +13,7 @@ public struct CutCheck: Sendable, Equatable, CustomStringConvertible {
     /// Reads `seq.log` in each directory, in the writer's order.
     public static func check(_ directories: [String]) -> CutCheck {
         let logs = directories.map { directory in
-            ((try? String(contentsOfFile: "\(directory)/seq.log", encoding: .utf8)) ?? "").split(separator: "\n")
+            ((try? FileReader.text("\(directory)/seq.log", limit: 256 * 1024 * 1024)) ?? "").split(separator: "\n")
                 .compactMap { Int($0) }
         }
         return check(logs: logs, names: directories)

@@ -52,7 +52,7 @@ public final class DemoAgent: Sendable {
         let deadline = Date().addingTimeInterval(20)
         let marker = "listening on 127.0.0.1:"
         while Date() < deadline {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let text = (try? FileReader.text(log)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }),
                 let port = Int(line.split(separator: marker).last?.prefix { $0.isNumber } ?? "")
             {
@@ -72,7 +72,7 @@ public final class DemoAgent: Sendable {
     /// True while the agent process runs; its log says why when it does not.
     public var isRunning: Bool { process.isRunning }
 
-    public var log: String { (try? String(contentsOfFile: "\(home)/agent.log", encoding: .utf8)) ?? "" }
+    public var log: String { (try? FileReader.text("\(home)/agent.log")) ?? "" }
 
     /// SIGTERM: the agent finishes any session (thaw first) and exits.
     public func stop() {

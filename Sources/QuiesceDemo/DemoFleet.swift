@@ -165,7 +165,7 @@ public final class DemoFleet: Sendable {
         for agent in agents { agent.stop() }
         for disk in disks { disk.remove() }
         // Copies mounted for checking.
-        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        let mounts = (try? FileReader.text("/proc/self/mounts")) ?? ""
         for line in mounts.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.count > 1, fields[1].hasPrefix(directory + "/") {

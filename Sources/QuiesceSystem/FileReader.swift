@@ -27,4 +27,10 @@ public enum FileReader {
             }
         }
     }
+
+    /// The file as UTF-8 text (invalid bytes replaced). Also for files another process is still
+    /// appending to: Foundation's `String(contentsOfFile:)` leaks a buffer on those.
+    public static func text(_ path: String, limit: Int = 1024 * 1024) throws(SystemError) -> String {
+        String(decoding: try read(path, limit: limit), as: UTF8.self)
+    }
 }

@@ -34,8 +34,6 @@ public final class GroupSentinel: Sendable {
         self.commands = commands
     }
 
-    public var pid: pid_t { child.pid }
-
     /// Tells the sentinel about a process group just started. A sentinel that is gone is no
     /// error: the scripts run on, as they would without one.
     public func watch(_ group: pid_t) {

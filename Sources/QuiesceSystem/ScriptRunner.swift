@@ -151,15 +151,16 @@ public struct ScriptRunner: ScriptRunning {
     }
 
     /// At the deadline: SIGTERM to the process group, then SIGKILL once the grace period is over
-    /// if any member is left. Returns whether the deadline was reached; cancelled before it,
-    /// it does nothing.
+    /// if any member is left. Returns whether the group was still there at the deadline;
+    /// cancelled before it, it does nothing.
     private static func killGroup(_ group: pid_t, at deadline: ContinuousClock.Instant, grace: Duration) async -> Bool {
         do {
             try await Task.sleep(until: deadline, clock: .continuous)
         } catch {
             return false
         }
-        Syscalls.signalGroup(group, SIGTERM)
+        // Woken late (a busy machine) after the whole group ended in time: no timeout.
+        guard Syscalls.signalGroup(group, SIGTERM) else { return false }
         let graceEnd = ContinuousClock.now.advanced(by: grace)
         // Poll rather than sleep the whole grace: most scripts die at SIGTERM. Cancellation is
         // ignored from here on, so the SIGKILL is never skipped.

@@ -150,12 +150,10 @@ final class ChaosFleet: @unchecked Sendable {
         return ((runs?["runs"] as? [[String: Any]])?.first)?["status"] as? String
     }
 
-    /// The group's consistency as the last `quiesce snapshot` run named `name` reported it.
-    func reportedConsistency(of name: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: directory.url("\(name).out")),
-            let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return report["consistency"] as? String
+    /// The JSON report the coordinator run named `name` printed, if it got that far.
+    func printedReport(of name: String) -> [String: Any]? {
+        FileManager.default.contents(atPath: directory.url("\(name).out"))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
     }
 
     func clearMarkers() {

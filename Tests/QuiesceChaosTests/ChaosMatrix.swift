@@ -45,7 +45,7 @@ struct ChaosOutcome: Sendable {
     var exitStatus: Int32?
     var history: String
     var consistency: String?
-    /// Seconds from the fault until every disk took writes again.
+    /// Seconds from the fault until every disk took writes again, checked once the run ended.
     var thawedAfter: Double?
     var problems: [String]
     var nextSnapshotSucceeded: Bool
@@ -60,8 +60,7 @@ struct ChaosOutcome: Sendable {
             + "\(thawed) | \(next) | \(verdict) |"
     }
 
-    static let header = """
-        | phase | fault | what it did | coordinator, history | all disks writable after | next snapshot | invariants |
-        | --- | --- | --- | --- | --- | --- | --- |
-        """
+    static let header =
+        "| phase | fault | what it did | coordinator, history, consistency | all disks writable after the fault | "
+        + "next snapshot | invariants |\n| --- | --- | --- | --- | --- | --- | --- |"
 }

@@ -3,8 +3,9 @@ import QuiesceAPI
 import QuiesceSystem
 
 /// Each open session's progress, kept in the agent's state directory (tmpfs, `/run/quiesce`)
-/// and written before each step of its cycle begins and after it ends, so that an agent restarted after a crash
-/// knows which sessions were open, where each stood, and which post-scripts it still owes.
+/// and written before each step of its cycle begins and after it ends, so that an agent
+/// restarted after a crash knows which sessions were open, where each stood, and which
+/// post-scripts it still owes.
 public struct SessionJournal: Sendable {
     public let directory: String
 
@@ -57,17 +58,11 @@ public struct SessionJournal: Sendable {
 
     /// Writes (or replaces) a session's entry. Best effort, like the guard's records: a state
     /// directory that cannot be written must not stop a backup; it only costs the post-scripts
-    /// after a crash, which `write` reports by returning false.
-    @discardableResult
-    func write(_ entry: Entry) -> Bool {
-        guard let bytes = try? QuiesceJSON.encoder().encode(entry) else { return false }
-        do {
-            try Directory.make(directory, mode: 0o700)
-            try AtomicFile.write(Array(bytes), to: path(of: entry.sessionId), mode: 0o600)
-            return true
-        } catch {
-            return false
-        }
+    /// after a crash.
+    func write(_ entry: Entry) {
+        guard let bytes = try? QuiesceJSON.encoder().encode(entry) else { return }
+        try? Directory.make(directory, mode: 0o700)
+        try? AtomicFile.write(Array(bytes), to: path(of: entry.sessionId), mode: 0o600)
     }
 
     func remove(sessionId: String) {
