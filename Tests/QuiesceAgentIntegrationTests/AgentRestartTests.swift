@@ -5,6 +5,14 @@ import Testing
 /// An agent SIGKILLed in the middle of a session, and started again: it finishes what it left.
 @Suite("Agent restart")
 struct AgentRestartTests {
+    /// The two pids (a script's and its background child's) the script wrote to `name`.
+    private func pids(written name: String, in directory: TemporaryDirectory) async -> [pid_t] {
+        #expect(await eventually(within: 10) { ((try? directory.read(name)) ?? "").hasSuffix("\n") })
+        let pids = ((try? directory.read(name)) ?? "").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
+        #expect(pids.count == 2)
+        return pids
+    }
+
     @Test func aSessionCutOffDuringItsPreScriptGetsOnePostScriptAfterTheRestart() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -19,11 +27,7 @@ struct AgentRestartTests {
         defer { if crashed.process.isRunning { kill(crashed.process.processIdentifier, SIGKILL) } }
         _ = try await ServeFixture.session("s", client, through: [])
         let prepare = Task { try? await client.send("POST", "/v1/sessions/s/prepare", token: ServeFixture.token) }
-        #expect(await eventually(within: 10) { ((try? directory.read("pre-started")) ?? "").hasSuffix("\n") })
-        let scriptPids = try directory.read("pre-started").split(whereSeparator: \.isWhitespace).compactMap {
-            pid_t($0)
-        }
-        #expect(scriptPids.count == 2)
+        let scriptPids = await pids(written: "pre-started", in: directory)
         defer { for pid in scriptPids where !ProcessState.isGone(pid) { kill(pid, SIGKILL) } }
         kill(crashed.process.processIdentifier, SIGKILL)
         crashed.process.waitUntilExit()
@@ -80,9 +84,7 @@ struct AgentRestartTests {
         defer { if crashed.process.isRunning { kill(crashed.process.processIdentifier, SIGKILL) } }
         _ = try await ServeFixture.session("c", client, through: ["prepare"])
         let snapshot = Task { try? await client.send("POST", "/v1/sessions/c/snapshot", token: ServeFixture.token) }
-        #expect(await eventually(within: 10) { ((try? directory.read("snapshot-started")) ?? "").hasSuffix("\n") })
-        let pids = try directory.read("snapshot-started").split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
-        #expect(pids.count == 2)
+        let pids = await pids(written: "snapshot-started", in: directory)
         defer { for pid in pids where !ProcessState.isGone(pid) { kill(pid, SIGKILL) } }
         kill(crashed.process.processIdentifier, SIGKILL)
         crashed.process.waitUntilExit()

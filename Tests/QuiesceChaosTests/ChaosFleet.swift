@@ -140,14 +140,15 @@ final class ChaosFleet: @unchecked Sendable {
         return await coordinatorStatus(within: 120)
     }
 
-    /// The newest run in the history: its status.
-    func lastRunStatus() throws -> String? {
-        let output = try Shell.run(
+    /// The newest run in the history: its id and status; nil before the first.
+    func newestRun() -> (id: Int, status: String)? {
+        let output = try? Shell.run(
             network.inside(
                 network.coordinator,
                 [AgentBinary.path(of: "quiesce"), "history", "--state", state, "--json", "--limit", "1"]))
-        let runs = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
-        return ((runs?["runs"] as? [[String: Any]])?.first)?["status"] as? String
+        let runs = output.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        guard let run = (runs?["runs"] as? [[String: Any]])?.first, let id = run["id"] as? Int else { return nil }
+        return (id, run["status"] as? String ?? "")
     }
 
     /// The JSON report the coordinator run named `name` printed, if it got that far.

@@ -37,6 +37,7 @@ struct ChaosMatrixTests {
     private func run(_ cell: ChaosCell, on fleet: ChaosFleet) async throws -> ChaosOutcome {
         let first = fleet.agents[0]
         fleet.clearMarkers()
+        let runsBefore = fleet.newestRun()?.id ?? 0
         let pushed = cell.phase == .push ? try preparePush(fleet) : nil
         if let pushed {
             try fleet.startCoordinator(
@@ -51,7 +52,7 @@ struct ChaosMatrixTests {
             outcome.applied = "the run never reached \(cell.phase.rawValue)"
             outcome.problems.append(outcome.applied)
             outcome.exitStatus = await fleet.coordinatorStatus(within: 120)
-            return try await settle(outcome, fleet, faultAt: Date(), pushed: pushed)
+            return try await settle(outcome, fleet, faultAt: Date(), pushed: pushed, runsBefore: runsBefore)
         }
         let faultAt = Date()
         var healing: Task<Void, Never>?
@@ -97,13 +98,13 @@ struct ChaosMatrixTests {
         outcome.exitStatus = await fleet.coordinatorStatus(within: 120)
         await healing?.value
         fleet.network.clear(agent: 0)
-        return try await settle(outcome, fleet, faultAt: faultAt, pushed: pushed)
+        return try await settle(outcome, fleet, faultAt: faultAt, pushed: pushed, runsBefore: runsBefore)
     }
 
     /// Heals what is left, waits for the agents to finish their sessions, checks the invariants,
     /// and takes the next group snapshot.
     private func settle(
-        _ outcome: ChaosOutcome, _ fleet: ChaosFleet, faultAt: Date, pushed: PushedFiles?
+        _ outcome: ChaosOutcome, _ fleet: ChaosFleet, faultAt: Date, pushed: PushedFiles?, runsBefore: Int
     ) async throws -> ChaosOutcome {
         var outcome = outcome
         try? fleet.network.setLink(ofAgent: 0, up: true)
@@ -140,13 +141,15 @@ struct ChaosMatrixTests {
                 }
             }
         }
-        outcome.history = (try? fleet.lastRunStatus()) ?? "no run recorded"
+        let newest = fleet.newestRun()
+        outcome.history = newest.map { $0.id > runsBefore ? $0.status : "not recorded" } ?? "not recorded"
         switch outcome.exitStatus {
         case nil, .some(..<0):
-            // Killed after it had recorded and printed its report, the run's own word stands.
+            // Killed after it had recorded and printed its report, the run's own word stands;
+            // killed before it recorded anything, there is no run to tell of.
             let finishedFirst = fleet.printedReport(of: "run") != nil
             if finishedFirst { outcome.applied += " (after the run had finished)" }
-            if outcome.history != "interrupted" && !finishedFirst {
+            if !["interrupted", "not recorded"].contains(outcome.history) && !finishedFirst {
                 outcome.problems.append("the coordinator died but the history says \(outcome.history)")
             }
         case .some(0):
