@@ -110,6 +110,14 @@ final class ChaosAgent: @unchecked Sendable {
         self.writer = writer
     }
 
+    /// Whether the agent still has sessions in its journal: open ones, or ones a restarted agent
+    /// is still finishing (it refuses new sessions meanwhile).
+    var hasJournalledSessions: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(home)/state")) ?? []).contains {
+            $0.hasPrefix("session-")
+        }
+    }
+
     /// Whether each session that ran a pre-script got exactly one post-script: the sessions
     /// that did not, with their counts.
     func unbalancedSessions() -> [String] {

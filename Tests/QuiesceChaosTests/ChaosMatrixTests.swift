@@ -123,7 +123,10 @@ struct ChaosMatrixTests {
         }
         // Every session over (a coordinator gone leaves them to their leases) and every pre-script
         // answered by exactly one post-script.
-        if !(await eventually(within: 60) { fleet.agents.indices.allSatisfy(fleet.isIdle) }) {
+        let settled = await eventually(within: 60) {
+            fleet.agents.indices.allSatisfy(fleet.isIdle) && !fleet.agents.contains { $0.hasJournalledSessions }
+        }
+        if !settled {
             outcome.problems.append("a session was still open 60 s after the fault")
         }
         let balanced = await eventually(within: 10) { fleet.agents.allSatisfy { $0.unbalancedSessions().isEmpty } }
