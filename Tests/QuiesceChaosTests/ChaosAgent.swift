@@ -22,10 +22,8 @@ final class ChaosAgent: @unchecked Sendable {
         scriptLog = ChaosScripts.log(fleet: fleet, address: address)
         disk = try LoopImage(sizeMiB: 16, name: "disk\(index)")
         do {
-            for directory in [home] {
-                try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            }
+            try FileManager.default.createDirectory(
+                atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try write(
                 "agent.json",
                 """

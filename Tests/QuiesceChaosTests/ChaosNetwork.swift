@@ -51,29 +51,27 @@ final class ChaosNetwork: Sendable {
     @discardableResult
     func degrade(agent index: Int) throws -> String {
         let namespace = agent(index)
-        if (try? Shell.run(
-            [
-                "ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "loss", "30%",
-                "delay", "200ms",
-            ])) != nil
-        {
+        let netem = ["tc", "qdisc", "add", "dev", "eth0", "root", "netem", "loss", "30%", "delay", "200ms"]
+        if (try? Shell.run(inside(namespace, netem))) != nil {
             return "30% loss, 200 ms delay (netem)"
         }
         // No netem in this kernel: the loss through iptables' statistic match, no delay.
         for chain in ["INPUT", "OUTPUT"] {
             try Shell.run(
-                [
-                    "ip", "netns", "exec", namespace, "iptables-legacy", "-A", chain, "-m", "statistic", "--mode",
-                    "random", "--probability", "0.3", "-j", "DROP",
-                ])
+                inside(
+                    namespace,
+                    [
+                        "iptables-legacy", "-A", chain, "-m", "statistic", "--mode", "random", "--probability", "0.3",
+                        "-j", "DROP",
+                    ]))
         }
         return "30% loss (iptables; this kernel has no netem for the delay)"
     }
 
     func clear(agent index: Int) {
         let namespace = agent(index)
-        _ = try? Shell.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "del", "dev", "eth0", "root"])
-        _ = try? Shell.run(["ip", "netns", "exec", namespace, "iptables-legacy", "-F"])
+        _ = try? Shell.run(inside(namespace, ["tc", "qdisc", "del", "dev", "eth0", "root"]))
+        _ = try? Shell.run(inside(namespace, ["iptables-legacy", "-F"]))
     }
 
     /// `command` run inside `namespace`.

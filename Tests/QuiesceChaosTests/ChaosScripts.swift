@@ -30,7 +30,7 @@ enum ChaosScripts {
         #!/bin/sh
         # \(version)
         me=$(ip -o -4 addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
-        echo "\(logLine)" >> \(fleet)/logs/$me.log
+        echo "\(logLine)" >> \(log(fleet: fleet, address: "$me"))
         touch \(fleet)/markers/\(marker)-$me
         sleep 2
         # \(String(repeating: "x", count: padding))
