@@ -154,8 +154,13 @@ public struct ScriptRunner: ScriptRunning {
     /// if any member is left. Returns whether the group was still there at the deadline;
     /// cancelled before it, it does nothing.
     private static func killGroup(_ group: pid_t, at deadline: ContinuousClock.Instant, grace: Duration) async -> Bool {
+        // In slices: a cancelled sleep keeps its task's memory until the time it was set for
+        // (swiftlang/swift#60441), and most scripts end long before their budget.
         do {
-            try await Task.sleep(until: deadline, clock: .continuous)
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(
+                    until: min(deadline, ContinuousClock.now.advanced(by: .seconds(1))), clock: .continuous)
+            }
         } catch {
             return false
         }
