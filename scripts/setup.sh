@@ -12,8 +12,7 @@ packages=(
     btrfs-progs          # mkfs.btrfs and btrfs, for the btrfs snapshot provider's tests
     openssl              # the tests' throwaway certificate authority
     curl                 # a TLS client independent of ours, in the mutual TLS tests
-    iproute2             # the fault matrix's network namespaces, veths and bridge (ip, tc)
-    iptables             # the fault matrix's packet loss where the kernel has no netem
+    iproute2             # the fault matrix's network namespaces, veths and bridge
     procps               # pgrep, to find a freeze guard to kill
 )
 missing=()

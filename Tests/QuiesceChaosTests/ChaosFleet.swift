@@ -18,7 +18,7 @@ final class ChaosFleet: @unchecked Sendable {
     init(count: Int) throws {
         directory = try TemporaryDirectory(prefix: "quiesce-chaos")
         do {
-            network = try ChaosNetwork(agents: count)
+            network = try ChaosNetwork(agents: count, impaired: [0])
         } catch {
             directory.remove()
             throw error
