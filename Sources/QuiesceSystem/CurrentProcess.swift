@@ -39,6 +39,17 @@ public enum CurrentProcess {
         return String(cString: directory)
     }
 
+    /// The name and home directory of the effective user in the password database, if it is there.
+    public static var account: (name: String, home: String)? {
+        var entry = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(geteuid(), &entry, &buffer, buffer.count, &found) == 0, found != nil,
+            let name = entry.pw_name, let home = entry.pw_dir
+        else { return nil }
+        return (String(cString: name), String(cString: home))
+    }
+
     /// The machine's host name, as a report names the VM.
     public static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)

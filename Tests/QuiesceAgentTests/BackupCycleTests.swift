@@ -61,6 +61,34 @@ struct BackupCycleTests {
         #expect(post.contains("QUIESCE_SNAPSHOT_RESULT=skipped"))
     }
 
+    @Test func scriptsGetTheHomeOfTheAccountTheAgentRunsAsAndNothingElseOfItsEnvironment() async throws {
+        let fixture = try FrameworkFixture(pre: #"echo "home=$HOME user=$USER logname=$LOGNAME term=${TERM-unset}""#)
+        defer { fixture.remove() }
+        let report = await fixture.run(freezer: RecordingFreezer())
+        let account = try #require(CurrentProcess.account)
+        #expect(
+            report.preScript.stdoutTail
+                == "home=\(account.home) user=\(account.name) logname=\(account.name) term=unset\n")
+    }
+
+    @Test func aFailureIsQuotedByTheLinesThatSayWhatWentWrongNotByATrailingHint() async throws {
+        let fixture = try FrameworkFixture(
+            pre: #"""
+                printf 'connecting\n' >&2
+                printf 'psql: error: connection to server on socket "/run/pg/.s.PGSQL.5432" failed: No such file\n' >&2
+                printf '\tIs the server running locally and accepting connections on that socket?\n' >&2
+                exit 2
+                """#)
+        defer { fixture.remove() }
+        let report = await fixture.run(freezer: RecordingFreezer())
+        let error = try #require(report.errors.first)
+        #expect(
+            error.message.hasSuffix(
+                #"it said: psql: error: connection to server on socket "/run/pg/.s.PGSQL.5432" failed: No such file"#),
+            "\(error.message)")
+        #expect(!error.message.contains("\t"))
+    }
+
     @Test func aPreScriptTimeoutIsKilledAndFallsBackToFileSystemConsistency() async throws {
         var fixture = try FrameworkFixture(pre: "sleep 60")
         defer { fixture.remove() }
