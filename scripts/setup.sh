@@ -14,6 +14,8 @@ packages=(
     curl                 # a TLS client independent of ours, in the mutual TLS tests
     iproute2             # the fault matrix's network namespaces, veths and bridge
     procps               # pgrep, to find a freeze guard to kill
+    mariadb-server       # private MariaDB servers for the mariadb recipe's tests (never the service)
+    mariadb-client
 )
 missing=()
 for package in "${packages[@]}"; do
