@@ -134,9 +134,11 @@ struct RecipeDatabase {
     let script: String
     let state: String
 
-    init(password: String = "quiesce-secret") throws {
+    /// `dataDirectory` (default: in the temp dir) is where the server keeps its files, such as on
+    /// a loop-mounted disk to freeze and copy.
+    init(password: String = "quiesce-secret", dataDirectory: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "quiesce-mariadb")
-        let data = directory.url("data")
+        let data = dataDirectory ?? directory.url("data")
         state = directory.url("recipe-state")
         defaultsFile = directory.url("mariadb.cnf")
         script = directory.url("mariadb-quiesce.sh")
@@ -173,16 +175,16 @@ struct RecipeDatabase {
         "[" + paramList(phase, extra).map { "\"\($0)\"" }.joined(separator: ", ") + "]"
     }
 
-    /// `quiesce-agent run-once` with the recipe's plugin config (no freeze: the lock is what is
-    /// tested) and `snapshotCommand`; returns the JSON report.
-    func runOnce(snapshotCommand: String) async throws -> [String: Any] {
-        var fixture = try FrameworkFixture(mounts: nil)
+    /// `quiesce-agent run-once` with the recipe's plugin config and `snapshotCommand`, freezing
+    /// `mounts` (none: the lock alone is tested); returns the JSON report.
+    func runOnce(snapshotCommand: String, freezing mounts: [String]? = nil) async throws -> [String: Any] {
+        var fixture = try FrameworkFixture(mounts: mounts)
         defer { fixture.remove() }
         fixture.config["preScriptLocation"] = script
         fixture.config["postScriptLocation"] = script
         fixture.config["preScriptParams"] = paramList("pre")
         fixture.config["postScriptParams"] = paramList("post")
-        fixture.config["fsFreezeEnabled"] = false
+        fixture.config["fsFreezeEnabled"] = mounts != nil
         fixture.config["continueBackupOnFailure"] = true
         fixture.config["timeoutInSeconds"] = 60
         try fixture.writeConfig()
