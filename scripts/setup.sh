@@ -16,6 +16,7 @@ packages=(
     procps               # pgrep, to find a freeze guard to kill
     mariadb-server       # private MariaDB servers for the mariadb recipe's tests (never the service)
     mariadb-client
+    postgresql-15        # private PostgreSQL clusters and pgbench for the postgresql recipe's tests
 )
 missing=()
 for package in "${packages[@]}"; do

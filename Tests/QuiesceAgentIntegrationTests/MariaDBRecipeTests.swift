@@ -14,7 +14,7 @@ import Testing
     .serialized)
 struct MariaDBRecipeTests {
     @Test func theReadLockHoldsThroughTheSnapshotAndEndsAtOnceWithThePostScript() async throws {
-        let database = try RecipeDatabase()
+        let database = try await RecipeDatabase.start()
         defer { database.remove() }
         // The snapshot command starts a writer, and tells whether it was still blocked when the
         // snapshot ended.
@@ -54,12 +54,13 @@ struct MariaDBRecipeTests {
     }
 
     @Test func aHolderACrashLeftIsEndedByTheNextPreScript() async throws {
-        let database = try RecipeDatabase()
+        let database = try await RecipeDatabase.start()
         defer { database.remove() }
         // A pre-script whose post-script never came: its holder still blocks writes.
-        try Shell.run([database.script, "pre"] + database.options + ["--no-flush"])
+        let options = database.options
+        _ = try await onBlockingThread { try Shell.run([database.script, "pre"] + options + ["--no-flush"]) }
         #expect(try database.holders() == 1)
-        #expect(!database.insertFinishes(within: 1), "the orphaned lock blocks writes")
+        #expect(await !database.insertFinishes(within: 1), "the orphaned lock blocks writes")
 
         let report = try await database.runOnce(snapshotCommand: "/bin/true")
         #expect(report["status"] as? String == "succeeded", "\(report)")
@@ -68,20 +69,23 @@ struct MariaDBRecipeTests {
             (pre["stdoutTail"] as? String)?.contains(
                 "left by an earlier run that never released it: ended read-lock holder connection") == true, "\(pre)")
         #expect(try database.holders() == 0)
-        #expect(database.insertFinishes(within: 5))
+        #expect(await database.insertFinishes(within: 5))
     }
 
-    @Test func withoutItsPostScriptTheLockEndsByItselfWithinItsBound() throws {
-        let database = try RecipeDatabase()
+    @Test func withoutItsPostScriptTheLockEndsByItselfWithinItsBound() async throws {
+        let database = try await RecipeDatabase.start()
         defer { database.remove() }
-        try Shell.run([database.script, "pre"] + database.options + ["--no-flush", "--max-hold", "3"])
-        #expect(!database.insertFinishes(within: 1), "the lock holds")
-        #expect(database.insertFinishes(within: 10), "and ends after its 3 s bound")
+        let options = database.options
+        _ = try await onBlockingThread {
+            try Shell.run([database.script, "pre"] + options + ["--no-flush", "--max-hold", "3"])
+        }
+        #expect(await !database.insertFinishes(within: 1), "the lock holds")
+        #expect(await database.insertFinishes(within: 10), "and ends after its 3 s bound")
         #expect(try database.holders() == 0)
     }
 
     @Test func whenTheAgentIsKilledMidSnapshotTheLockStillEnds() async throws {
-        let database = try RecipeDatabase()
+        let database = try await RecipeDatabase.start()
         defer { database.remove() }
         let directory = database.directory
         try directory.write(
@@ -98,11 +102,11 @@ struct MariaDBRecipeTests {
         server.process.waitUntilExit()
         // The agent's sentinel ends the holder's process group; the server drops the lock when it
         // notices, well within the 300 s bound.
-        #expect(database.insertFinishes(within: 15), "the lock ended without the agent")
+        #expect(await database.insertFinishes(within: 15), "the lock ended without the agent")
     }
 
     @Test func wrongCredentialsFailThePreScriptWithTheServersOwnWords() async throws {
-        let database = try RecipeDatabase(password: "not-the-password")
+        let database = try await RecipeDatabase.start(password: "not-the-password")
         defer { database.remove() }
         let report = try await database.runOnce(snapshotCommand: "/bin/true")
         let errors = try #require(report["errors"] as? [[String: Any]])
@@ -113,8 +117,8 @@ struct MariaDBRecipeTests {
         #expect(report["consistency"] as? String == "crashConsistent")
     }
 
-    @Test func aCredentialsFileOthersCanReadIsRefusedWithTheFix() throws {
-        let database = try RecipeDatabase()
+    @Test func aCredentialsFileOthersCanReadIsRefusedWithTheFix() async throws {
+        let database = try await RecipeDatabase.start()
         defer { database.remove() }
         chmod(database.defaultsFile, 0o644)
         let (status, output) = try Shell.status([database.script, "pre"] + database.options)
@@ -127,7 +131,7 @@ struct MariaDBRecipeTests {
 /// A private MariaDB with an `app.events` table, an account `quiesce` with the privileges the
 /// recipe documents, its credentials file, and the recipe's script installed as the framework
 /// demands (0700).
-struct RecipeDatabase {
+struct RecipeDatabase: Sendable {
     let directory: TemporaryDirectory
     let server: MariaDBServer
     let defaultsFile: String
@@ -157,6 +161,13 @@ struct RecipeDatabase {
         try server.writeDefaultsFile(at: defaultsFile, user: "quiesce", password: password)
         let recipe = try String(contentsOfFile: Self.recipeScript, encoding: .utf8)
         try directory.write("mariadb-quiesce.sh", recipe, mode: 0o700)
+    }
+
+    /// Made off Swift's cooperative pool: installing and starting a server blocks for seconds,
+    /// which would stall every other test's timers.
+    static func start(password: String = "quiesce-secret", dataDirectory: String? = nil) async throws -> RecipeDatabase
+    {
+        try await onBlockingThread { try RecipeDatabase(password: password, dataDirectory: dataDirectory) }
     }
 
     static let recipeScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -204,12 +215,17 @@ struct RecipeDatabase {
     }
 
     /// Whether an INSERT from another client completes within `seconds`; one that does not is
-    /// killed (its statement may still go through later).
-    func insertFinishes(within seconds: Double) -> Bool {
+    /// killed (its statement may still go through later). Waited for off the cooperative pool.
+    func insertFinishes(within seconds: Double) async -> Bool {
+        let socket = server.socket
+        return (try? await onBlockingThread { Self.insertFinishes(socket: socket, within: seconds) }) ?? false
+    }
+
+    private static func insertFinishes(socket: String, within seconds: Double) -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mariadb")
         process.arguments = [
-            "--no-defaults", "--socket=\(server.socket)", "-u", "root", "-e",
+            "--no-defaults", "--socket=\(socket)", "-u", "root", "-e",
             "INSERT INTO app.events (what) VALUES ('probe')",
         ]
         process.standardOutput = FileHandle.nullDevice

@@ -14,9 +14,10 @@ struct MariaDBRestoreTests {
     static let opening = 1000
 
     @Test func aCopyTakenUnderTheReadLockStartsAndKeepsTheTotal() async throws {
-        let disk = try LoopImage(sizeMiB: 192, name: "db")
+        // Set-up, stops and starts block for seconds: off Swift's cooperative pool.
+        let disk = try await onBlockingThread { try LoopImage(sizeMiB: 192, name: "db") }
         defer { disk.remove() }
-        let database = try RecipeDatabase(dataDirectory: "\(disk.mountPoint)/data")
+        let database = try await RecipeDatabase.start(dataDirectory: "\(disk.mountPoint)/data")
         defer { database.remove() }
         try database.server.sql(
             "CREATE TABLE app.accounts (id INT PRIMARY KEY, balance INT NOT NULL) ENGINE=InnoDB; "
@@ -35,13 +36,17 @@ struct MariaDBRestoreTests {
         let before = try load.committed()
         #expect(await eventually(within: 10) { (try? load.committed()) ?? 0 > before + 20 }, "the load goes on after")
         load.stop()
-        database.server.stop()
+        let original = database.server
+        try await onBlockingThread { original.stop() }
 
-        let restored = try RestoredCopy(image: copy, in: database.directory)
+        let directory = database.directory
+        let restored = try await onBlockingThread { try RestoredCopy(image: copy, in: directory) }
         defer { restored.remove() }
         let started = Date()
-        let server = try MariaDBServer(
-            dataDirectory: "\(restored.mountPoint)/data", runDirectory: restored.runDirectory, existing: true)
+        let server = try await onBlockingThread {
+            try MariaDBServer(
+                dataDirectory: "\(restored.mountPoint)/data", runDirectory: restored.runDirectory, existing: true)
+        }
         defer { server.stop() }
         print("mariadb restore: the server on the copy answered after \(Date().timeIntervalSince(started)) s")
         #expect(
@@ -94,7 +99,7 @@ final class TransferLoad: @unchecked Sendable {
 }
 
 /// A copied disk image, loop-mounted read-write (a database recovers by writing) under a temp dir.
-struct RestoredCopy {
+struct RestoredCopy: Sendable {
     let mountPoint: String
     let runDirectory: String
 

@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceSystem
 
 /// Runs short helper commands (mkfs, mount, fsfreeze) for test set-up.
 public enum Shell {
@@ -9,23 +10,28 @@ public enum Shell {
         public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
     }
 
-    /// Runs `command` (argv[0] looked up in PATH) and returns its standard output; throws when
-    /// it exits non-zero.
+    /// Runs `command` (argv[0] looked up in PATH) and returns its output (standard output and
+    /// error together); throws when it exits non-zero. `environment` replaces ours.
+    ///
+    /// Through `ChildProcess`, which gives the command no descriptor of ours and default signal
+    /// handling: a command that leaves a daemon behind (pg_ctl start) must not hand it the test
+    /// process's pipes, or whoever waits for them waits as long as the daemon lives.
     @discardableResult
-    public static func run(_ command: [String], environment: [String: String]? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(command: command, status: process.terminationStatus, output: text)
+    public static func run(
+        _ command: [String], environment: [String: String]? = nil, workingDirectory: String? = nil
+    ) throws -> String {
+        var arguments = ["/usr/bin/env"]
+        if let environment { arguments += ["-i"] + environment.map { "\($0.key)=\($0.value)" } }
+        if let workingDirectory { arguments += ["-C", workingDirectory] }
+        let (termination, text) = try ChildProcess.run(arguments + command)
+        guard termination == .exited(0) else {
+            let status: Int32 =
+                switch termination {
+                case .exited(let code): code
+                case .signaled(let signal): 128 + signal
+                case .vanished: -1
+                }
+            throw Failure(command: command, status: status, output: text)
         }
         return text
     }

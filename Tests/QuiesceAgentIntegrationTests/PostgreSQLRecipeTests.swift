@@ -1,0 +1,197 @@
+import Foundation
+import QuiesceAPI
+import QuiesceAgent
+import QuiesceTestSupport
+import Testing
+
+/// deploy/recipes/postgresql against a private PostgreSQL 15 whose WAL lives on a file system of
+/// its own, under a steady pgbench load. Frozen together and copied, the two disks give a cluster
+/// that starts and keeps pgbench's invariant; frozen one after the other (WAL, a CHECKPOINT, then
+/// the data), they give one that cannot start.
+@Suite(
+    .enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)),
+    .enabled(if: PostgreSQLServer.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"),
+    .serialized)
+struct PostgreSQLRecipeTests {
+    @Test func disksFrozenTogetherGiveACopyThatStartsAndKeepsPgbenchsInvariant() async throws {
+        // Set-up, stops and starts block for seconds: off Swift's cooperative pool.
+        let cluster = try await onBlockingThread { try BenchCluster() }
+        defer { cluster.remove() }
+        let load = try cluster.startLoad()
+        defer { load.stop() }
+        #expect(await eventually(within: 20) { (try? cluster.transactions()) ?? 0 > 100 }, "pgbench runs")
+
+        let dataCopy = cluster.directory.url("data-copy.img")
+        let walCopy = cluster.directory.url("wal-copy.img")
+        try cluster.directory.write(
+            "snapshot.sh",
+            "#!/bin/sh\ncp --sparse=always \(cluster.data.imagePath) \(dataCopy) && "
+                + "cp --sparse=always \(cluster.wal.imagePath) \(walCopy) && echo copy-1\n", mode: 0o700)
+        let report = try await cluster.runOnce(snapshotCommand: cluster.directory.url("snapshot.sh"))
+        #expect(report["status"] as? String == "succeeded", "\(report)")
+        #expect(report["consistency"] as? String == "applicationConsistent")
+        let freeze = try #require(report["freeze"] as? [String: Any])
+        #expect(Set(freeze["mounts"] as? [String] ?? []) == [cluster.data.mountPoint, cluster.wal.mountPoint])
+        let pre = try #require(report["preScript"] as? [String: Any])
+        #expect((pre["stdoutTail"] as? String)?.contains("checkpoint done") == true, "\(pre)")
+        load.stop()
+        let restored = try await onBlockingThread {
+            cluster.server.stop()
+            return try cluster.restore(dataImage: dataCopy, walImage: walCopy)
+        }
+        defer { restored.stop() }
+        let totals = try restored.sql(
+            "SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), "
+                + "(SELECT sum(bbalance) FROM pgbench_branches), (SELECT sum(delta) FROM pgbench_history), "
+                + "(SELECT count(*) FROM pgbench_history)")
+        let fields = totals.trimmingWhitespace().split(separator: "|").map(String.init)
+        #expect(fields.count == 5 && Set(fields.prefix(4)).count == 1, "pgbench's sums agree: \(totals)")
+        #expect((Int(fields.last ?? "") ?? 0) > 100, "the copy holds the load's history: \(totals)")
+    }
+
+    @Test func disksFrozenOneAfterTheOtherAcrossACheckpointGiveACopyThatCannotStart() async throws {
+        let cluster = try await onBlockingThread { try BenchCluster() }
+        defer { cluster.remove() }
+        let dataCopy = cluster.directory.url("data-copy.img")
+        let walCopy = cluster.directory.url("wal-copy.img")
+        let started = try await onBlockingThread {
+            // Each disk frozen alone while it is copied, so each copy is a clean file system:
+            // what breaks is PostgreSQL's view across the two.
+            try Self.copyFrozen(cluster.wal, to: walCopy)
+            try cluster.server.sql("CHECKPOINT")
+            try Self.copyFrozen(cluster.data, to: dataCopy)
+            cluster.server.stop()
+            do {
+                try cluster.restore(dataImage: dataCopy, walImage: walCopy).stop()
+                return true
+            } catch {
+                // Expected: the data copy's control file names a checkpoint the WAL copy never saw.
+                return false
+            }
+        }
+        #expect(!started, "a cluster copied one disk after the other started")
+        let log = (try? String(contentsOfFile: cluster.directory.url("restored-run/server.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("could not locate a valid checkpoint record"), "\(log)")
+    }
+
+    private static func copyFrozen(_ disk: LoopImage, to copy: String) throws {
+        try Shell.run(["fsfreeze", "-f", disk.mountPoint])
+        defer { _ = try? Shell.run(["fsfreeze", "-u", disk.mountPoint]) }
+        try Shell.run(["cp", "--sparse=always", disk.imagePath, copy])
+    }
+}
+
+/// A PostgreSQL cluster with its data on one loop-mounted disk and its WAL on another, pgbench's
+/// tables in it, and the recipe's script installed as the framework demands (0700).
+struct BenchCluster: Sendable {
+    let directory: TemporaryDirectory
+    let data: LoopImage
+    let wal: LoopImage
+    let server: PostgreSQLServer
+    let script: String
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "quiesce-postgresql")
+        var made: [LoopImage] = []
+        do {
+            made.append(try LoopImage(sizeMiB: 160, name: "data"))
+            made.append(try LoopImage(sizeMiB: 160, name: "wal"))
+            // The postgres user must reach the mount points under the root-owned temp dirs.
+            for disk in made { chmod(disk.directory.path, 0o711) }
+            chmod(directory.path, 0o711)
+            server = try PostgreSQLServer(
+                dataDirectory: "\(made[0].mountPoint)/pgdata", walDirectory: "\(made[1].mountPoint)/pg_wal",
+                runDirectory: directory.url("run"))
+            try PostgreSQLServer.asPostgres([
+                "\(PostgreSQLServer.binaries)/pgbench", "-h", directory.url("run"), "-i", "-q", "-s", "1", "postgres",
+            ])
+        } catch {
+            for disk in made { disk.remove() }
+            directory.remove()
+            throw error
+        }
+        data = made[0]
+        wal = made[1]
+        script = directory.url("postgresql-quiesce.sh")
+        let recipe = try String(
+            contentsOfFile: RecipeConfigTests.recipes.appendingPathComponent(
+                "postgresql/postgresql-quiesce.sh"
+            ).path, encoding: .utf8)
+        try directory.write("postgresql-quiesce.sh", recipe, mode: 0o700)
+    }
+
+    /// pgbench with two clients until stopped.
+    func startLoad() throws -> BackgroundCommand {
+        try BackgroundCommand([
+            "runuser", "-u", "postgres", "--", "\(PostgreSQLServer.binaries)/pgbench", "-h", directory.url("run"), "-c",
+            "2",
+            "-T", "600", "postgres",
+        ])
+    }
+
+    func transactions() throws -> Int {
+        Int(try server.sql("SELECT count(*) FROM pgbench_history").trimmingWhitespace()) ?? 0
+    }
+
+    /// `quiesce-agent run-once` with the recipe, freezing both disks; returns the JSON report.
+    func runOnce(snapshotCommand: String) async throws -> [String: Any] {
+        var fixture = try FrameworkFixture(mounts: [data.mountPoint, wal.mountPoint])
+        defer { fixture.remove() }
+        fixture.config["preScriptLocation"] = script
+        fixture.config["postScriptLocation"] = script
+        fixture.config["preScriptParams"] = ["pre", "--conninfo", server.conninfo]
+        fixture.config["postScriptParams"] = ["post"]
+        fixture.config["timeoutInSeconds"] = 120
+        try fixture.writeConfig()
+        fixture.settings.snapshot.provider = .command
+        fixture.settings.snapshot.command = [snapshotCommand]
+        let settings = try fixture.writeSettings()
+        return try await AgentBinary.run(["run-once", "--settings", settings, "--json"]).json()
+    }
+
+    /// Mounts the two copies and starts a server on them as a restore does: the WAL link pointed
+    /// at the WAL copy (the link in the copy names the original disk), and the copied lock file
+    /// removed (it names the original server's pid, which may be alive on this host).
+    func restore(dataImage: String, walImage: String) throws -> PostgreSQLServer {
+        let dataMount = directory.url("restored-data")
+        let walMount = directory.url("restored-wal")
+        for (image, mount) in [(dataImage, dataMount), (walImage, walMount)] {
+            try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: false)
+            try Shell.run(["mount", "-o", "loop", image, mount])
+        }
+        let link = "\(dataMount)/pgdata/pg_wal"
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "\(walMount)/pg_wal")
+        try FileManager.default.removeItem(atPath: "\(dataMount)/pgdata/postmaster.pid")
+        return try PostgreSQLServer(
+            dataDirectory: "\(dataMount)/pgdata", runDirectory: directory.url("restored-run"), existing: true)
+    }
+
+    func remove() {
+        for mount in ["restored-data", "restored-wal"] { _ = try? Shell.run(["umount", directory.url(mount)]) }
+        server.stop()
+        data.remove()
+        wal.remove()
+        directory.remove()
+    }
+}
+
+/// A command left running in the background until `stop()`, which kills it and its children.
+final class BackgroundCommand: @unchecked Sendable {
+    private let process = Process()
+
+    init(_ command: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        _ = try? Shell.run(["pkill", "-KILL", "-P", "\(process.processIdentifier)"])
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
