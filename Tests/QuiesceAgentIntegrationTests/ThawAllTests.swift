@@ -26,9 +26,11 @@ struct ThawAllTests {
         fixture.settings.snapshot.command = [fixture.directory.url("snapshot.sh")]
         let agent = try AgentBinary.start(["run-once", "--settings", try fixture.writeSettings()])
         #expect(await eventually(within: 20) { FileManager.default.fileExists(atPath: pidFile) })
-        // The worst case: the guard is SIGKILLed too, so nothing thaws by itself.
+        // The worst case: the guard is SIGKILLed too, so nothing thaws by itself. The agent is
+        // stopped first: it watches its guard and would thaw the moment the guard died.
         let guards = ProcessState.children(of: agent.process.processIdentifier, commandContaining: "freeze-guard")
         #expect(guards.count == 1)
+        kill(agent.process.processIdentifier, SIGSTOP)
         guards.forEach { kill($0, SIGKILL) }
         kill(agent.process.processIdentifier, SIGKILL)
         agent.process.waitUntilExit()
