@@ -59,17 +59,15 @@ struct MariaDBRestoreTests {
 
 /// Transfers between accounts, each in its own transaction, streamed through one client until
 /// stopped: every committed state has the same total.
-final class TransferLoad: @unchecked Sendable {
-    private let process: Process
+final class TransferLoad: Sendable {
+    private let command: BackgroundCommand
     private let server: MariaDBServer
 
     init(server: MariaDBServer, accounts: Int) throws {
         self.server = server
         try server.sql("CREATE TABLE app.transfers (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [
-            "-c",
+        command = try BackgroundCommand([
+            "bash", "-c",
             """
             while :; do
               from=$((RANDOM % \(accounts) + 1)); to=$((RANDOM % \(accounts) + 1)); amount=$((RANDOM % 50))
@@ -78,24 +76,15 @@ final class TransferLoad: @unchecked Sendable {
                 INSERT INTO app.transfers () VALUES (); COMMIT;"
             done | mariadb --no-defaults --socket=\(server.socket) -u root
             """,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ])
     }
 
     /// Transfers committed so far.
     func committed() throws -> Int {
-        Int(try server.sql("SELECT COUNT(*) FROM app.transfers").trimmingWhitespace()) ?? 0
+        Int(try server.sql("SELECT count(*) FROM app.transfers").trimmingWhitespace()) ?? 0
     }
 
-    /// Ends the loop and the client (bash's two children), then bash.
-    func stop() {
-        guard process.isRunning else { return }
-        _ = try? Shell.run(["pkill", "-KILL", "-P", "\(process.processIdentifier)"])
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func stop() { command.stop() }
 }
 
 /// A copied disk image, loop-mounted read-write (a database recovers by writing) under a temp dir.
