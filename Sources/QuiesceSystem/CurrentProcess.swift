@@ -35,8 +35,7 @@ public enum CurrentProcess {
     /// `$HOME`, else the home directory of the effective user in the password database.
     public static var homeDirectory: String {
         if let home = getenv("HOME").map({ String(cString: $0) }), !home.isEmpty { return home }
-        guard let entry = getpwuid(geteuid()), let directory = entry.pointee.pw_dir else { return "/" }
-        return String(cString: directory)
+        return account?.home ?? "/"
     }
 
     /// The name and home directory of the effective user in the password database, if it is there.
