@@ -151,7 +151,7 @@ public struct ScriptRunner: ScriptRunning {
     }
 
     /// At the deadline: SIGTERM to the process group, then SIGKILL once the grace period is over
-    /// if any member is left. Returns whether the group was still there at the deadline;
+    /// if any member is left. Returns whether the script was still running at the deadline;
     /// cancelled before it, it does nothing.
     private static func killGroup(_ group: pid_t, at deadline: ContinuousClock.Instant, grace: Duration) async -> Bool {
         // In slices: a cancelled sleep keeps its task's memory until the time it was set for
@@ -164,8 +164,9 @@ public struct ScriptRunner: ScriptRunning {
         } catch {
             return false
         }
-        // Woken late (a busy machine) after the whole group ended in time: no timeout.
-        guard Syscalls.signalGroup(group, SIGTERM) else { return false }
+        // Woken late (a busy machine) after the script ended in time: no timeout, and what it
+        // left running in its group (a lock holder) stays.
+        guard !Syscalls.hasEnded(group), Syscalls.signalGroup(group, SIGTERM) else { return false }
         let graceEnd = ContinuousClock.now.advanced(by: grace)
         // Poll rather than sleep the whole grace: most scripts die at SIGTERM. Cancellation is
         // ignored from here on, so the SIGKILL is never skipped.

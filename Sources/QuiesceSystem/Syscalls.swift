@@ -67,6 +67,14 @@ enum Syscalls {
         Glibc.kill(-group, signal) == 0
     }
 
+    /// Whether child `pid` has ended, without reaping it (its owner does): a zombie, or already
+    /// reaped.
+    static func hasEnded(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return errno == ECHILD }
+        return info._sifields._sigchld.si_pid == pid
+    }
+
     /// A connected pair of close-on-exec stream sockets: the end a child gets (as its stdin) and
     /// ours. A socket rather than a pipe, so that writing to a child that already exited is an
     /// EPIPE error (`send` with `MSG_NOSIGNAL`), not a SIGPIPE that would kill us.

@@ -15,116 +15,130 @@ import Testing
 struct MariaDBRecipeTests {
     @Test func theReadLockHoldsThroughTheSnapshotAndEndsAtOnceWithThePostScript() async throws {
         let database = try await RecipeDatabase.start()
-        defer { database.remove() }
-        // The snapshot command starts a writer, and tells whether it was still blocked when the
-        // snapshot ended.
-        let marks = database.directory.url("marks")
-        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: false)
-        try database.directory.write(
-            "snapshot.sh",
-            """
-            #!/bin/bash
-            ( mariadb --no-defaults --socket=\(database.server.socket) -u root \\
-                -e "INSERT INTO app.events (what) VALUES ('during')"
-              date +%s.%N > \(marks)/writer-done ) > /dev/null 2>&1 &
-            sleep 1.5
-            [[ -e \(marks)/writer-done ]] || echo blocked > \(marks)/writer-blocked
-            date +%s.%N > \(marks)/snapshot-end
-            echo snapshot-1
-            """, mode: 0o700)
-        let report = try await database.runOnce(snapshotCommand: database.directory.url("snapshot.sh"))
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            // The snapshot command starts a writer, and tells whether it was still blocked when the
+            // snapshot ended.
+            let marks = database.directory.url("marks")
+            try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: false)
+            try database.directory.write(
+                "snapshot.sh",
+                """
+                #!/bin/bash
+                ( mariadb --no-defaults --socket=\(database.server.socket) -u root \\
+                    -e "INSERT INTO app.events (what) VALUES ('during')"
+                  date +%s.%N > \(marks)/writer-done ) > /dev/null 2>&1 &
+                sleep 1.5
+                [[ -e \(marks)/writer-done ]] || echo blocked > \(marks)/writer-blocked
+                date +%s.%N > \(marks)/snapshot-end
+                echo snapshot-1
+                """, mode: 0o700)
+            let report = try await database.runOnce(snapshotCommand: database.directory.url("snapshot.sh"))
 
-        #expect(report["status"] as? String == "succeeded", "\(report)")
-        #expect(report["consistency"] as? String == "applicationConsistent")
-        let pre = try #require(report["preScript"] as? [String: Any])
-        #expect((pre["stdoutTail"] as? String)?.contains("read-locked by connection") == true, "\(pre)")
-        #expect((pre["stdoutTail"] as? String)?.contains("InnoDB flushed") == true, "\(pre)")
-        let post = try #require(report["postScript"] as? [String: Any])
-        #expect((post["stdoutTail"] as? String)?.contains("released: ended read-lock holder connection") == true)
-        #expect(FileManager.default.fileExists(atPath: "\(marks)/writer-blocked"), "the INSERT waited for the lock")
-        // Released by the post-script, not by the 60 s bound.
-        #expect(
-            await eventually(within: 10) { FileManager.default.fileExists(atPath: "\(marks)/writer-done") },
-            "the INSERT went through once the post-script ended the holder's session")
-        let snapshotEnd = try Double(database.directory.read("marks/snapshot-end").trimmingWhitespace()) ?? 0
-        let writerDone = try Double(database.directory.read("marks/writer-done").trimmingWhitespace()) ?? 0
-        #expect(writerDone > snapshotEnd, "the INSERT completed after the snapshot, not during it")
-        #expect(try database.server.sql("SELECT COUNT(*) FROM app.events") == "1\n")
-        #expect(try database.holders() == 0)
+            #expect(report["status"] as? String == "succeeded", "\(report)")
+            #expect(report["consistency"] as? String == "applicationConsistent")
+            let pre = try #require(report["preScript"] as? [String: Any])
+            #expect((pre["stdoutTail"] as? String)?.contains("read-locked by connection") == true, "\(pre)")
+            #expect((pre["stdoutTail"] as? String)?.contains("InnoDB flushed") == true, "\(pre)")
+            let post = try #require(report["postScript"] as? [String: Any])
+            #expect((post["stdoutTail"] as? String)?.contains("released: ended read-lock holder connection") == true)
+            #expect(FileManager.default.fileExists(atPath: "\(marks)/writer-blocked"), "the INSERT waited for the lock")
+            // Released by the post-script, not by the 60 s bound.
+            #expect(
+                await eventually(within: 10) { FileManager.default.fileExists(atPath: "\(marks)/writer-done") },
+                "the INSERT went through once the post-script ended the holder's session")
+            let snapshotEnd = try Double(database.directory.read("marks/snapshot-end").trimmingWhitespace()) ?? 0
+            let writerDone = try Double(database.directory.read("marks/writer-done").trimmingWhitespace()) ?? 0
+            #expect(writerDone > snapshotEnd, "the INSERT completed after the snapshot, not during it")
+            #expect(try database.server.sql("SELECT COUNT(*) FROM app.events") == "1\n")
+            #expect(try database.holders() == 0)
+        }
     }
 
     @Test func aHolderACrashLeftIsEndedByTheNextPreScript() async throws {
         let database = try await RecipeDatabase.start()
-        defer { database.remove() }
-        // A pre-script whose post-script never came: its holder still blocks writes.
-        let options = database.options
-        _ = try await onBlockingThread { try Shell.run([database.script, "pre"] + options + ["--no-flush"]) }
-        #expect(try database.holders() == 1)
-        #expect(await !database.insertFinishes(within: 1), "the orphaned lock blocks writes")
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            // A pre-script whose post-script never came: its holder still blocks writes.
+            let options = database.options
+            _ = try await onBlockingThread { try Shell.run([database.script, "pre"] + options + ["--no-flush"]) }
+            #expect(try database.holders() == 1)
+            #expect(await !database.insertFinishes(within: 1), "the orphaned lock blocks writes")
 
-        let report = try await database.runOnce(snapshotCommand: "/bin/true")
-        #expect(report["status"] as? String == "succeeded", "\(report)")
-        let pre = try #require(report["preScript"] as? [String: Any])
-        #expect(
-            (pre["stdoutTail"] as? String)?.contains(
-                "left by an earlier run that never released it: ended read-lock holder connection") == true, "\(pre)")
-        #expect(try database.holders() == 0)
-        #expect(await database.insertFinishes(within: 5))
+            let report = try await database.runOnce(snapshotCommand: "/bin/true")
+            #expect(report["status"] as? String == "succeeded", "\(report)")
+            let pre = try #require(report["preScript"] as? [String: Any])
+            #expect(
+                (pre["stdoutTail"] as? String)?.contains(
+                    "left by an earlier run that never released it: ended read-lock holder connection") == true,
+                "\(pre)")
+            #expect(try database.holders() == 0)
+            #expect(await database.insertFinishes(within: 5))
+        }
     }
 
     @Test func withoutItsPostScriptTheLockEndsByItselfWithinItsBound() async throws {
         let database = try await RecipeDatabase.start()
-        defer { database.remove() }
-        let options = database.options
-        _ = try await onBlockingThread {
-            try Shell.run([database.script, "pre"] + options + ["--no-flush", "--max-hold", "3"])
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            let options = database.options
+            _ = try await onBlockingThread {
+                try Shell.run([database.script, "pre"] + options + ["--no-flush", "--max-hold", "3"])
+            }
+            #expect(await !database.insertFinishes(within: 1), "the lock holds")
+            #expect(await database.insertFinishes(within: 10), "and ends after its 3 s bound")
+            #expect(try database.holders() == 0)
         }
-        #expect(await !database.insertFinishes(within: 1), "the lock holds")
-        #expect(await database.insertFinishes(within: 10), "and ends after its 3 s bound")
-        #expect(try database.holders() == 0)
     }
 
     @Test func whenTheAgentIsKilledMidSnapshotTheLockStillEnds() async throws {
         let database = try await RecipeDatabase.start()
-        defer { database.remove() }
-        let directory = database.directory
-        try directory.write(
-            "config.json",
-            #"{"preScriptLocation": "\#(database.script)", "postScriptLocation": "\#(database.script)", "#
-                + #""preScriptParams": \#(database.params("pre", "--no-flush")), "#
-                + #""postScriptParams": \#(database.params("post")), "fsFreezeEnabled": false}"#)
-        let (server, client) = try await ServeFixture.start(directory)
-        defer { AgentBinary.stop(server) }
-        let prepared = try await ServeFixture.session("killed", client, through: ["prepare"])
-        #expect(prepared?.status == 200)
-        #expect(try database.holders() == 1)
-        kill(server.process.processIdentifier, SIGKILL)
-        server.process.waitUntilExit()
-        // The agent's sentinel ends the holder's process group; the server drops the lock when it
-        // notices, well within the 300 s bound.
-        #expect(await database.insertFinishes(within: 15), "the lock ended without the agent")
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            let directory = database.directory
+            try directory.write(
+                "config.json",
+                #"{"preScriptLocation": "\#(database.script)", "postScriptLocation": "\#(database.script)", "#
+                    + #""preScriptParams": \#(database.params("pre", "--no-flush")), "#
+                    + #""postScriptParams": \#(database.params("post")), "fsFreezeEnabled": false}"#)
+            let (server, client) = try await ServeFixture.start(directory)
+            defer { AgentBinary.stop(server) }
+            let prepared = try await ServeFixture.session("killed", client, through: ["prepare"])
+            #expect(prepared?.status == 200)
+            #expect(try database.holders() == 1)
+            kill(server.process.processIdentifier, SIGKILL)
+            server.process.waitUntilExit()
+            // The agent's sentinel ends the holder's process group; the server drops the lock when it
+            // notices, well within the 300 s bound.
+            #expect(await database.insertFinishes(within: 15), "the lock ended without the agent")
+        }
     }
 
     @Test func wrongCredentialsFailThePreScriptWithTheServersOwnWords() async throws {
         let database = try await RecipeDatabase.start(password: "not-the-password")
-        defer { database.remove() }
-        let report = try await database.runOnce(snapshotCommand: "/bin/true")
-        let errors = try #require(report["errors"] as? [[String: Any]])
-        let preError = try #require(errors.first { $0["code"] as? String == "Pre-ScriptExecutionFailed" })
-        #expect((preError["message"] as? String)?.contains("Access denied for user 'quiesce'") == true, "\(errors)")
-        // continueBackupOnFailure: the snapshot is taken, and labelled for what it is (no freeze
-        // in these runs, so crash consistent).
-        #expect(report["consistency"] as? String == "crashConsistent")
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            let report = try await database.runOnce(snapshotCommand: "/bin/true")
+            let errors = try #require(report["errors"] as? [[String: Any]])
+            let preError = try #require(errors.first { $0["code"] as? String == "Pre-ScriptExecutionFailed" })
+            #expect((preError["message"] as? String)?.contains("Access denied for user 'quiesce'") == true, "\(errors)")
+            // continueBackupOnFailure: the snapshot is taken, and labelled for what it is (no freeze
+            // in these runs, so crash consistent).
+            #expect(report["consistency"] as? String == "crashConsistent")
+        }
     }
 
     @Test func aCredentialsFileOthersCanReadIsRefusedWithTheFix() async throws {
         let database = try await RecipeDatabase.start()
-        defer { database.remove() }
-        chmod(database.defaultsFile, 0o644)
-        let (status, output) = try Shell.status([database.script, "pre"] + database.options)
-        #expect(status == 1)
-        #expect(output.contains("has mode 644") && output.contains("chmod 600 \(database.defaultsFile)"), "\(output)")
-        #expect(try database.holders() == 0)
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            chmod(database.defaultsFile, 0o644)
+            let (status, output) = try Shell.status([database.script, "pre"] + database.options)
+            #expect(status == 1)
+            #expect(
+                output.contains("has mode 644") && output.contains("chmod 600 \(database.defaultsFile)"), "\(output)")
+            #expect(try database.holders() == 0)
+        }
     }
 }
 

@@ -14,46 +14,49 @@ struct MariaDBRestoreTests {
     static let opening = 1000
 
     @Test func aCopyTakenUnderTheReadLockStartsAndKeepsTheTotal() async throws {
-        // Set-up, stops and starts block for seconds: off Swift's cooperative pool.
-        let disk = try await onBlockingThread { try LoopImage(sizeMiB: 192, name: "db") }
-        defer { disk.remove() }
-        let database = try await RecipeDatabase.start(dataDirectory: "\(disk.mountPoint)/data")
-        defer { database.remove() }
-        try database.server.sql(
-            "CREATE TABLE app.accounts (id INT PRIMARY KEY, balance INT NOT NULL) ENGINE=InnoDB; "
-                + "INSERT INTO app.accounts SELECT seq, \(Self.opening) FROM app.seq_1_to_\(Self.accounts);")
-        let load = try TransferLoad(server: database.server, accounts: Self.accounts)
-        defer { load.stop() }
-        #expect(await eventually(within: 10) { (try? load.committed()) ?? 0 > 50 }, "the load runs")
+        // Set-up, stops, starts and clean-ups block for seconds: off Swift's cooperative pool.
+        try await withCleanups { cleanups in
+            let disk = try await onBlockingThread { try LoopImage(sizeMiB: 192, name: "db") }
+            cleanups.add { disk.remove() }
+            let database = try await RecipeDatabase.start(dataDirectory: "\(disk.mountPoint)/data")
+            cleanups.add { database.remove() }
+            try database.server.sql(
+                "CREATE TABLE app.accounts (id INT PRIMARY KEY, balance INT NOT NULL) ENGINE=InnoDB; "
+                    + "INSERT INTO app.accounts SELECT seq, \(Self.opening) FROM app.seq_1_to_\(Self.accounts);")
+            let load = try TransferLoad(server: database.server, accounts: Self.accounts)
+            cleanups.add { load.stop() }
+            #expect(await eventually(within: 10) { (try? load.committed()) ?? 0 > 50 }, "the load runs")
 
-        let copy = database.directory.url("copy.img")
-        try database.directory.write(
-            "snapshot.sh", "#!/bin/sh\ncp --sparse=always \(disk.imagePath) \(copy) && echo copy-1\n", mode: 0o700)
-        let report = try await database.runOnce(
-            snapshotCommand: database.directory.url("snapshot.sh"), freezing: [disk.mountPoint])
-        #expect(report["status"] as? String == "succeeded", "\(report)")
-        #expect(report["consistency"] as? String == "applicationConsistent")
-        let before = try load.committed()
-        #expect(await eventually(within: 10) { (try? load.committed()) ?? 0 > before + 20 }, "the load goes on after")
-        load.stop()
-        let original = database.server
-        try await onBlockingThread { original.stop() }
+            let copy = database.directory.url("copy.img")
+            try database.directory.write(
+                "snapshot.sh", "#!/bin/sh\ncp --sparse=always \(disk.imagePath) \(copy) && echo copy-1\n", mode: 0o700)
+            let report = try await database.runOnce(
+                snapshotCommand: database.directory.url("snapshot.sh"), freezing: [disk.mountPoint])
+            #expect(report["status"] as? String == "succeeded", "\(report)")
+            #expect(report["consistency"] as? String == "applicationConsistent")
+            let before = try load.committed()
+            #expect(
+                await eventually(within: 10) { (try? load.committed()) ?? 0 > before + 20 }, "the load goes on after")
+            load.stop()
+            let original = database.server
+            try await onBlockingThread { original.stop() }
 
-        let directory = database.directory
-        let restored = try await onBlockingThread { try RestoredCopy(image: copy, in: directory) }
-        defer { restored.remove() }
-        let started = Date()
-        let server = try await onBlockingThread {
-            try MariaDBServer(
-                dataDirectory: "\(restored.mountPoint)/data", runDirectory: restored.runDirectory, existing: true)
+            let directory = database.directory
+            let restored = try await onBlockingThread { try RestoredCopy(image: copy, in: directory) }
+            cleanups.add { restored.remove() }
+            let started = Date()
+            let server = try await onBlockingThread {
+                try MariaDBServer(
+                    dataDirectory: "\(restored.mountPoint)/data", runDirectory: restored.runDirectory, existing: true)
+            }
+            cleanups.add { server.stop() }
+            print("mariadb restore: the server on the copy answered after \(Date().timeIntervalSince(started)) s")
+            #expect(
+                try server.sql("SELECT COUNT(*), SUM(balance) FROM app.accounts")
+                    == "\(Self.accounts)\t\(Self.accounts * Self.opening)\n")
+            #expect(try server.sql("CHECK TABLE app.accounts, app.events").contains("\tstatus\tOK\n"))
+            #expect(!(try server.sql("CHECK TABLE app.accounts, app.events")).contains("\terror\t"))
         }
-        defer { server.stop() }
-        print("mariadb restore: the server on the copy answered after \(Date().timeIntervalSince(started)) s")
-        #expect(
-            try server.sql("SELECT COUNT(*), SUM(balance) FROM app.accounts")
-                == "\(Self.accounts)\t\(Self.accounts * Self.opening)\n")
-        #expect(try server.sql("CHECK TABLE app.accounts, app.events").contains("\tstatus\tOK\n"))
-        #expect(!(try server.sql("CHECK TABLE app.accounts, app.events")).contains("\terror\t"))
     }
 }
 

@@ -14,64 +14,69 @@ import Testing
     .serialized)
 struct PostgreSQLRecipeTests {
     @Test func disksFrozenTogetherGiveACopyThatStartsAndKeepsPgbenchsInvariant() async throws {
-        // Set-up, stops and starts block for seconds: off Swift's cooperative pool.
-        let cluster = try await onBlockingThread { try BenchCluster() }
-        defer { cluster.remove() }
-        let load = try cluster.startLoad()
-        defer { load.stop() }
-        #expect(await eventually(within: 20) { (try? cluster.transactions()) ?? 0 > 100 }, "pgbench runs")
+        // Set-up, stops, starts and clean-ups block for seconds: off Swift's cooperative pool.
+        try await withCleanups { cleanups in
+            let cluster = try await onBlockingThread { try BenchCluster() }
+            cleanups.add { cluster.remove() }
+            let load = try cluster.startLoad()
+            cleanups.add { load.stop() }
+            #expect(await eventually(within: 20) { (try? cluster.transactions()) ?? 0 > 100 }, "pgbench runs")
 
-        let dataCopy = cluster.directory.url("data-copy.img")
-        let walCopy = cluster.directory.url("wal-copy.img")
-        try cluster.directory.write(
-            "snapshot.sh",
-            "#!/bin/sh\ncp --sparse=always \(cluster.data.imagePath) \(dataCopy) && "
-                + "cp --sparse=always \(cluster.wal.imagePath) \(walCopy) && echo copy-1\n", mode: 0o700)
-        let report = try await cluster.runOnce(snapshotCommand: cluster.directory.url("snapshot.sh"))
-        #expect(report["status"] as? String == "succeeded", "\(report)")
-        #expect(report["consistency"] as? String == "applicationConsistent")
-        let freeze = try #require(report["freeze"] as? [String: Any])
-        #expect(Set(freeze["mounts"] as? [String] ?? []) == [cluster.data.mountPoint, cluster.wal.mountPoint])
-        let pre = try #require(report["preScript"] as? [String: Any])
-        #expect((pre["stdoutTail"] as? String)?.contains("checkpoint done") == true, "\(pre)")
-        load.stop()
-        let restored = try await onBlockingThread {
-            cluster.server.stop()
-            return try cluster.restore(dataImage: dataCopy, walImage: walCopy)
+            let dataCopy = cluster.directory.url("data-copy.img")
+            let walCopy = cluster.directory.url("wal-copy.img")
+            try cluster.directory.write(
+                "snapshot.sh",
+                "#!/bin/sh\ncp --sparse=always \(cluster.data.imagePath) \(dataCopy) && "
+                    + "cp --sparse=always \(cluster.wal.imagePath) \(walCopy) && echo copy-1\n", mode: 0o700)
+            let report = try await cluster.runOnce(snapshotCommand: cluster.directory.url("snapshot.sh"))
+            #expect(report["status"] as? String == "succeeded", "\(report)")
+            #expect(report["consistency"] as? String == "applicationConsistent")
+            let freeze = try #require(report["freeze"] as? [String: Any])
+            #expect(Set(freeze["mounts"] as? [String] ?? []) == [cluster.data.mountPoint, cluster.wal.mountPoint])
+            let pre = try #require(report["preScript"] as? [String: Any])
+            #expect((pre["stdoutTail"] as? String)?.contains("checkpoint done") == true, "\(pre)")
+            load.stop()
+            let restored = try await onBlockingThread {
+                cluster.server.stop()
+                return try cluster.restore(dataImage: dataCopy, walImage: walCopy)
+            }
+            cleanups.add { restored.stop() }
+            let totals = try restored.sql(
+                "SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), "
+                    + "(SELECT sum(bbalance) FROM pgbench_branches), (SELECT sum(delta) FROM pgbench_history), "
+                    + "(SELECT count(*) FROM pgbench_history)")
+            let fields = totals.trimmingWhitespace().split(separator: "|").map(String.init)
+            #expect(fields.count == 5 && Set(fields.prefix(4)).count == 1, "pgbench's sums agree: \(totals)")
+            #expect((Int(fields.last ?? "") ?? 0) > 100, "the copy holds the load's history: \(totals)")
         }
-        defer { restored.stop() }
-        let totals = try restored.sql(
-            "SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), "
-                + "(SELECT sum(bbalance) FROM pgbench_branches), (SELECT sum(delta) FROM pgbench_history), "
-                + "(SELECT count(*) FROM pgbench_history)")
-        let fields = totals.trimmingWhitespace().split(separator: "|").map(String.init)
-        #expect(fields.count == 5 && Set(fields.prefix(4)).count == 1, "pgbench's sums agree: \(totals)")
-        #expect((Int(fields.last ?? "") ?? 0) > 100, "the copy holds the load's history: \(totals)")
     }
 
     @Test func disksFrozenOneAfterTheOtherAcrossACheckpointGiveACopyThatCannotStart() async throws {
-        let cluster = try await onBlockingThread { try BenchCluster() }
-        defer { cluster.remove() }
-        let dataCopy = cluster.directory.url("data-copy.img")
-        let walCopy = cluster.directory.url("wal-copy.img")
-        let started = try await onBlockingThread {
-            // Each disk frozen alone while it is copied, so each copy is a clean file system:
-            // what breaks is PostgreSQL's view across the two.
-            try Self.copyFrozen(cluster.wal, to: walCopy)
-            try cluster.server.sql("CHECKPOINT")
-            try Self.copyFrozen(cluster.data, to: dataCopy)
-            cluster.server.stop()
-            do {
-                try cluster.restore(dataImage: dataCopy, walImage: walCopy).stop()
-                return true
-            } catch {
-                // Expected: the data copy's control file names a checkpoint the WAL copy never saw.
-                return false
+        try await withCleanups { cleanups in
+            let cluster = try await onBlockingThread { try BenchCluster() }
+            cleanups.add { cluster.remove() }
+            let dataCopy = cluster.directory.url("data-copy.img")
+            let walCopy = cluster.directory.url("wal-copy.img")
+            let started = try await onBlockingThread {
+                // Each disk frozen alone while it is copied, so each copy is a clean file system:
+                // what breaks is PostgreSQL's view across the two.
+                try Self.copyFrozen(cluster.wal, to: walCopy)
+                try cluster.server.sql("CHECKPOINT")
+                try Self.copyFrozen(cluster.data, to: dataCopy)
+                cluster.server.stop()
+                do {
+                    try cluster.restore(dataImage: dataCopy, walImage: walCopy).stop()
+                    return true
+                } catch {
+                    // Expected: the data copy's control file names a checkpoint the WAL copy never saw.
+                    return false
+                }
             }
+            #expect(!started, "a cluster copied one disk after the other started")
+            let log =
+                (try? String(contentsOfFile: cluster.directory.url("restored-run/server.log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("could not locate a valid checkpoint record"), "\(log)")
         }
-        #expect(!started, "a cluster copied one disk after the other started")
-        let log = (try? String(contentsOfFile: cluster.directory.url("restored-run/server.log"), encoding: .utf8)) ?? ""
-        #expect(log.contains("could not locate a valid checkpoint record"), "\(log)")
     }
 
     private static func copyFrozen(_ disk: LoopImage, to copy: String) throws {
