@@ -1,22 +1,18 @@
 import Foundation
+import QuiesceSystem
 import QuiesceTestSupport
 
 /// A command left running in the background until `stop()`, which kills it and its children.
-final class BackgroundCommand: @unchecked Sendable {
-    private let process = Process()
+final class BackgroundCommand: Sendable {
+    private let process: ChildProcess
 
     init(_ command: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess.start(command)
     }
 
     func stop() {
         guard process.isRunning else { return }
-        _ = try? Shell.run(["pkill", "-KILL", "-P", "\(process.processIdentifier)"])
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = try? Shell.run(["pkill", "-KILL", "-P", "\(process.pid)"])
+        process.stop(grace: .zero)
     }
 }

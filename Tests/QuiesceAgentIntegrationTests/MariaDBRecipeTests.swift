@@ -1,6 +1,7 @@
 import Foundation
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceSystem
 import QuiesceTestSupport
 import Testing
 
@@ -236,23 +237,15 @@ struct RecipeDatabase: Sendable {
     }
 
     private static func insertFinishes(socket: String, within seconds: Double) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/mariadb")
-        process.arguments = [
-            "--no-defaults", "--socket=\(socket)", "-u", "root", "-e",
-            "INSERT INTO app.events (what) VALUES ('probe')",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
+        guard
+            let insert = try? ChildProcess.start([
+                "mariadb", "--no-defaults", "--socket=\(socket)", "-u", "root", "-e",
+                "INSERT INTO app.events (what) VALUES ('probe')",
+            ])
+        else { return false }
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return false
-        }
-        return process.terminationStatus == 0
+        while insert.isRunning && Date() < deadline { usleep(20_000) }
+        return insert.stop(grace: .zero) == .exited(0)
     }
 
     func remove() {

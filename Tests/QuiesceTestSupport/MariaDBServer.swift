@@ -1,11 +1,12 @@
 import Foundation
+import QuiesceSystem
 
 /// A private MariaDB server for a test: its own data directory, a unix socket beside it, no
-/// network, never the system's service. `stop()` shuts it down; call it in a `defer`.
-public final class MariaDBServer: @unchecked Sendable {
+/// network, never the system's service. `stop()` shuts it down; register it with `Cleanups`.
+public final class MariaDBServer: Sendable {
     public let dataDirectory: String
     public let socket: String
-    private let process: Process
+    private let process: ChildProcess
 
     /// Whether Debian's MariaDB server is installed (`scripts/setup.sh` installs it).
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/mariadbd") }
@@ -23,24 +24,21 @@ public final class MariaDBServer: @unchecked Sendable {
                     "--auth-root-authentication-method=socket", "--skip-test-db",
                 ] + Self.runAsRoot)
         }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mariadbd")
-        process.arguments =
+        let arguments =
             [
-                "--no-defaults", "--datadir=\(dataDirectory)", "--socket=\(socket)", "--skip-networking",
-                "--pid-file=\(runDirectory)/mariadb.pid", "--log-error=\(runDirectory)/mariadb.err",
+                "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(dataDirectory)", "--socket=\(socket)",
+                "--skip-networking", "--pid-file=\(runDirectory)/mariadb.pid",
+                "--log-error=\(runDirectory)/mariadb.err",
                 // Small, so that a disk image holding it stays small.
                 "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M",
             ] + Self.runAsRoot
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess.start(arguments)
         let deadline = Date().addingTimeInterval(60)
         while (try? sql("SELECT 1")) == nil {
             guard process.isRunning, Date() < deadline else {
                 let log = (try? String(contentsOfFile: "\(runDirectory)/mariadb.err", encoding: .utf8)) ?? ""
                 stop()
-                throw Shell.Failure(command: ["mariadbd"] + (process.arguments ?? []), status: -1, output: log)
+                throw Shell.Failure(command: arguments, status: -1, output: log)
             }
             usleep(50_000)
         }
@@ -63,15 +61,9 @@ public final class MariaDBServer: @unchecked Sendable {
         else { throw CocoaError(.fileWriteUnknown) }
     }
 
-    /// Shuts the server down cleanly, or kills it if it does not stop within 30 s.
+    /// Shuts the server down cleanly (SIGTERM), or kills it if it does not stop within 30 s.
     public func stop() {
-        guard process.isRunning else { return }
-        // Not SIGTERM: a child of the test process may inherit it ignored.
-        _ = try? Shell.run(["mariadb-admin", "--no-defaults", "--socket=\(socket)", "-u", "root", "shutdown"])
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.stop(grace: .seconds(30))
     }
 
     /// mariadbd refuses to run as root unless told to; as anyone else it runs as itself.

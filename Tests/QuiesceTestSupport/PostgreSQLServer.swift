@@ -2,7 +2,7 @@ import Foundation
 
 /// A private PostgreSQL cluster for a test, run as the `postgres` user with `pg_ctl`: its own data
 /// directory (and, if given, a WAL directory elsewhere), a unix socket in `runDirectory`, no
-/// network, never the system's service. `stop()` shuts it down; call it in a `defer`.
+/// network, never the system's service. `stop()` shuts it down; register it with `Cleanups`.
 public final class PostgreSQLServer: Sendable {
     public let dataDirectory: String
     public let runDirectory: String
@@ -48,9 +48,6 @@ public final class PostgreSQLServer: Sendable {
 
     /// The libpq connection string a client on this machine uses.
     public var conninfo: String { "host=\(runDirectory) dbname=postgres" }
-
-    /// The server's log so far.
-    public var log: String { (try? String(contentsOfFile: "\(runDirectory)/server.log", encoding: .utf8)) ?? "" }
 
     public func stop() {
         _ = try? Self.asPostgres(["\(Self.binaries)/pg_ctl", "stop", "-w", "-m", "fast", "-D", dataDirectory])
