@@ -101,9 +101,10 @@ public struct ScriptRunner: ScriptRunning {
         options.teardownSequence = [
             .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: invocation.killGrace)
         ]
+        var variables = invocation.environment
+        if let sentinel { variables[GroupSentinel.markerVariable] = sentinel.marker }
         let environment = Environment.custom(
-            Dictionary(
-                uniqueKeysWithValues: invocation.environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) }))
+            Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(rawValue: $0.key)!, $0.value) }))
         let configuration = Configuration(
             executable: .path(executable), arguments: Arguments(arguments), environment: environment,
             workingDirectory: "/", platformOptions: options)

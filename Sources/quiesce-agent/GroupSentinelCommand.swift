@@ -12,7 +12,10 @@ struct GroupSentinelCommand: ParsableCommand {
     @Option(help: "Seconds between SIGTERM and SIGKILL.")
     var graceSeconds: Int
 
+    @Option(help: "The marker in the environment of the scripts to end.")
+    var marker: String
+
     func run() {
-        GroupSentinel.run(grace: .seconds(graceSeconds))
+        GroupSentinel.run(grace: .seconds(graceSeconds), marker: marker)
     }
 }

@@ -61,10 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             return try GroupSentinel.start(
                 executable: try CurrentProcess.executablePath(),
-                arguments: [
-                    GroupSentinelCommand.configuration.commandName!, "--grace-seconds",
-                    "\(settings.scriptKillGraceSeconds)",
-                ])
+                subcommand: GroupSentinelCommand.configuration.commandName!,
+                grace: .seconds(settings.scriptKillGraceSeconds))
         } catch {
             CurrentProcess.writeToStandardError(
                 "quiesce-agent: cannot start the group sentinel (\(error)); scripts will outlive a killed agent\n")

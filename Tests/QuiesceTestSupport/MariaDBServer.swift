@@ -21,7 +21,7 @@ public final class MariaDBServer: Sendable {
             try Shell.run(
                 [
                     "mariadb-install-db", "--no-defaults", "--datadir=\(dataDirectory)",
-                    "--auth-root-authentication-method=socket", "--skip-test-db",
+                    "--auth-root-authentication-method=socket", "--skip-test-db", "--tmpdir=\(runDirectory)",
                 ] + Self.runAsRoot)
         }
         let arguments =
@@ -29,6 +29,9 @@ public final class MariaDBServer: Sendable {
                 "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(dataDirectory)", "--socket=\(socket)",
                 "--skip-networking", "--pid-file=\(runDirectory)/mariadb.pid",
                 "--log-error=\(runDirectory)/mariadb.err",
+                // Its own, not /tmp: servers bootstrapped side by side there lost each other's
+                // temporary tables ("Unknown table 'mysql.tmp_proxies_priv'").
+                "--tmpdir=\(runDirectory)",
                 // Small, so that a disk image holding it stays small.
                 "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M",
             ] + Self.runAsRoot
