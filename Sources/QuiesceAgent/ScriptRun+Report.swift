@@ -38,36 +38,6 @@ extension ScriptRun {
         return (report, problem.map { ReportedError(code: $0.0, phase: phase.cyclePhase, message: $0.1) })
     }
 
-    /// The script's own words for what went wrong, to put in the error: the last (at most two)
-    /// lines of its error output, else of its output, that name a failure; else its last line.
-    /// Tools often end with a hint (psql: "Is the server running locally...?") after the line that
-    /// says what happened.
-    private var lastWords: String {
-        for tail in [stderr.text, stdout.text] {
-            let lines = tail.split(whereSeparator: \.isNewline).map(Self.printable).filter { !$0.isEmpty }
-            guard let last = lines.last else { continue }
-            let failures = lines.filter(Self.namesAFailure).suffix(2)
-            let quoted = failures.isEmpty ? [last] : Array(failures)
-            return "; it said: " + quoted.map { String($0.prefix(300)) }.joined(separator: " / ")
-        }
-        return ""
-    }
-
-    private static let failureWords = [
-        "error", "fatal", "fail", "denied", "refused", "cannot", "can't", "could not", "unable", "not found",
-        "no such", "timed out", "timeout", "invalid", "abort", "panic",
-    ]
-
-    private static func namesAFailure(_ line: String) -> Bool {
-        let lowered = line.lowercased()
-        return failureWords.contains { lowered.contains($0) }
-    }
-
-    /// A line with its control characters (a hint's leading tab) made spaces and its ends trimmed.
-    private static func printable(_ line: Substring) -> String {
-        String(
-            String.UnicodeScalarView(line.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 })
-        )
-        .trimmingWhitespace()
-    }
+    /// "; it said: ..." with the script's own words, or nothing when it printed nothing.
+    private var lastWords: String { ownWords.map { "; it said: \($0)" } ?? "" }
 }

@@ -69,15 +69,21 @@ extension FleetInventory {
                     if let value = times.integer("snapshotSeconds", minimum: 1) { deadlines.snapshotSeconds = value }
                     if let value = times.integer("thawSeconds", minimum: 1) { deadlines.thawSeconds = value }
                     if let value = times.integer("finishSeconds", minimum: 1) { deadlines.finishSeconds = value }
+                    if let value = times.integer("verifySeconds", minimum: 1) { deadlines.verifySeconds = value }
                 }
-                let command = group.stringArray("snapshotCommand")
-                if let command, command.first?.hasPrefix("/") != true {
-                    group.problem(
-                        "`\(group.path("snapshotCommand"))` must start with an absolute program path, e.g. "
-                            + "[\"/usr/local/bin/snapshot-disks\", \"--group\", \"\(name)\"]"
-                    )
+                func command(_ key: String, example: String) -> [String]? {
+                    let command = group.stringArray(key)
+                    if let command, command.first?.hasPrefix("/") != true {
+                        group.problem(
+                            "`\(group.path(key))` must start with an absolute program path, e.g. "
+                                + "[\"/usr/local/bin/\(example)\", \"--group\", \"\(name)\"]")
+                    }
+                    return command
                 }
-                return Group(name: name, policy: policy, deadlines: deadlines, snapshotCommand: command)
+                return Group(
+                    name: name, policy: policy, deadlines: deadlines,
+                    snapshotCommand: command("snapshotCommand", example: "snapshot-disks"),
+                    verifyCommand: command("verifyCommand", example: "restore-and-check"))
             } ?? []
         inventory.groups = Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         var seen: [String: Int] = [:]

@@ -46,6 +46,9 @@ public struct FleetInventory: Sendable, Equatable {
         /// Run once by the coordinator while every member is frozen, instead of each agent's
         /// provider: for cloud APIs that snapshot many disks in one call.
         public var snapshotCommand: [String]?
+        /// Run by the coordinator once the group's snapshot is taken, to restore the copies
+        /// somewhere and check the application's invariants; its failure fails the run.
+        public var verifyCommand: [String]?
     }
 
     public struct Deadlines: Sendable, Equatable {
@@ -54,6 +57,7 @@ public struct FleetInventory: Sendable, Equatable {
         public var snapshotSeconds = 60
         public var thawSeconds = 10
         public var finishSeconds = 120
+        public var verifySeconds = 600
     }
 
     public struct Defaults: Sendable, Equatable {

@@ -154,6 +154,73 @@ struct GroupSnapshotCommandTests {
         #expect(try await everyoneReleased(fleet, count: 3))
     }
 
+    @Test func aVerifyCommandChecksTheTakenSnapshotAndItsFailureFailsTheRun() async throws {
+        let fleet = try await SimulatedFleet(count: 2, instantScripts: true)
+        defer { fleet.stop() }
+        let log = fleet.directory.url("verify.log")
+        let snapshot = try fleet.directory.write(
+            "snapshot-disks.sh",
+            "#!/bin/sh\n[ -f \(fleet.directory.url("break-snapshot")) ] && exit 3\necho snap-7\n", mode: 0o700)
+        let verify = try fleet.directory.write(
+            "restore-and-check.sh",
+            """
+            #!/bin/sh
+            printf '%s|%s|%s|%s|%s\\n' "$QUIESCE_GROUP" "$QUIESCE_MEMBERS" "$QUIESCE_SNAPSHOT_A1" \\
+                "$QUIESCE_SNAPSHOTS" "${QUIESCE_SESSION%%-*}" >> \(log)
+            echo "restoring snap-7 on a scratch host"
+            if [ -f \(fleet.directory.url("break-verify")) ]; then
+                echo "3 of 120 rows point at missing files" >&2
+                echo "hint: see the runbook" >&2
+                exit 4
+            fi
+            echo "120 rows, every file present with its hash"
+            """, mode: 0o700)
+        let inventory = try fleet.inventory(
+            count: 2, group: #"{"snapshotCommand": ["\#(snapshot)"], "verifyCommand": ["\#(verify)"]}"#)
+        try await configure(fleet, inventory: inventory)
+        let html = fleet.directory.url("timeline.html")
+
+        let good = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        let passed = try #require(try good.json()["verification"] as? [String: Any])
+        #expect(passed["result"] as? String == "passed" && passed["exitCode"] as? Int == 0, "\(passed)")
+        #expect((passed["outputTail"] as? String)?.hasSuffix("every file present with its hash") == true)
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "all|a0,a1|snap-7|a0 snap-7\na1 snap-7\n|g\n")
+        let text = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("verification: passed in "), "\(text.stdout)")
+        #expect(text.stdout.contains("| 120 rows, every file present with its hash"))
+
+        _ = try fleet.directory.write("break-verify", "")
+        let bad = try await fleet.coordinator([
+            "snapshot", "--fleet", inventory, "--group", "all", "--json", "--report", html,
+        ])
+        #expect(bad.status == 1, "a copy that does not restore is no backup")
+        let report = try bad.json()
+        #expect(report["status"] as? String == "failed")
+        let failure = report["failure"] as? String ?? ""
+        #expect(
+            failure.hasPrefix("restore verification failed:") && failure.contains("exited with status 4")
+                && failure.contains("it said: 3 of 120 rows point at missing files") && !failure.contains("hint"),
+            "\(failure)")
+        let failed = try #require(report["verification"] as? [String: Any])
+        #expect(failed["result"] as? String == "failed" && failed["exitCode"] as? Int == 4)
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("3 of 120 rows point at missing files"))
+        let history = try await fleet.coordinator(["history", "--json"])
+        let runs = try #require(try history.json()["runs"] as? [[String: Any]])
+        #expect((runs.first?["summary"] as? String)?.contains("verification failed") == true, "\(runs.first ?? [:])")
+
+        _ = try fleet.directory.write("break-snapshot", "")
+        let untaken = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "all", "--json"])
+        #expect(untaken.status == 1)
+        let notRun = try #require(try untaken.json()["verification"] as? [String: Any])
+        #expect(notRun["result"] as? String == "notRun" && notRun["reason"] as? String != nil, "\(notRun)")
+        #expect(
+            try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "all|").count == 4,
+            "three runs verified, the untaken snapshot not")
+        #expect(try await everyoneReleased(fleet, count: 2))
+    }
+
     @Test func aCoordinatorKilledMidFreezeLeavesAnInterruptedRunAndAgentsReleaseThemselves() async throws {
         let fleet = try await SimulatedFleet(
             count: 2, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 4000}}}}"#, instantScripts: true)

@@ -35,7 +35,8 @@ struct FleetInventoryTests {
     @Test func everyProblemIsReportedWithItsLocation() {
         let found = problems(
             """
-            {"defaults": {"tokenFile": "default.token"}, "groups": {"g": {"policy": "most"}},
+            {"defaults": {"tokenFile": "default.token"},
+             "groups": {"g": {"policy": "most", "verifyCommand": ["check.sh"], "deadlines": {"verifySeconds": 0}}},
              "vms": [{"name": "a", "address": "10.0.0.1:7710", "groups": ["g"]},
                      {"name": "a", "address": "nowhere", "groups": ["h"], "tokenFile": "missing.token", "colour":
                      "red"},
@@ -44,6 +45,8 @@ struct FleetInventoryTests {
             """)
         let text = found.joined(separator: "\n")
         #expect(text.contains("`groups.g.policy` must be \"requireAll\" or \"bestEffort\", found \"most\""))
+        #expect(text.contains("`groups.g.verifyCommand` must start with an absolute program path"))
+        #expect(text.contains("`groups.g.deadlines.verifySeconds`"))
         #expect(text.contains("`vms[1].name`: \"a\" is already the name of vms[0]"))
         #expect(text.contains("`vms[1].address` must be \"host:port\""))
         #expect(text.contains("`vms[1].groups` names \"h\", which is not in `groups`"))

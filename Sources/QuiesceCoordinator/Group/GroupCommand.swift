@@ -1,17 +1,10 @@
-import QuiesceAPI
 import QuiesceSystem
-import SystemPackage
 
-/// The coordinator-side snapshot command of a group, run once while every member is frozen,
-/// through the agents' own `ScriptRunner`: its own process group, SIGTERM to the whole group at
-/// the deadline and SIGKILL after a short grace, both output streams kept.
+/// The coordinator-side snapshot command of a group, run once while every member is frozen.
 public struct GroupCommand: Sendable {
     public var arguments: [String]
     public var environment: [String: String]
     public var deadline: Duration
-    /// Between SIGTERM and SIGKILL at the deadline: short, since every member stays frozen
-    /// until the command is gone.
-    public var killGrace: Duration = .seconds(2)
 
     public struct Outcome: Sendable, Equatable {
         public var succeeded: Bool
@@ -30,32 +23,17 @@ public struct GroupCommand: Sendable {
     }
 
     public func run(with runner: some ScriptRunning = ScriptRunner()) async -> Outcome {
-        let run = await runner.run(
-            ScriptInvocation(
-                executable: .init(arguments[0]), arguments: Array(arguments.dropFirst()),
-                environment: CurrentProcess.environment.merging(environment) { _, new in new }, budget: deadline,
-                killGrace: killGrace))
+        let run = await CoordinatorCommand(arguments: arguments, environment: environment, deadline: deadline).run(
+            with: runner)
         let durationMs = run.duration / .milliseconds(1)
-        let stdout = Self.lines(run.stdout)
-        let output = (stdout + Self.lines(run.stderr)).suffix(10).joined(separator: "\n")
-        let command = arguments[0]
-        let why: String
-        switch run.outcome {
-        case .succeeded:
+        let stdout = CoordinatorCommand.lines(run.stdout)
+        guard run.outcome != .succeeded else {
             return Outcome(succeeded: true, snapshotId: stdout.last, durationMs: durationMs)
-        case .couldNotStart(let reason):
-            why = "cannot start \(command): \(reason)"
-        case .timedOut:
-            why = "\(command) was still running at its \(deadline) deadline and was killed"
-        case .failed:
-            why = "\(command) \(run.ending)"
         }
+        let output = (stdout + CoordinatorCommand.lines(run.stderr)).suffix(10).joined(separator: "\n")
+        let why = CoordinatorCommand.failure(of: run, command: arguments[0], deadline: deadline)
         return Outcome(
             succeeded: false, failure: why + (output.isEmpty ? "" : "; its output ended with:\n\(output)"),
             durationMs: durationMs)
-    }
-
-    private static func lines(_ tail: OutputTail) -> [String] {
-        tail.text.split(separator: "\n").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }

@@ -49,7 +49,34 @@ public struct GroupSnapshot: Sendable {
                     slowestCallMs: slowest))
             step = machine.advance(with: outcomes)
         }
-        return assemble(machine, records: records, phases: phases, startedAt: startedAt)
+        var report = assemble(machine, records: records, phases: phases, startedAt: startedAt)
+        if let command = group.verifyCommand { await verify(&report, with: command) }
+        return report
+    }
+
+    /// Runs the group's verify command on the snapshot just taken; a failure fails the run.
+    private func verify(_ report: inout GroupSnapshotReport, with command: [String]) async {
+        guard report.status == .succeeded else {
+            report.verification = .notRun(command, because: "the group's snapshot was not taken")
+            return
+        }
+        let snapshots = report.members.compactMap { member in member.snapshotId.map { (vm: member.name, id: $0) } }
+        let started = Date()
+        let verification = await RestoreVerification.run(
+            command,
+            environment: RestoreVerification.environment(group: group.name, session: sessionId, snapshots: snapshots),
+            deadline: .seconds(group.deadlines.verifySeconds))
+        let finished = Date()
+        report.phases.append(
+            .init(
+                phase: "verify", startedAt: started, finishedAt: finished,
+                durationMs: finished.timeIntervalSince(started) * 1000, slowestCallMs: 0))
+        report.finishedAt = finished
+        report.verification = verification
+        if verification.result == .failed {
+            report.status = .failed
+            report.failure = "restore verification failed: \(verification.reason ?? "it failed")"
+        }
     }
 
     /// What the coordinator learnt of one member.

@@ -9,7 +9,7 @@ extension GroupSnapshotReport: RecordedReport {
     public var historySummary: String {
         "\(group): \(status.rawValue), \(consistency.rawValue)"
             + (freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "")
-            + (failure.map { "; \($0)" } ?? "")
+            + (verification.map { ", verification \($0.result.rawValue)" } ?? "") + (failure.map { "; \($0)" } ?? "")
     }
 
     public var historyVMs: [HistoryVMResult] {

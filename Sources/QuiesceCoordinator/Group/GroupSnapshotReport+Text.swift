@@ -20,6 +20,7 @@ extension GroupSnapshotReport {
         out +=
             "  phases: " + phases.map { String(format: "%@ %.1f ms", $0.phase, $0.durationMs) }.joined(separator: ", ")
             + "\n"
+        if let verification { out += verification.text(style: style) }
         let rows =
             [["VM", "ADDRESS", "RESULT", "CONSISTENCY", "FROZEN", "SNAPSHOT", "PROBLEM"]]
             + members.map { member in

@@ -26,6 +26,8 @@ public struct GroupSnapshotReport: Codable, Sendable {
     /// Each phase as the coordinator saw it: first request sent to last answer received.
     public var phases: [PhaseTiming]
     public var members: [Member]
+    /// The group's verify command on the copies, when the group names one.
+    public var verification: RestoreVerification?
 
     public struct PhaseTiming: Codable, Sendable, Equatable {
         public var phase: String

@@ -97,10 +97,24 @@ public enum GroupTimelineHTML {
             <th>Problems</th></tr>
             \(rows)
             </table>
+            \(report.verification.map(verificationSection) ?? "")
             <h2>Phases</h2>
             <p>\(phases.joined(separator: " · "))</p>
             </body></html>
 
+            """
+    }
+
+    /// The restore verification: verdict, command, why, and the end of its output.
+    private static func verificationSection(_ verification: RestoreVerification) -> String {
+        let result = verification.result
+        let took = verification.durationMs.map { String(format: " in %.1f s", $0 / 1000) } ?? ""
+        return """
+            <h2>Restore verification</h2>
+            <p><span class="\(result == .passed ? "succeeded" : "failed")">\(result.rawValue)</span>\(took):
+            <code>\(escape(verification.command.joined(separator: " ")))</code></p>
+            \(verification.reason.map { "<p class=\"failed\">\(escape($0))</p>" } ?? "")
+            \(verification.outputTail.isEmpty ? "" : "<pre>\(escape(verification.outputTail))</pre>")
             """
     }
 
