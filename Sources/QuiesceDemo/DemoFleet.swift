@@ -24,6 +24,8 @@ public final class DemoFleet: Sendable {
     private struct State {
         var disks: [DemoDisk] = []
         var agents: [DemoAgent] = []
+        /// Stops what runs on the disks (an application), after the agents thawed them.
+        var applications: [@Sendable () -> Void] = []
         var stopped = false
     }
 
@@ -43,6 +45,8 @@ public final class DemoFleet: Sendable {
         scriptRoot = "\(directory)/scripts"
         copies = "\(directory)/copies"
         inventoryPath = "\(directory)/fleet.json"
+        // Others may pass through (not list) it: a database on a demo disk runs as `postgres`.
+        chmod(directory, 0o711)
         for subdirectory in [copies, "\(directory)/disks"] { try DemoShell.makeDirectory(subdirectory) }
     }
 
@@ -50,20 +54,21 @@ public final class DemoFleet: Sendable {
     public convenience init(count: Int, agentPath: String, prefix: String = "quiesce-demo") throws {
         try self.init(prefix: prefix)
         do {
-            try start(count: count, agentPath: agentPath)
+            try start(names: (1...count).map { "vm-\($0)" }, agentPath: agentPath)
         } catch {
             stop()
             throw error
         }
     }
 
-    /// Creates the disks, starts the agents and writes the inventory.
-    public func start(count: Int, agentPath: String, name: String = "vm") throws {
+    /// Creates the disks (`diskMiB` each, sparse), starts the agents and writes the inventory,
+    /// whose group `demo` has every VM and, if given, `verifyCommand`.
+    public func start(names: [String], diskMiB: Int = 32, agentPath: String, verifyCommand: [String]? = nil) throws {
         let tokenFile = "\(directory)/agent.token"
         try DemoShell.write(tokenFile, "demo-\(UUID().uuidString)\n", mode: 0o600)
-        for index in 1...count {
-            let vm = "\(name)-\(index)"
-            let disk = try DemoDisk(directory: "\(directory)/disks", name: vm, loopMounted: freezes)
+        for vm in names {
+            let disk = try DemoDisk(
+                directory: "\(directory)/disks", name: vm, loopMounted: freezes, sizeMiB: diskMiB)
             try register { state in
                 state.disks.append(disk)
             } otherwise: {
@@ -80,14 +85,32 @@ public final class DemoFleet: Sendable {
             }
         }
         let vms = agents.map {
-            #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "db"}}"#
+            #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "\#($0.name)"}}"#
         }
+        let verify =
+            try verifyCommand.map {
+                #", "verifyCommand": "# + String(decoding: try JSONEncoder().encode($0), as: UTF8.self)
+            } ?? ""
         try DemoShell.write(
             inventoryPath,
             #"{"defaults": {"tokenFile": "agent.token", "requestTimeoutSeconds": 10}, "groups": {"demo": {"policy": "#
-                + #""requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}}}, "vms": "#
+                + #""requireAll", "deadlines": {"freezeSeconds": 10, "snapshotSeconds": 60}\#(verify)}}, "vms": "#
                 + #"[\#(vms.joined(separator: ", "))]}"#,
             mode: 0o600)
+    }
+
+    /// Starts what runs on the disks (an application) and has `stop()` stop it after the agents
+    /// thawed and before the disks go. A `stop()` meanwhile waits for the start to end: an
+    /// application half started on a disk being removed could not be found to stop.
+    public func run<Application: Sendable>(
+        _ start: () throws -> Application, stop: @escaping @Sendable (Application) -> Void
+    ) throws -> Application {
+        try state.withLock { state in
+            guard !state.stopped else { throw Stopped() }
+            let application = try start()
+            state.applications.append { stop(application) }
+            return application
+        }
     }
 
     /// Records what was just created, or undoes it when the fleet was stopped meanwhile.
@@ -157,12 +180,15 @@ public final class DemoFleet: Sendable {
         state.withLock { state in
             guard !state.stopped else { return }
             state.stopped = true
-            Self.tearDown(state.agents, state.disks, directory: directory)
+            Self.tearDown(state.agents, state.applications, state.disks, directory: directory)
         }
     }
 
-    private static func tearDown(_ agents: [DemoAgent], _ disks: [DemoDisk], directory: String) {
+    private static func tearDown(
+        _ agents: [DemoAgent], _ applications: [@Sendable () -> Void], _ disks: [DemoDisk], directory: String
+    ) {
         for agent in agents { agent.stop() }
+        for stop in applications.reversed() { stop() }
         for disk in disks { disk.remove() }
         // Copies mounted for checking.
         let mounts = (try? FileReader.text("/proc/self/mounts")) ?? ""

@@ -9,11 +9,13 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run the whole story on this machine: agents, a push, a sweep, a group snapshot, the proof.",
         discussion: """
-            Starts three quiesce-agent processes on loopback, each with its own disk and an application writing to \
-            all of them (as root, loop-mounted ext4 images that are really frozen; otherwise plain directories), \
-            pushes a config and scripts, sweeps, takes one group snapshot, mounts the copies and checks that they are \
-            one consistent cut. Cleans up everything, also when interrupted. Exits 0 when the snapshot succeeded \
-            and the cut is consistent.
+            Starts two quiesce-agent processes on loopback, files and db, each with its own disk (as root, \
+            loop-mounted ext4 images that are really frozen; otherwise plain directories), and an application that \
+            stores uploads as files on files and commits a row per upload with its SHA-256 to PostgreSQL on db. \
+            Pushes each VM its scripts (db: the PostgreSQL recipe), sweeps, takes one group snapshot whose restore \
+            verification starts PostgreSQL on the copy and finds every row's file, then snapshots the two one after \
+            the other to show the rows whose files such copies lack. Cleans up everything, also when interrupted. \
+            Exits 0 when the group snapshot passed its verification and the contrast showed the loss.
             """
     )
 
@@ -23,6 +25,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object on standard output instead of the story.")
     var json = false
 
+    @Option(help: "The recipes directory, for the PostgreSQL recipe's script.")
+    var recipes = "deploy/recipes"
+
     func run() async throws {
         let agentPath: String
         do {
@@ -30,6 +35,16 @@ struct DemoCommand: AsyncParsableCommand {
             agentPath = own[..<(own.lastIndex(of: "/") ?? own.startIndex)] + "/quiesce-agent"
         } catch {
             throw UnusableInput(description: "quiesce demo: cannot find this program's own path: \(error)")
+        }
+        guard PostgreSQLCluster.isInstalled else {
+            throw UnusableInput(
+                description: "quiesce demo: PostgreSQL 15 is not installed (\(PostgreSQLCluster.binaries)); "
+                    + "scripts/demo.sh installs it")
+        }
+        guard FileManager.default.fileExists(atPath: "\(recipes)/postgresql/postgresql-quiesce.sh") else {
+            throw UnusableInput(
+                description: "quiesce demo: no \(recipes)/postgresql/postgresql-quiesce.sh; run it from the "
+                    + "repository's root or give --recipes")
         }
         guard FileManager.default.isExecutableFile(atPath: agentPath) else {
             throw UnusableInput(
@@ -50,9 +65,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let outcome: Demo.Outcome
         do {
-            try fleet.start(count: 3, agentPath: agentPath)
+            try fleet.start(
+                names: Demo.vms, diskMiB: 256, agentPath: agentPath,
+                verifyCommand: [
+                    try CurrentProcess.executablePath(), "demo-restore-check", "--copies", fleet.copies, "--scratch",
+                    "\(fleet.directory)/restore",
+                ])
             let json = json
-            let demo = Demo(agentPath: agentPath, timelinePath: timeline, style: json ? .plain : .detect()) { line in
+            let demo = Demo(
+                agentPath: agentPath, recipes: recipes, timelinePath: timeline, style: json ? .plain : .detect()
+            ) { line in
                 if !json { print(line) }
             }
             outcome = try await demo.run(fleet: fleet)

@@ -1,6 +1,7 @@
 import Foundation
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceDemo
 import QuiesceTestSupport
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 /// the data), they give one that cannot start.
 @Suite(
     .enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)),
-    .enabled(if: PostgreSQLServer.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"),
+    .enabled(if: PostgreSQLCluster.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"),
     .serialized)
 struct PostgreSQLRecipeTests {
     @Test func disksFrozenTogetherGiveACopyThatStartsAndKeepsPgbenchsInvariant() async throws {
@@ -92,7 +93,7 @@ struct BenchCluster: Sendable {
     let directory: TemporaryDirectory
     let data: LoopImage
     let wal: LoopImage
-    let server: PostgreSQLServer
+    let server: PostgreSQLCluster
     let script: String
 
     init() throws {
@@ -104,11 +105,11 @@ struct BenchCluster: Sendable {
             // The postgres user must reach the mount points under the root-owned temp dirs.
             for disk in made { chmod(disk.directory.path, 0o711) }
             chmod(directory.path, 0o711)
-            server = try PostgreSQLServer(
+            server = try PostgreSQLCluster(
                 dataDirectory: "\(made[0].mountPoint)/pgdata", walDirectory: "\(made[1].mountPoint)/pg_wal",
                 runDirectory: directory.url("run"))
-            try PostgreSQLServer.asPostgres([
-                "\(PostgreSQLServer.binaries)/pgbench", "-h", directory.url("run"), "-i", "-q", "-s", "1", "postgres",
+            try PostgreSQLCluster.run([
+                "\(PostgreSQLCluster.binaries)/pgbench", "-h", directory.url("run"), "-i", "-q", "-s", "1", "postgres",
             ])
         } catch {
             for disk in made { disk.remove() }
@@ -128,7 +129,8 @@ struct BenchCluster: Sendable {
     /// pgbench with two clients until stopped.
     func startLoad() throws -> BackgroundCommand {
         try BackgroundCommand([
-            "runuser", "-u", "postgres", "--", "\(PostgreSQLServer.binaries)/pgbench", "-h", directory.url("run"), "-c",
+            "runuser", "-u", "postgres", "--", "\(PostgreSQLCluster.binaries)/pgbench", "-h", directory.url("run"),
+            "-c",
             "2",
             "-T", "600", "postgres",
         ])
@@ -157,7 +159,7 @@ struct BenchCluster: Sendable {
     /// Mounts the two copies and starts a server on them as a restore does: the WAL link pointed
     /// at the WAL copy (the link in the copy names the original disk), and the copied lock file
     /// removed (it names the original server's pid, which may be alive on this host).
-    func restore(dataImage: String, walImage: String) throws -> PostgreSQLServer {
+    func restore(dataImage: String, walImage: String) throws -> PostgreSQLCluster {
         let dataMount = directory.url("restored-data")
         let walMount = directory.url("restored-wal")
         for (image, mount) in [(dataImage, dataMount), (walImage, walMount)] {
@@ -168,7 +170,7 @@ struct BenchCluster: Sendable {
         try FileManager.default.removeItem(atPath: link)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "\(walMount)/pg_wal")
         try FileManager.default.removeItem(atPath: "\(dataMount)/pgdata/postmaster.pid")
-        return try PostgreSQLServer(
+        return try PostgreSQLCluster(
             dataDirectory: "\(dataMount)/pgdata", runDirectory: directory.url("restored-run"), existing: true)
     }
 

@@ -3,7 +3,7 @@ import Foundation
 extension RestoreVerification {
     /// Lines for the group report: the verdict with the command, why when it did not pass, and
     /// the end of its output (its last line when it passed: what it checked).
-    func text(style: TerminalStyle) -> String {
+    public func text(style: TerminalStyle) -> String {
         let verdict =
             switch result {
             case .passed: style.good("passed")
