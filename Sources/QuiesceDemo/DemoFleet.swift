@@ -85,7 +85,8 @@ public final class DemoFleet: Sendable {
             }
         }
         let vms = agents.map {
-            #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "labels": {"role": "\#($0.name)"}}"#
+            #"{"name": "\#($0.name)", "address": "\#($0.address)", "groups": ["demo"], "#
+                + #""labels": {"role": "\#($0.name)"}}"#
         }
         let verify =
             try verifyCommand.map {
