@@ -201,9 +201,12 @@ struct RecipeDatabase: Sendable {
         "[" + paramList(phase, extra).map { "\"\($0)\"" }.joined(separator: ", ") + "]"
     }
 
-    /// `quiesce-agent run-once` with the recipe's plugin config and `snapshotCommand`, freezing
-    /// `mounts` (none: the lock alone is tested); returns the JSON report.
-    func runOnce(snapshotCommand: String, freezing mounts: [String]? = nil) async throws -> [String: Any] {
+    /// One snapshot (`quiesce-agent run-once` unless `route` says otherwise) with the recipe's
+    /// plugin config and `snapshotCommand`, freezing `mounts` (none: the lock alone is tested);
+    /// returns the JSON report.
+    func runOnce(
+        snapshotCommand: String, freezing mounts: [String]? = nil, via route: CycleRoute = .runOnce
+    ) async throws -> [String: Any] {
         var fixture = try FrameworkFixture(mounts: mounts)
         defer { fixture.remove() }
         fixture.config["preScriptLocation"] = script
@@ -216,9 +219,7 @@ struct RecipeDatabase: Sendable {
         try fixture.writeConfig()
         fixture.settings.snapshot.provider = .command
         fixture.settings.snapshot.command = [snapshotCommand]
-        let settings = try fixture.writeSettings()
-        let result = try await AgentBinary.run(["run-once", "--settings", settings, "--json"])
-        return try result.json()
+        return try await route.run(fixture)
     }
 
     /// Sessions on the server holding the recipe's read lock.

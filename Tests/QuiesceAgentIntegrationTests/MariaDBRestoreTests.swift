@@ -4,8 +4,9 @@ import QuiesceTestSupport
 import Testing
 
 /// A MariaDB under a steady transfer load, its disk frozen under the recipe's read lock and
-/// copied: a fresh server on the copy starts, recovers, and the copy keeps the workload's
-/// invariant (the total of all balances) with every table checked sound.
+/// copied, by `run-once` and by a group snapshot: a fresh server on the copy starts, recovers, and
+/// the copy keeps the workload's invariant (the total of all balances) with every table checked
+/// sound.
 @Suite(
     .enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)),
     .enabled(if: MariaDBServer.isInstalled || Privilege.isCI, "needs Debian's mariadb-server (scripts/setup.sh)"))
@@ -13,7 +14,8 @@ struct MariaDBRestoreTests {
     static let accounts = 100
     static let opening = 1000
 
-    @Test func aCopyTakenUnderTheReadLockStartsAndKeepsTheTotal() async throws {
+    @Test(arguments: CycleRoute.allCases)
+    func aCopyTakenUnderTheReadLockStartsAndKeepsTheTotal(route: CycleRoute) async throws {
         // Set-up, stops, starts and clean-ups block for seconds: off Swift's cooperative pool.
         try await withCleanups { cleanups in
             let disk = try await onBlockingThread { try LoopImage(sizeMiB: 192, name: "db") }
@@ -31,7 +33,7 @@ struct MariaDBRestoreTests {
             try database.directory.write(
                 "snapshot.sh", "#!/bin/sh\ncp --sparse=always \(disk.imagePath) \(copy) && echo copy-1\n", mode: 0o700)
             let report = try await database.runOnce(
-                snapshotCommand: database.directory.url("snapshot.sh"), freezing: [disk.mountPoint])
+                snapshotCommand: database.directory.url("snapshot.sh"), freezing: [disk.mountPoint], via: route)
             #expect(report["status"] as? String == "succeeded", "\(report)")
             #expect(report["consistency"] as? String == "applicationConsistent")
             let before = try load.committed()

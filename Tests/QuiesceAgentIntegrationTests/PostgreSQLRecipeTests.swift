@@ -6,15 +6,16 @@ import QuiesceTestSupport
 import Testing
 
 /// deploy/recipes/postgresql against a private PostgreSQL 15 whose WAL lives on a file system of
-/// its own, under a steady pgbench load. Frozen together and copied, the two disks give a cluster
-/// that starts and keeps pgbench's invariant; frozen one after the other (WAL, a CHECKPOINT, then
+/// its own, under a steady pgbench load. Frozen together and copied (by `run-once` and by a group
+/// snapshot), the two disks give a cluster that starts and keeps pgbench's invariant; frozen one after the other (WAL, a CHECKPOINT, then
 /// the data), they give one that cannot start.
 @Suite(
     .enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)),
     .enabled(if: PostgreSQLCluster.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"),
     .serialized)
 struct PostgreSQLRecipeTests {
-    @Test func disksFrozenTogetherGiveACopyThatStartsAndKeepsPgbenchsInvariant() async throws {
+    @Test(arguments: CycleRoute.allCases)
+    func disksFrozenTogetherGiveACopyThatStartsAndKeepsPgbenchsInvariant(route: CycleRoute) async throws {
         // Set-up, stops, starts and clean-ups block for seconds: off Swift's cooperative pool.
         try await withCleanups { cleanups in
             let cluster = try await onBlockingThread { try BenchCluster() }
@@ -29,13 +30,18 @@ struct PostgreSQLRecipeTests {
                 "snapshot.sh",
                 "#!/bin/sh\ncp --sparse=always \(cluster.data.imagePath) \(dataCopy) && "
                     + "cp --sparse=always \(cluster.wal.imagePath) \(walCopy) && echo copy-1\n", mode: 0o700)
-            let report = try await cluster.runOnce(snapshotCommand: cluster.directory.url("snapshot.sh"))
+            let report = try await cluster.runOnce(snapshotCommand: cluster.directory.url("snapshot.sh"), via: route)
             #expect(report["status"] as? String == "succeeded", "\(report)")
             #expect(report["consistency"] as? String == "applicationConsistent")
-            let freeze = try #require(report["freeze"] as? [String: Any])
-            #expect(Set(freeze["mounts"] as? [String] ?? []) == [cluster.data.mountPoint, cluster.wal.mountPoint])
-            let pre = try #require(report["preScript"] as? [String: Any])
-            #expect((pre["stdoutTail"] as? String)?.contains("checkpoint done") == true, "\(pre)")
+            if route == .runOnce {
+                let freeze = try #require(report["freeze"] as? [String: Any])
+                #expect(Set(freeze["mounts"] as? [String] ?? []) == [cluster.data.mountPoint, cluster.wal.mountPoint])
+                let pre = try #require(report["preScript"] as? [String: Any])
+                #expect((pre["stdoutTail"] as? String)?.contains("checkpoint done") == true, "\(pre)")
+            } else {
+                let member = try #require((report["members"] as? [[String: Any]])?.first)
+                #expect(member["heldThroughSnapshot"] as? Bool == true, "\(member)")
+            }
             load.stop()
             let restored = try await onBlockingThread {
                 cluster.server.stop()
@@ -140,8 +146,9 @@ struct BenchCluster: Sendable {
         Int(try server.sql("SELECT count(*) FROM pgbench_history").trimmingWhitespace()) ?? 0
     }
 
-    /// `quiesce-agent run-once` with the recipe, freezing both disks; returns the JSON report.
-    func runOnce(snapshotCommand: String) async throws -> [String: Any] {
+    /// One snapshot (`quiesce-agent run-once` unless `route` says otherwise) with the recipe,
+    /// freezing both disks; returns the JSON report.
+    func runOnce(snapshotCommand: String, via route: CycleRoute = .runOnce) async throws -> [String: Any] {
         var fixture = try FrameworkFixture(mounts: [data.mountPoint, wal.mountPoint])
         defer { fixture.remove() }
         fixture.config["preScriptLocation"] = script
@@ -152,8 +159,7 @@ struct BenchCluster: Sendable {
         try fixture.writeConfig()
         fixture.settings.snapshot.provider = .command
         fixture.settings.snapshot.command = [snapshotCommand]
-        let settings = try fixture.writeSettings()
-        return try await AgentBinary.run(["run-once", "--settings", settings, "--json"]).json()
+        return try await route.run(fixture)
     }
 
     /// Mounts the two copies and starts a server on them as a restore does: the WAL link pointed
