@@ -7,8 +7,8 @@ import Testing
 
 /// deploy/recipes/postgresql against a private PostgreSQL 15 whose WAL lives on a file system of
 /// its own, under a steady pgbench load. Frozen together and copied (by `run-once` and by a group
-/// snapshot), the two disks give a cluster that starts and keeps pgbench's invariant; frozen one after the other (WAL, a CHECKPOINT, then
-/// the data), they give one that cannot start.
+/// snapshot), the two disks give a cluster that starts and keeps pgbench's invariant; frozen one
+/// after the other (WAL, a CHECKPOINT, then the data), they give one that cannot start.
 @Suite(
     .enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)),
     .enabled(if: PostgreSQLCluster.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"),
