@@ -132,6 +132,8 @@ case "fleet-commands":
     fleetCommands(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 case "group-snapshot":
     await groupSnapshots(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
+case "recipe-stall":
+    recipeStall(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
@@ -139,6 +141,6 @@ case "soak":
 default:
     fail(
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot "
-            + "[runs] | soak [requests] [sessions]"
+            + "[runs] | soak [requests] [sessions] | recipe-stall [runs]"
     )
 }

@@ -1,6 +1,7 @@
 import Foundation
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceDemo
 import QuiesceSystem
 import QuiesceTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import QuiesceAPI
+import QuiesceDemo
 import QuiesceTestSupport
 import Testing
 

@@ -13,8 +13,10 @@ struct ScriptRunnerTests {
         FilePath(try directory.write(name, "\(shebang)\n\(body)\n", mode: 0o700))
     }
 
+    /// The default budget is far beyond what these scripts need: a test process running many
+    /// others in parallel may leave them waiting for seconds before they start or are reaped.
     private func run(
-        _ path: FilePath, _ arguments: [String] = [], budget: Duration = .seconds(20), retries: Int = 0,
+        _ path: FilePath, _ arguments: [String] = [], budget: Duration = .seconds(120), retries: Int = 0,
         grace: Duration = .seconds(5)
     ) async -> ScriptRun {
         await ScriptRunner().run(

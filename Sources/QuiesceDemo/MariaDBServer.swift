@@ -1,8 +1,8 @@
 import Foundation
 import QuiesceSystem
 
-/// A private MariaDB server for a test: its own data directory, a unix socket beside it, no
-/// network, never the system's service. `stop()` shuts it down; register it with `Cleanups`.
+/// A private MariaDB server: its own data directory, a unix socket beside it, no network, never
+/// the system's service. `stop()` shuts it down.
 public final class MariaDBServer: Sendable {
     public let dataDirectory: String
     public let socket: String
@@ -17,8 +17,9 @@ public final class MariaDBServer: Sendable {
     public init(dataDirectory: String, runDirectory: String, existing: Bool = false) throws {
         self.dataDirectory = dataDirectory
         socket = "\(runDirectory)/mariadb.sock"
+        try Directory.make(runDirectory, mode: 0o700)
         if !existing {
-            try Shell.run(
+            try DemoShell.run(
                 [
                     "mariadb-install-db", "--no-defaults", "--datadir=\(dataDirectory)",
                     "--auth-root-authentication-method=socket", "--skip-test-db", "--tmpdir=\(runDirectory)",
@@ -41,7 +42,7 @@ public final class MariaDBServer: Sendable {
             guard process.isRunning, Date() < deadline else {
                 let log = (try? String(contentsOfFile: "\(runDirectory)/mariadb.err", encoding: .utf8)) ?? ""
                 stop()
-                throw Shell.Failure(command: arguments, status: -1, output: log)
+                throw DemoShell.Failure(description: "mariadbd did not start on \(dataDirectory): \(log)")
             }
             usleep(50_000)
         }
@@ -50,7 +51,7 @@ public final class MariaDBServer: Sendable {
     /// Runs statements as root over the socket; returns the rows, tab-separated, one per line.
     @discardableResult
     public func sql(_ statements: String) throws -> String {
-        try Shell.run([
+        try DemoShell.run([
             "mariadb", "--no-defaults", "--socket=\(socket)", "-u", "root", "--batch", "-N", "-e", statements,
         ])
     }
