@@ -130,6 +130,33 @@ struct MariaDBRecipeTests {
         }
     }
 
+    @Test func aLockThatCannotBeTakenInTimeFailsThePreScriptWithTheServersOwnWords() async throws {
+        let database = try await RecipeDatabase.start()
+        try await withCleanups { cleanups in
+            cleanups.add { database.remove() }
+            // A session keeps a table write-locked: the read lock waits behind it.
+            let blocker = try BackgroundCommand([
+                "mariadb", "--no-defaults", "--socket=\(database.server.socket)", "-u", "root", "-e",
+                "LOCK TABLES app.events WRITE; SELECT SLEEP(120)",
+            ])
+            cleanups.add { blocker.stop() }
+            #expect(
+                await eventually(within: 10) {
+                    (try? database.server.sql(
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(120)'"))
+                        == "1\n"
+                })
+            let report = try await database.runOnce(
+                snapshotCommand: "/bin/true", preOptions: ["--no-flush", "--lock-timeout", "2"])
+            let errors = try #require(report["errors"] as? [[String: Any]])
+            let preError = try #require(errors.first { $0["code"] as? String == "Pre-ScriptExecutionFailed" })
+            #expect(
+                (preError["message"] as? String)?.contains("Lock wait timeout exceeded") == true, "\(errors)")
+            #expect(report["consistency"] as? String == "crashConsistent")
+            #expect(try database.holders() == 0, "no holder is left waiting for the lock")
+        }
+    }
+
     @Test func aCredentialsFileOthersCanReadIsRefusedWithTheFix() async throws {
         let database = try await RecipeDatabase.start()
         try await withCleanups { cleanups in
@@ -203,16 +230,17 @@ struct RecipeDatabase: Sendable {
     }
 
     /// One snapshot (`quiesce-agent run-once` unless `route` says otherwise) with the recipe's
-    /// plugin config and `snapshotCommand`, freezing `mounts` (none: the lock alone is tested);
-    /// returns the JSON report.
+    /// plugin config and `snapshotCommand`, freezing `mounts` (none: the lock alone is tested),
+    /// `preOptions` added to the pre-script's params; returns the JSON report.
     func runOnce(
-        snapshotCommand: String, freezing mounts: [String]? = nil, via route: CycleRoute = .runOnce
+        snapshotCommand: String, freezing mounts: [String]? = nil, preOptions: [String] = [],
+        via route: CycleRoute = .runOnce
     ) async throws -> [String: Any] {
         var fixture = try FrameworkFixture(mounts: mounts)
         defer { fixture.remove() }
         fixture.config["preScriptLocation"] = script
         fixture.config["postScriptLocation"] = script
-        fixture.config["preScriptParams"] = paramList("pre")
+        fixture.config["preScriptParams"] = paramList("pre", preOptions)
         fixture.config["postScriptParams"] = paramList("post")
         fixture.config["fsFreezeEnabled"] = mounts != nil
         fixture.config["continueBackupOnFailure"] = true

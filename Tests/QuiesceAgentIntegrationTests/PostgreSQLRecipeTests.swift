@@ -86,6 +86,35 @@ struct PostgreSQLRecipeTests {
         }
     }
 
+    @Test func aServerThatIsDownFailsThePreScriptWithPsqlsOwnWordsNotItsHint() async throws {
+        var fixture = try FrameworkFixture(mounts: nil)
+        defer { fixture.remove() }
+        let script = try fixture.directory.write(
+            "postgresql-quiesce.sh",
+            try String(
+                contentsOfFile: RecipeConfigTests.recipes.appendingPathComponent("postgresql/postgresql-quiesce.sh")
+                    .path,
+                encoding: .utf8), mode: 0o700)
+        fixture.config["preScriptLocation"] = script
+        fixture.config["postScriptLocation"] = script
+        fixture.config["preScriptParams"] = [
+            "pre", "--conninfo", "host=\(fixture.directory.url("no-server")) dbname=postgres", "--os-user", "",
+        ]
+        fixture.config["postScriptParams"] = ["post"]
+        fixture.config["fsFreezeEnabled"] = false
+        try fixture.writeConfig()
+        fixture.settings.snapshot.provider = .command
+        fixture.settings.snapshot.command = ["/bin/true"]
+        let report = try await CycleRoute.runOnce.run(fixture)
+        let errors = try #require(report["errors"] as? [[String: Any]])
+        let message = try #require(errors.first { $0["code"] as? String == "Pre-ScriptExecutionFailed" }?["message"])
+        let text = "\(message)"
+        #expect(
+            text.contains("connection to server on socket") && text.contains("No such file or directory"), "\(text)")
+        #expect(!text.contains("Is the server running"), "the hint is not what went wrong: \(text)")
+        #expect(report["consistency"] as? String == "crashConsistent", "continueBackupOnFailure, nothing frozen")
+    }
+
     private static func copyFrozen(_ disk: LoopImage, to copy: String) throws {
         try Shell.run(["fsfreeze", "-f", disk.mountPoint])
         defer { _ = try? Shell.run(["fsfreeze", "-u", disk.mountPoint]) }
