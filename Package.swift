@@ -35,6 +35,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // The coordinator's history: SQLite, embedded, with migrations and typed records.
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // `quiesce ca`: X.509 certificates for the fleet's own CA, with P-256 keys from swift-crypto.
+        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", exact: "1.7.4"),
     ],
     targets: [
         .target(name: "QuiesceAPI", swiftSettings: strict),
@@ -50,13 +54,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QuiesceCA",
+            dependencies: [
+                "QuiesceSystem", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "QuiesceDemo",
             dependencies: ["QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem"],
             swiftSettings: strict),
         .executableTarget(
             name: "quiesce",
             dependencies: [
-                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem",
+                "QuiesceAPI", "QuiesceCA", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

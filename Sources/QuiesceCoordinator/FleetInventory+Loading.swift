@@ -13,14 +13,19 @@ extension FleetInventory {
     }
 
     /// Reads and checks an inventory file. Relative file references are relative to the file.
-    public static func load(path: String) throws(LoadError) -> FleetInventory {
+    /// `requiringFiles` false skips checking that the files it names exist, for what makes them
+    /// (`quiesce ca issue` writes the certificates the inventory names).
+    public static func load(path: String, requiringFiles: Bool = true) throws(LoadError) -> FleetInventory {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, problems: ["cannot read the file; pass the inventory with --fleet FILE"])
         }
         let base = (path as NSString).deletingLastPathComponent
-        return try parse(Array(data), path: path) { reference in
-            reference.hasPrefix("/") ? reference : (base as NSString).appendingPathComponent(reference)
-        }
+        return try parse(
+            Array(data), path: path,
+            resolve: { reference in
+                reference.hasPrefix("/") ? reference : (base as NSString).appendingPathComponent(reference)
+            },
+            fileExists: { requiringFiles ? FileManager.default.fileExists(atPath: $0) : true })
     }
 
     /// Parses inventory JSON; `resolve` turns a file reference into a path to check.

@@ -1,0 +1,107 @@
+import Foundation
+import QuiesceAPI
+import QuiesceTestSupport
+import Testing
+
+/// `quiesce ca`: a CA made, certificates issued from the inventory, mutual TLS between a real
+/// agent and the coordinator with nothing else, and every misuse refused without a change.
+@Suite("quiesce ca")
+struct CACommandTests {
+    private func quiesce(_ arguments: [String]) async throws -> AgentBinary.Result {
+        try await AgentBinary.run(arguments, program: "quiesce")
+    }
+
+    /// An inventory of one agent on `port`, reached through `tls`.
+    private func inventory(_ directory: TemporaryDirectory, _ name: String, port: Int, ca: String) throws -> String {
+        try directory.write(
+            name,
+            #"{"defaults": {"tokenFile": "agent.token", "tls": {"caFile": "\#(ca)/ca.pem", "#
+                + #""certificateFile": "\#(ca)/coordinator.pem", "keyFile": "\#(ca)/coordinator.key"}}, "#
+                + #""groups": {"all": {}}, "vms": [{"name": "a0", "address": "127.0.0.1:\#(port)", "groups": ["all"]}]}"#
+        )
+    }
+
+    @Test func certificatesFromTheCAGiveMutualTLSAndAStrangersAreRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let ca = directory.url("ca")
+        let port = try FreePorts.one()
+        let fleet = try inventory(directory, "fleet.json", port: port, ca: ca)
+        #expect(try await quiesce(["ca", "init", "--dir", ca, "--name", "test fleet"]).status == 0)
+        let issued = try await quiesce(["ca", "issue", "--dir", ca, "--coordinator", "--vm", "a0", "--fleet", fleet])
+        #expect(issued.status == 0, "\(issued.stdout)\(issued.stderr)")
+        #expect(issued.stdout.contains("a0: \(ca)/agents/a0.pem for 127.0.0.1"), "\(issued.stdout)")
+
+        let settings = try ServeFixture.settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "tls": {"certificateFile": "\#(ca)/agents/a0.pem", "keyFile": "\#(ca)/agents/a0.key", "#
+                + #""clientCAFile": "\#(ca)/ca.pem"}"#)
+        let agent = try AgentBinary.start(["serve", "--settings", settings])
+        defer {
+            kill(agent.process.processIdentifier, SIGTERM)
+            agent.process.waitUntilExit()
+        }
+        #expect(
+            try await eventually(within: 10) {
+                let sweep = try await quiesce(["sweep", "--fleet", fleet, "--json"])
+                let vms = try sweep.json()["vms"] as? [[String: Any]] ?? []
+                return vms.first?["reachable"] as? Bool == true
+            }, "the coordinator reaches the agent over mutual TLS with the CA's certificates")
+
+        // A coordinator certificate from another CA is refused by the agent.
+        let other = directory.url("other")
+        #expect(try await quiesce(["ca", "init", "--dir", other]).status == 0)
+        #expect(try await quiesce(["ca", "issue", "--dir", other, "--coordinator"]).status == 0)
+        let stranger = try directory.write(
+            "stranger.json",
+            #"{"defaults": {"tokenFile": "agent.token", "tls": {"caFile": "\#(ca)/ca.pem", "#
+                + #""certificateFile": "\#(other)/coordinator.pem", "keyFile": "\#(other)/coordinator.key"}}, "#
+                + #""vms": [{"name": "a0", "address": "127.0.0.1:\#(port)"}]}"#)
+        let refused = try await quiesce(["sweep", "--fleet", stranger, "--json"])
+        #expect(refused.status == 1)
+        #expect((try refused.json()["vms"] as? [[String: Any]])?.first?["reachable"] as? Bool == false)
+    }
+
+    @Test func anExistingCAIsNeverReplacedAndALooseKeyIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let ca = directory.url("ca")
+        #expect(try await quiesce(["ca", "init", "--dir", ca]).status == 0)
+        let before = try directory.read("ca/ca.pem")
+        let again = try await quiesce(["ca", "init", "--dir", ca])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("\(ca)/ca.pem exists"), "\(again.stderr)")
+        #expect(try directory.read("ca/ca.pem") == before, "the CA is unchanged")
+
+        chmod("\(ca)/ca.key", 0o644)
+        let loose = try await quiesce(["ca", "issue", "--dir", ca, "--coordinator"])
+        #expect(loose.status == 2)
+        #expect(loose.stderr.contains("chmod 600 \(ca)/ca.key"), "\(loose.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(ca)/coordinator.pem"), "nothing was issued")
+        chmod("\(ca)/ca.key", 0o600)
+
+        let unknown = try await quiesce(["ca", "issue", "--dir", ca, "--vm", "nobody", "--fleet", "/nonexistent.json"])
+        #expect(unknown.status == 2)
+        let nothing = try await quiesce(["ca", "issue", "--dir", ca])
+        #expect(nothing.status != 0 && nothing.stderr.contains("--coordinator"), "\(nothing.stderr)")
+    }
+
+    @Test func showListsEveryCertificateWithItsRoleNamesAndExpiry() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let ca = directory.url("ca")
+        let fleet = try inventory(directory, "fleet.json", port: 7710, ca: ca)
+        #expect(try await quiesce(["ca", "init", "--dir", ca, "--days", "40"]).status == 0)
+        #expect(
+            try await quiesce(["ca", "issue", "--dir", ca, "--coordinator", "--group", "all", "--fleet", fleet]).status
+                == 0)
+        let show = try await quiesce(["ca", "show", "--dir", ca, "--json"])
+        let certificates = try #require(try show.json()["certificates"] as? [[String: Any]])
+        #expect(certificates.compactMap { $0["role"] as? String } == ["ca", "client", "server"])
+        #expect(certificates.last?["names"] as? [String] == ["127.0.0.1"])
+        #expect(certificates.last?["subject"] as? String == "CN=a0,O=Quiesce")
+        let text = try await quiesce(["ca", "show", "--dir", ca])
+        // Issued for 397 days, but never past the CA's own 40.
+        #expect(text.stdout.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix(" 39") }, "\(text.stdout)")
+    }
+}
