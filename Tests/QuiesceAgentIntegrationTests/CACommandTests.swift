@@ -17,8 +17,8 @@ struct CACommandTests {
             name,
             #"{"defaults": {"tokenFile": "agent.token", "tls": {"caFile": "\#(ca)/ca.pem", "#
                 + #""certificateFile": "\#(ca)/coordinator.pem", "keyFile": "\#(ca)/coordinator.key"}}, "#
-                + #""groups": {"all": {}}, "vms": [{"name": "a0", "address": "127.0.0.1:\#(port)", "groups": ["all"]}]}"#
-        )
+                + #""groups": {"all": {}}, "#
+                + #""vms": [{"name": "a0", "address": "127.0.0.1:\#(port)", "groups": ["all"]}]}"#)
     }
 
     @Test func certificatesFromTheCAGiveMutualTLSAndAStrangersAreRefused() async throws {
