@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// The agent's HTTP API, version 1: every path in one place, used by the agent's router and the
 /// coordinator's client alike. A path with a parameter is a template (`:phase` a segment) that
 /// the agent routes by, and a function that fills it in for a client. See docs/api.md.
@@ -41,12 +43,17 @@ public struct AgentVersion: Codable, Sendable, Equatable {
     public var hostname: String
     public var frozen: Bool
     public var activeSession: String?
+    /// When the agent's TLS certificate expires; nil without TLS.
+    public var certificateNotAfter: Date?
 
-    public init(version: String, hostname: String, frozen: Bool, activeSession: String?) {
+    public init(
+        version: String, hostname: String, frozen: Bool, activeSession: String?, certificateNotAfter: Date? = nil
+    ) {
         self.version = version
         self.hostname = hostname
         self.frozen = frozen
         self.activeSession = activeSession
+        self.certificateNotAfter = certificateNotAfter
     }
 }
 

@@ -21,6 +21,7 @@ public struct AgentAPI: Sendable {
         let metrics = metrics
         let sessions = sessions
         let files = PushedFiles(settings: settings)
+        let certificateNotAfter = AgentTLS.notAfter(of: settings.server)
         return Router(routes: [
             Route(.GET, AgentRoutes.health, requiresAuthentication: false) { _ in
                 try .json(
@@ -31,7 +32,7 @@ public struct AgentAPI: Sendable {
                 try .json(
                     AgentVersion(
                         version: QuiesceVersion.current, hostname: Self.hostname, frozen: await sessions.isFrozen(),
-                        activeSession: await sessions.activeSessionId))
+                        activeSession: await sessions.activeSessionId, certificateNotAfter: certificateNotAfter))
             },
             Route(.GET, AgentRoutes.pluginConfig) { _ in
                 do {

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
@@ -5,6 +6,14 @@ import QuiesceAgent
 /// The listener's TLS context from the settings: none without a certificate; mutual TLS when a
 /// client CA is given (clients must present a certificate that chains to it).
 public enum AgentTLS {
+    /// When the listener's certificate expires, for the coordinator's sweep; nil without TLS.
+    public static func notAfter(of server: AgentSettings.Server) -> Date? {
+        guard let file = server.certificateFile,
+            let leaf = try? NIOSSLCertificate.fromPEMFile(file).first
+        else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter))
+    }
+
     public static func context(for server: AgentSettings.Server) throws(AgentError) -> NIOSSLContext? {
         guard let certificateFile = server.certificateFile, let keyFile = server.keyFile else { return nil }
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QuiesceCA
 import QuiesceCoordinator
 
 struct SweepCommand: AsyncParsableCommand {
@@ -25,9 +26,22 @@ struct SweepCommand: AsyncParsableCommand {
         let (run, report) = try await history.record(fleet: options.fleetPath, targets: vms.count) {
             let progress = ProgressBar.fleetProgress("sweep", total: vms.count)
             defer { ProgressBar.clear(progress) }
-            return await Sweep.run(
+            var report = await Sweep.run(
                 vms, agents: options.agentClient(for: inventory), expected: expected, progress: progress)
+            report.warnings = Self.ownCertificateWarnings(vms)
+            return report
         }
         try conclude(run, report, json: options.json) { report.text(all: all, style: .detect()) }
+    }
+
+    /// The coordinator's own client certificates that the selected VMs are reached with, when
+    /// near their end (an expired one would fail every call: the sweep shows it as unreachable).
+    private static func ownCertificateWarnings(_ vms: [FleetInventory.VM]) -> [String] {
+        let files = Set(vms.compactMap { $0.tls?.certificateFile })
+        return files.sorted().compactMap { file in
+            guard let summary = try? CertificateSummary.read(file) else { return nil }
+            return Sweep.expiryWarning(
+                summary.notAfter, of: "the coordinator's certificate \(file)", renew: "quiesce ca issue --coordinator")
+        }
     }
 }

@@ -62,6 +62,43 @@ struct CACommandTests {
         #expect((try refused.json()["vms"] as? [[String: Any]])?.first?["reachable"] as? Bool == false)
     }
 
+    @Test func aSweepWarnsOfCertificatesWithin30DaysOfTheirEnd() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let ca = directory.url("ca")
+        let port = try FreePorts.one()
+        let fleet = try inventory(directory, "fleet.json", port: port, ca: ca)
+        // Issued for 397 days, cut to the CA's 20.
+        #expect(try await quiesce(["ca", "init", "--dir", ca, "--days", "20"]).status == 0)
+        #expect(
+            try await quiesce(["ca", "issue", "--dir", ca, "--coordinator", "--vm", "a0", "--fleet", fleet]).status == 0
+        )
+        let settings = try ServeFixture.settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "tls": {"certificateFile": "\#(ca)/agents/a0.pem", "keyFile": "\#(ca)/agents/a0.key", "#
+                + #""clientCAFile": "\#(ca)/ca.pem"}"#)
+        let agent = try AgentBinary.start(["serve", "--settings", settings])
+        defer {
+            kill(agent.process.processIdentifier, SIGTERM)
+            agent.process.waitUntilExit()
+        }
+        var report: [String: Any] = [:]
+        #expect(
+            try await eventually(within: 10) {
+                report = try await quiesce(["sweep", "--fleet", fleet, "--json"]).json()
+                return (report["vms"] as? [[String: Any]])?.first?["reachable"] as? Bool == true
+            })
+        let vm = try #require((report["vms"] as? [[String: Any]])?.first)
+        let warnings = vm["warnings"] as? [String] ?? []
+        #expect(
+            warnings.contains { $0.contains("its TLS certificate expires in 19 days") && $0.contains("--vm a0") },
+            "\(vm)")
+        let own = report["warnings"] as? [String] ?? []
+        #expect(own.contains { $0.contains("\(ca)/coordinator.pem expires in 19 days") }, "\(report)")
+        let text = try await quiesce(["sweep", "--fleet", fleet])
+        #expect(text.stdout.contains("warning: the coordinator's certificate"), "\(text.stdout)")
+    }
+
     @Test func anExistingCAIsNeverReplacedAndALooseKeyIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

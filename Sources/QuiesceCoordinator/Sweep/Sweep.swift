@@ -1,3 +1,4 @@
+import Foundation
 import QuiesceAPI
 
 /// `quiesce sweep`: the compliance of every selected VM, checked concurrently, with drift
@@ -35,6 +36,13 @@ public enum Sweep {
         switch await agents.get(AgentVersion.self, AgentRoutes.version, from: vm) {
         case .success(let version):
             report.agentVersion = version.version
+            report.certificateNotAfter = version.certificateNotAfter
+            if let notAfter = version.certificateNotAfter,
+                let warning = expiryWarning(
+                    notAfter, of: "its TLS certificate", renew: "quiesce ca issue --vm \(vm.name)")
+            {
+                report.warnings.append(warning)
+            }
         case .failure(let error):
             report.reachable = !error.isUnreachable
             report.problems.append(error.description)
@@ -62,6 +70,19 @@ public enum Sweep {
         }
         report.compliant = report.reachable && report.problems.isEmpty
         return report
+    }
+
+    /// Certificates this close to their end are reported, in days.
+    public static let expiryWarningDays = 30
+
+    /// A warning when `notAfter` is within `expiryWarningDays` of `now`, naming `what` and the fix.
+    public static func expiryWarning(_ notAfter: Date, of what: String, renew: String, now: Date = Date()) -> String? {
+        let days = Int((notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+        guard days <= expiryWarningDays else { return nil }
+        let when = notAfter.formatted(.iso8601)
+        return days < 0
+            ? "\(what) expired on \(when): `\(renew)`"
+            : "\(what) expires in \(days) day\(days == 1 ? "" : "s"), on \(when): renew it with `\(renew)`"
     }
 
     /// A problem for every pushed file whose content on the VM is not what was pushed.

@@ -7,7 +7,8 @@ extension SweepReport {
         var out = "\(summary.total) VMs: \(style.good("\(summary.compliant) compliant")), "
         out += (summary.nonCompliant > 0 ? style.bad : style.dim)("\(summary.nonCompliant) not compliant") + ", "
         out += (summary.unreachable > 0 ? style.bad : style.dim)("\(summary.unreachable) unreachable") + "\n"
-        let shown = vms.filter { all || !$0.compliant }
+        out += warnings.map { "\(style.warning("warning:")) \($0.printable)\n" }.joined()
+        let shown = vms.filter { all || !$0.compliant || !$0.warnings.isEmpty }
         guard !shown.isEmpty else { return out }
         let rows =
             [["VM", "ADDRESS", "STATE", "AGENT", "NEXT SNAPSHOT", "FREEZES", "PROBLEMS"]]
@@ -23,8 +24,9 @@ extension SweepReport {
                 ]
             }
         out += "\n" + TextTable.render(rows)
-        for vm in shown where !vm.problems.isEmpty {
+        for vm in shown where !vm.problems.isEmpty || !vm.warnings.isEmpty {
             out += "\n\(vm.name) (\(vm.address)):\n" + vm.problems.map { "  - \($0.printable)\n" }.joined()
+            out += vm.warnings.map { "  - \(style.warning("warning:")) \($0.printable)\n" }.joined()
         }
         return out
     }

@@ -1,3 +1,4 @@
+import Foundation
 import QuiesceAPI
 
 /// What a sweep found: the counts first, then each VM, failing ones first.
@@ -23,10 +24,16 @@ public struct SweepReport: Codable, Sendable {
         public var fileHashes: [String: String]?
         /// The mounts its next snapshot would freeze, in order (empty: none).
         public var wouldFreeze: [String]?
+        /// When its TLS certificate expires, as it reports.
+        public var certificateNotAfter: Date?
+        /// What needs doing soon but breaks nothing yet (a certificate near its end).
+        public var warnings: [String] = []
     }
 
     public var summary: Summary
     public var vms: [VM]
+    /// The same for the coordinator's own side (its client certificate).
+    public var warnings: [String] = []
 
     public init(vms: [VM]) {
         let unreachable = vms.filter { !$0.reachable }.count
