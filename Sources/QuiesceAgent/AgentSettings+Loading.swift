@@ -59,6 +59,7 @@ extension AgentSettings {
         if let audit = object.string("auditLogPath") { settings.server.auditLogPath = audit }
         object.object("auth") { auth in
             if let file = auth.string("tokenFile") { settings.server.tokenFile = file }
+            if let files = auth.stringArray("tokenFiles") { settings.server.tokenFiles = files }
         }
         object.object("tls") { tls in
             settings.server.certificateFile = tls.string("certificateFile")
@@ -85,7 +86,9 @@ extension AgentSettings {
         for path in [
             settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory, settings.server.tokenFile,
             settings.server.scriptRoot, settings.server.auditLogPath,
-        ] + [settings.server.certificateFile, settings.server.keyFile, settings.server.clientCAFile].compactMap({ $0 })
+        ] + settings.server.tokenFiles
+            + [settings.server.certificateFile, settings.server.keyFile, settings.server.clientCAFile].compactMap({ $0 }
+            )
         where !path.hasPrefix("/") {
             object.problem("paths must be absolute, found \"\(path)\"")
         }

@@ -27,6 +27,8 @@ public struct AgentSettings: Sendable, Equatable {
         public var listen = "127.0.0.1:7710"
         /// The bearer token, in a file owned by `requiredOwnerUid` with mode 0600 or 0400.
         public var tokenFile = "/etc/quiesce/agent.token"
+        /// More token files accepted beside `tokenFile`: the new one during a rotation.
+        public var tokenFiles: [String] = []
         /// TLS: the agent's certificate chain and key (PEM); with `clientCAFile`, clients must
         /// present a certificate that chains to it (mutual TLS).
         public var certificateFile: String?

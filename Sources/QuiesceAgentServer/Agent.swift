@@ -37,15 +37,14 @@ public func buildAgent(
 ) throws(AgentError) -> Agent {
     let scripts = scripts ?? ScriptRunner(sentinel: sentinel)
     let address = try ListenAddress.parse(settings.server.listen)
-    let tls = try AgentTLS.context(for: settings.server)
-    if tls == nil && !address.isLoopback && !insecurePlaintext {
+    let credentials = try AgentCredentials(server: settings.server, owner: settings.requiredOwnerUid)
+    if !credentials.usesTLS && !address.isLoopback && !insecurePlaintext {
         throw AgentError(
             code: .invalidAgentSettings,
             message: "refusing to serve plaintext HTTP on \(address), which is not a loopback address: the agent runs "
                 + "scripts as root for whoever holds the token. Set tls.certificateFile and tls.keyFile (and "
                 + "tls.clientCAFile for mutual TLS), or pass --insecure-plaintext on a network you trust")
     }
-    let token = try BearerToken.load(path: settings.server.tokenFile, owner: settings.requiredOwnerUid)
     let metrics = RequestMetrics()
     let freezing = freezeService ?? GuardFreezeService.forThisExecutable(settings: settings)
     let provider = settings.makeSnapshotProvider(scripts: ScriptRunner(sentinel: sentinel))
@@ -60,9 +59,9 @@ public func buildAgent(
         onFinished: { metrics.record($0) }, recovering: recovery.hasWork)
     let audit = AuditLog(path: settings.server.auditLogPath)
     var server = AgentServer(
-        address: address, router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions).router(),
-        token: token,
-        tls: tls, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
-    server.loopbackOnly = tls == nil && !insecurePlaintext
+        address: address,
+        router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions, credentials: credentials).router(),
+        credentials: credentials, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
+    server.loopbackOnly = !credentials.usesTLS && !insecurePlaintext
     return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit, recovery: recovery))
 }

@@ -9,11 +9,15 @@ public struct AgentAPI: Sendable {
     public let settings: AgentSettings
     public let metrics: RequestMetrics
     public let sessions: SessionManager
+    public let credentials: AgentCredentials
 
-    public init(settings: AgentSettings, metrics: RequestMetrics, sessions: SessionManager) {
+    public init(
+        settings: AgentSettings, metrics: RequestMetrics, sessions: SessionManager, credentials: AgentCredentials
+    ) {
         self.settings = settings
         self.metrics = metrics
         self.sessions = sessions
+        self.credentials = credentials
     }
 
     public func router() -> Router {
@@ -21,7 +25,7 @@ public struct AgentAPI: Sendable {
         let metrics = metrics
         let sessions = sessions
         let files = PushedFiles(settings: settings)
-        let certificateNotAfter = AgentTLS.notAfter(of: settings.server)
+        let credentials = credentials
         return Router(routes: [
             Route(.GET, AgentRoutes.health, requiresAuthentication: false) { _ in
                 try .json(
@@ -32,7 +36,8 @@ public struct AgentAPI: Sendable {
                 try .json(
                     AgentVersion(
                         version: QuiesceVersion.current, hostname: Self.hostname, frozen: await sessions.isFrozen(),
-                        activeSession: await sessions.activeSessionId, certificateNotAfter: certificateNotAfter))
+                        activeSession: await sessions.activeSessionId,
+                        certificateNotAfter: credentials.certificateNotAfter))
             },
             Route(.GET, AgentRoutes.pluginConfig) { _ in
                 do {

@@ -19,8 +19,8 @@ public struct AgentServer: Service {
     public let address: ListenAddress
     /// Public and replaceable, so a wrapper (the fleet simulator's faults) can decorate handlers.
     public var router: Router
-    public let token: BearerToken
-    public let tls: NIOSSLContext?
+    /// Its tokens and TLS certificate, swapped on SIGHUP.
+    public let credentials: AgentCredentials
     public let limits: AgentSettings.Server
     public let metrics: RequestMetrics
     /// The snapshot sessions, which also gate pushes: nothing is written while one is active.
@@ -33,15 +33,14 @@ public struct AgentServer: Service {
     public var loopbackOnly = false
 
     public init(
-        address: ListenAddress, router: Router, token: BearerToken, tls: NIOSSLContext?, limits: AgentSettings.Server,
+        address: ListenAddress, router: Router, credentials: AgentCredentials, limits: AgentSettings.Server,
         metrics: RequestMetrics, sessions: SessionManager, audit: AuditLog
     ) {
         self.sessions = sessions
         self.audit = audit
         self.address = address
         self.router = router
-        self.token = token
-        self.tls = tls
+        self.credentials = credentials
         self.limits = limits
         self.metrics = metrics
     }
@@ -99,7 +98,7 @@ public struct AgentServer: Service {
     private func bind(
         connections: Connections
     ) async throws -> NIOAsyncChannel<Connections.Connection?, Never> {
-        let tls = tls
+        let credentials = credentials
         let timeout = TimeAmount.seconds(Int64(limits.requestTimeoutSeconds))
         connections.acceptOpened()
         let server: NIOAsyncChannel<Connections.Connection?, Never> = try await ServerBootstrap(
@@ -116,7 +115,8 @@ public struct AgentServer: Service {
                 }
                 let clock = RequestClock(timeout: timeout)
                 let pipeline = channel.pipeline.syncOperations
-                if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                // The context in use now: a certificate reloaded on SIGHUP serves the next connection.
+                if let tls = credentials.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                 try pipeline.addHandler(RequestStartWatcher(clock: clock))
                 try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                 try pipeline.addHandler(RequestEndWatcher(clock: clock))
@@ -227,7 +227,7 @@ public struct AgentServer: Service {
         let path = String(head.uri.prefix { $0 != "?" })
         let lookup = router.lookup(head.method, path)
         let open: Bool = if case .found(let route, _) = lookup { !route.requiresAuthentication } else { false }
-        guard open || token.accepts(authorization: head.headers.first(name: "Authorization")) else {
+        guard open || credentials.accepts(authorization: head.headers.first(name: "Authorization")) else {
             return .refused(.unauthorized)
         }
         switch lookup {

@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the agent's authenticated HTTP API (docs/api.md) until SIGTERM or SIGINT.",
         discussion:
-            "Exits 0 after a graceful shutdown, 2 for unusable settings (listen address, token file, TLS files)."
+            "SIGHUP reloads the token files and the TLS certificate and key named in the settings file (all of them, "
+            + "or nothing when one is unusable). Exits 0 after a graceful shutdown, 2 for unusable settings (listen "
+            + "address, token file, TLS files)."
     )
 
     @OptionGroup var options: SettingsOptions
@@ -39,19 +41,37 @@ struct ServeCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let server = agent.server
+        let tls = server.credentials.usesTLS ? " (TLS)" : ""
         agent.server.onListening = { port in
-            CurrentProcess.writeToStandardError(
-                "quiesce-agent: listening on \(server.address.host):\(port)\(server.tls == nil ? "" : " (TLS)")\n")
+            CurrentProcess.writeToStandardError("quiesce-agent: listening on \(server.address.host):\(port)\(tls)\n")
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "quiesce-agent")))
+        let credentials = agent.server.credentials
+        let reloads = Task { [options] in
+            for await _ in await UnixSignalsSequence(trapping: .sighup) { Self.reload(credentials, options: options) }
+        }
+        defer { reloads.cancel() }
         do {
             try await group.run()
         } catch let error as AgentError {
             CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
+        }
+    }
+
+    /// SIGHUP: the settings file read again for its tokens and TLS files, which replace the ones
+    /// in use only if every one is usable. Connections and sessions under way go on.
+    private static func reload(_ credentials: AgentCredentials, options: SettingsOptions) {
+        do {
+            let settings = try AgentSettings.load(path: options.settings)
+            let now = try credentials.reload(settings.server, owner: settings.requiredOwnerUid)
+            CurrentProcess.writeToStandardError("quiesce-agent: SIGHUP: reloaded \(now)\n")
+        } catch {
+            CurrentProcess.writeToStandardError(
+                "quiesce-agent: SIGHUP: nothing reloaded, the ones in use stay: \(error.message)\n")
         }
     }
 

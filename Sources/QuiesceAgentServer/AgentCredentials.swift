@@ -1,0 +1,67 @@
+import FoundationEssentials
+import NIOSSL
+import QuiesceAPI
+import QuiesceAgent
+import Synchronization
+
+/// What the agent proves itself and checks callers with: its bearer tokens (every one of
+/// `auth.tokenFile` and `auth.tokenFiles` is accepted, so a token can be rotated without a
+/// moment when the coordinator is shut out) and its TLS certificate and key. `reload` swaps them
+/// all at once on SIGHUP, or changes nothing when one of them is unusable: connections and
+/// sessions under way are not touched, new connections get the new certificate.
+public final class AgentCredentials: Sendable {
+    private struct Current: Sendable {
+        var tokens: [BearerToken]
+        var tls: NIOSSLContext?
+        var certificateNotAfter: Date?
+    }
+
+    private let current: Mutex<Current>
+    /// Whether the listener speaks TLS; fixed for its life (a reload cannot switch it).
+    public let usesTLS: Bool
+
+    public init(server: AgentSettings.Server, owner: UInt32) throws(AgentError) {
+        let loaded = try Self.load(server, owner: owner)
+        usesTLS = loaded.tls != nil
+        current = Mutex(loaded)
+    }
+
+    /// Loads the tokens and TLS files `server` names, and uses them from now on if all are
+    /// usable; otherwise throws with what is wrong and keeps the ones in use.
+    public func reload(_ server: AgentSettings.Server, owner: UInt32) throws(AgentError) -> String {
+        let loaded = try Self.load(server, owner: owner)
+        guard (loaded.tls != nil) == usesTLS else {
+            throw AgentError(
+                code: .invalidAgentSettings,
+                message: "a reload cannot switch between plaintext and TLS (the listener is "
+                    + "\(usesTLS ? "TLS" : "plaintext")): restart the agent for that; nothing was changed")
+        }
+        current.withLock { $0 = loaded }
+        return "\(loaded.tokens.count) token\(loaded.tokens.count == 1 ? "" : "s")"
+            + (loaded.certificateNotAfter.map { ", a certificate valid until \($0.formatted(.iso8601))" } ?? "")
+    }
+
+    /// Whether an `Authorization` header carries one of the tokens.
+    public func accepts(authorization: String?) -> Bool {
+        let tokens = current.withLock { $0.tokens }
+        // Every token is compared, so the time taken does not say which one matched.
+        var accepted = false
+        for token in tokens where token.accepts(authorization: authorization) { accepted = true }
+        return accepted
+    }
+
+    /// The TLS context for a new connection.
+    public var tls: NIOSSLContext? { current.withLock { $0.tls } }
+
+    /// When the certificate in use expires.
+    public var certificateNotAfter: Date? { current.withLock { $0.certificateNotAfter } }
+
+    private static func load(_ server: AgentSettings.Server, owner: UInt32) throws(AgentError) -> Current {
+        var tokens: [BearerToken] = []
+        for file in [server.tokenFile] + server.tokenFiles {
+            tokens.append(try BearerToken.load(path: file, owner: owner))
+        }
+        return Current(
+            tokens: tokens, tls: try AgentTLS.context(for: server), certificateNotAfter: AgentTLS.notAfter(of: server))
+    }
+}
