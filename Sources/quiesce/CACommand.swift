@@ -69,23 +69,13 @@ struct CACommand: ParsableCommand {
         @Flag(help: "Issue the coordinator's client certificate.")
         var coordinator = false
 
-        @Option(help: "The fleet inventory, for the agents' addresses.")
-        var fleet = "fleet.json"
-
-        @Option(help: "Agents in this group (repeatable).")
-        var group: [String] = []
-
-        @Option(help: "This agent (repeatable).")
-        var vm: [String] = []
-
-        @Option(help: "Agents with this label, key=value (repeatable).")
-        var label: [String] = []
+        @OptionGroup var agents: FleetSelectors
 
         @Option(help: "How long each certificate is valid, in days (never past the CA's own end).")
         var days = 397
 
         func validate() throws {
-            guard coordinator || !(group.isEmpty && vm.isEmpty && label.isEmpty) else {
+            guard coordinator || !agents.pickAll else {
                 throw ValidationError("say whom to issue for: --coordinator, or agents with --vm, --group or --label")
             }
         }
@@ -94,14 +84,9 @@ struct CACommand: ParsableCommand {
             let ca = try location.open()
             var subjects: [(String, CertificateAuthority.Subject)] = []
             if coordinator { subjects.append(("coordinator", .coordinator)) }
-            if !(group.isEmpty && vm.isEmpty && label.isEmpty) {
-                let vms: [FleetInventory.VM]
-                do {
-                    let inventory = try FleetInventory.load(path: fleet, requiringFiles: false)
-                    vms = try FleetSelection(groups: group, names: vm, labels: label).select(from: inventory)
-                } catch {
-                    throw UnusableInput(description: "quiesce ca issue: \(error)")
-                }
+            if !agents.pickAll {
+                // The certificates it names in the inventory may be the ones about to be made.
+                let (_, vms) = try agents.selectedVMs(requiringFiles: false)
                 subjects += vms.map { ($0.name, .agent(name: $0.name, host: $0.host)) }
             }
             for (name, subject) in subjects {

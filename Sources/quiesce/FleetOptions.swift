@@ -3,8 +3,8 @@ import Foundation
 import QuiesceCoordinator
 import QuiesceHTTPClient
 
-/// The options that pick the fleet and the VMs every command works on.
-struct FleetOptions: ParsableArguments {
+/// The inventory and the selectors that pick VMs from it.
+struct FleetSelectors: ParsableArguments {
     @Option(help: "The fleet inventory (see fleet.example.json).")
     var fleet = "fleet.json"
 
@@ -17,6 +17,25 @@ struct FleetOptions: ParsableArguments {
     @Option(help: "Only VMs with this label, key=value (repeatable).")
     var label: [String] = []
 
+    /// True when no selector was given (every VM is picked).
+    var pickAll: Bool { group.isEmpty && vm.isEmpty && label.isEmpty }
+
+    /// The inventory and the VMs the selectors pick; exits 2 with every problem when unusable.
+    /// `requiringFiles` false loads an inventory whose files are still to be made.
+    func selectedVMs(requiringFiles: Bool = true) throws -> (FleetInventory, [FleetInventory.VM]) {
+        do {
+            let inventory = try FleetInventory.load(path: fleet, requiringFiles: requiringFiles)
+            return (inventory, try FleetSelection(groups: group, names: vm, labels: label).select(from: inventory))
+        } catch {
+            throw UnusableInput(description: "quiesce: \(error)")
+        }
+    }
+}
+
+/// The options that pick the fleet and the VMs every command works on, and how to reach them.
+struct FleetOptions: ParsableArguments {
+    @OptionGroup var selectors: FleetSelectors
+
     @Option(help: "At most this many requests in flight at once.")
     var maxConcurrent = 256
 
@@ -26,18 +45,14 @@ struct FleetOptions: ParsableArguments {
     func validate() throws {
         guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
     }
+
+    var fleet: String { selectors.fleet }
+    var group: [String] { selectors.group }
 }
 
 extension FleetOptions {
     /// The inventory and the VMs the selectors pick; exits 2 with every problem when unusable.
-    func selectedVMs() throws -> (FleetInventory, [FleetInventory.VM]) {
-        do {
-            let inventory = try FleetInventory.load(path: fleet)
-            return (inventory, try FleetSelection(groups: group, names: vm, labels: label).select(from: inventory))
-        } catch {
-            throw UnusableInput(description: "quiesce: \(error)")
-        }
-    }
+    func selectedVMs() throws -> (FleetInventory, [FleetInventory.VM]) { try selectors.selectedVMs() }
 
     /// The inventory's absolute path, as the history records it.
     var fleetPath: String { URL(fileURLWithPath: fleet).standardizedFileURL.path }

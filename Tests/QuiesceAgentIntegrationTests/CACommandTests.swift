@@ -32,11 +32,7 @@ struct CACommandTests {
         #expect(issued.status == 0, "\(issued.stdout)\(issued.stderr)")
         #expect(issued.stdout.contains("a0: \(ca)/agents/a0.pem for 127.0.0.1"), "\(issued.stdout)")
 
-        let settings = try ServeFixture.settings(
-            directory, listen: "127.0.0.1:\(port)",
-            extra: #", "tls": {"certificateFile": "\#(ca)/agents/a0.pem", "keyFile": "\#(ca)/agents/a0.key", "#
-                + #""clientCAFile": "\#(ca)/ca.pem"}"#)
-        let agent = try AgentBinary.start(["serve", "--settings", settings])
+        let agent = try ServeFixture.startWithCertificate(of: "a0", from: ca, in: directory, port: port)
         defer {
             kill(agent.process.processIdentifier, SIGTERM)
             agent.process.waitUntilExit()
@@ -73,11 +69,7 @@ struct CACommandTests {
         #expect(
             try await quiesce(["ca", "issue", "--dir", ca, "--coordinator", "--vm", "a0", "--fleet", fleet]).status == 0
         )
-        let settings = try ServeFixture.settings(
-            directory, listen: "127.0.0.1:\(port)",
-            extra: #", "tls": {"certificateFile": "\#(ca)/agents/a0.pem", "keyFile": "\#(ca)/agents/a0.key", "#
-                + #""clientCAFile": "\#(ca)/ca.pem"}"#)
-        let agent = try AgentBinary.start(["serve", "--settings", settings])
+        let agent = try ServeFixture.startWithCertificate(of: "a0", from: ca, in: directory, port: port)
         defer {
             kill(agent.process.processIdentifier, SIGTERM)
             agent.process.waitUntilExit()

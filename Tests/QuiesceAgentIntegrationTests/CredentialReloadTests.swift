@@ -87,11 +87,7 @@ struct CredentialReloadTests {
         #expect(try await quiesce(["ca", "init", "--dir", ca]).status == 0)
         let issue = ["ca", "issue", "--dir", ca, "--vm", "a0", "--fleet", fleet]
         #expect(try await quiesce(issue + ["--coordinator", "--days", "100"]).status == 0)
-        let settings = try ServeFixture.settings(
-            directory, listen: "127.0.0.1:\(port)",
-            extra: #", "tls": {"certificateFile": "\#(ca)/agents/a0.pem", "keyFile": "\#(ca)/agents/a0.key", "#
-                + #""clientCAFile": "\#(ca)/ca.pem"}"#)
-        let server = try AgentBinary.start(["serve", "--settings", settings])
+        let server = try ServeFixture.startWithCertificate(of: "a0", from: ca, in: directory, port: port)
         defer {
             kill(server.process.processIdentifier, SIGTERM)
             server.process.waitUntilExit()

@@ -32,6 +32,18 @@ enum ServeFixture {
         return (server, client)
     }
 
+    /// `serve` on `port` with mutual TLS: the certificate and key `quiesce ca issue` made for `vm`
+    /// in the CA directory `ca`, and that CA for its clients. Not waited for: plain HTTP cannot ask.
+    static func startWithCertificate(
+        of vm: String, from ca: String, in directory: TemporaryDirectory, port: Int
+    ) throws -> AgentBinary.Started {
+        let path = try settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "tls": {"certificateFile": "\#(ca)/agents/\#(vm).pem", "keyFile": "\#(ca)/agents/\#(vm).key", "#
+                + #""clientCAFile": "\#(ca)/ca.pem"}"#)
+        return try AgentBinary.start(["serve", "--settings", path])
+    }
+
     /// `scripts/pre.sh` and `scripts/post.sh` with these bodies, and a plugin config naming them.
     static func installScripts(
         _ directory: TemporaryDirectory, pre: String, post: String, freeze: Bool = true
