@@ -16,6 +16,18 @@ public enum AgentTLS {
 
     public static func context(for server: AgentSettings.Server) throws(AgentError) -> NIOSSLContext? {
         guard let certificateFile = server.certificateFile, let keyFile = server.keyFile else { return nil }
+        if let leaf = try? NIOSSLCertificate.fromPEMFile(certificateFile).first {
+            let now = Date()
+            let notAfter = Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter))
+            let notBefore = Date(timeIntervalSince1970: TimeInterval(leaf.notValidBefore))
+            guard notAfter > now, notBefore <= now else {
+                throw AgentError(
+                    code: .invalidAgentSettings,
+                    message: "tls.certificateFile \(certificateFile) is valid from \(notBefore.formatted(.iso8601)) to "
+                        + "\(notAfter.formatted(.iso8601)), not now: issue a new one (`quiesce ca issue --vm NAME`), "
+                        + "put it and its key here, and reload (`systemctl reload quiesce-agent`)")
+            }
+        }
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map {
                 NIOSSLCertificateSource.certificate($0)

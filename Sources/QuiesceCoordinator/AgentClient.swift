@@ -30,6 +30,7 @@ public struct AgentClient: Sendable {
             switch self {
             case .transport(let error):
                 "\(error.kind.rawValue) (\(error.address)): \(error.message)"
+                    + (error.kind == .tls ? Self.tlsAdvice(error.message).map { ": \($0)" } ?? "" : "")
             case .refused(401, _):
                 "the agent refused the token (401): check the VM's tokenFile against its /etc/quiesce/agent.token"
             case .refused(let status, let body):
@@ -38,6 +39,30 @@ public struct AgentClient: Sendable {
             case .noToken(let what): what
             case .insecure(let what): what
             }
+        }
+
+        /// What a TLS failure means for the inventory and the VM, from OpenSSL's words.
+        static func tlsAdvice(_ message: String) -> String? {
+            let text = message.lowercased()
+            if text.contains("expired") {
+                return "a certificate has expired; `quiesce ca show` lists them, `quiesce ca issue` renews one "
+                    + "(then `systemctl reload quiesce-agent` on the VM)"
+            }
+            if text.contains("unknown ca") || text.contains("bad certificate") {
+                return "the agent does not trust the coordinator's certificate: its tls.clientCAFile must be the CA "
+                    + "that issued the inventory's tls.certificateFile"
+            }
+            if text.contains("certificate required") {
+                return "the agent wants the coordinator's certificate: set tls.certificateFile and tls.keyFile in the "
+                    + "inventory (`quiesce ca issue --coordinator`)"
+            }
+            if text.contains("verify") || text.contains("issuer") || text.contains("self-signed")
+                || text.contains("self signed")
+            {
+                return "the coordinator does not trust the agent's certificate: the inventory's tls.caFile must be "
+                    + "the CA that issued it, for the VM's address"
+            }
+            return nil
         }
 
         /// True when nothing answered at all.

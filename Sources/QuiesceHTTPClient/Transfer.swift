@@ -88,7 +88,9 @@ final class Transfer: @unchecked Sendable {
         guard code == CURLE_OK, let handle else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            finish(.failure(TransportError(kind: Self.kind(of: code), address: address, message: message)))
+            finish(
+                .failure(
+                    TransportError(kind: Self.kind(of: code, message: message), address: address, message: message)))
             return
         }
         var status = 0
@@ -108,8 +110,10 @@ final class Transfer: @unchecked Sendable {
         continuation.resume(returning: result)
     }
 
-    static func kind(of code: CURLcode) -> TransportError.Kind {
-        switch code {
+    static func kind(of code: CURLcode, message: String) -> TransportError.Kind {
+        // The peer refusing our certificate shows as a broken read, with its TLS alert in the text.
+        if message.contains("alert") && message.contains("SSL") { return .tls }
+        return switch code {
         case CURLE_COULDNT_CONNECT: .refused
         case CURLE_OPERATION_TIMEDOUT: .timeout
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .resolve

@@ -55,7 +55,22 @@ struct CACommandTests {
                 + #""vms": [{"name": "a0", "address": "127.0.0.1:\#(port)"}]}"#)
         let refused = try await quiesce(["sweep", "--fleet", stranger, "--json"])
         #expect(refused.status == 1)
-        #expect((try refused.json()["vms"] as? [[String: Any]])?.first?["reachable"] as? Bool == false)
+        let vm = try #require((try refused.json()["vms"] as? [[String: Any]])?.first)
+        #expect(vm["reachable"] as? Bool == false)
+        #expect(
+            (vm["problems"] as? [String])?.first?.contains(
+                "the agent does not trust the coordinator's certificate: its tls.clientCAFile") == true, "\(vm)")
+
+        // Nor does the coordinator trust an agent another CA vouches for.
+        let distrusting = try directory.write(
+            "distrusting.json",
+            #"{"defaults": {"tokenFile": "agent.token", "tls": {"caFile": "\#(other)/ca.pem", "#
+                + #""certificateFile": "\#(ca)/coordinator.pem", "keyFile": "\#(ca)/coordinator.key"}}, "#
+                + #""vms": [{"name": "a0", "address": "127.0.0.1:\#(port)"}]}"#)
+        let untrusted = try await quiesce(["sweep", "--fleet", distrusting, "--json"])
+        let problems = (try untrusted.json()["vms"] as? [[String: Any]])?.first?["problems"] as? [String] ?? []
+        #expect(
+            problems.first?.contains("the coordinator does not trust the agent's certificate") == true, "\(problems)")
     }
 
     @Test func aSweepWarnsOfCertificatesWithin30DaysOfTheirEnd() async throws {

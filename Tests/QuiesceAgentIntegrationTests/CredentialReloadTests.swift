@@ -107,4 +107,37 @@ struct CredentialReloadTests {
         kill(server.process.processIdentifier, SIGHUP)
         #expect(try await eventually(within: 10) { try await daysLeft() == 9 }, "the renewed certificate is served")
     }
+
+    @Test func anExpiredCertificateIsRefusedWithItsDatesAndTheFix() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // Valid in January 2020 only: `openssl ca` is the one tool here that sets both dates.
+        let expired = directory.url("expired")
+        try FileManager.default.createDirectory(atPath: expired, withIntermediateDirectories: false)
+        _ = try directory.write("expired/index.txt", "")
+        _ = try directory.write("expired/serial", "01\n")
+        let config = try directory.write(
+            "expired/ca.cnf",
+            "[ca]\ndefault_ca = x\n[x]\ndatabase = \(expired)/index.txt\nserial = \(expired)/serial\n"
+                + "new_certs_dir = \(expired)\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n")
+        try Shell.run([
+            "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "\(expired)/key.pem", "-out", "\(expired)/csr.pem", "-subj", "/CN=127.0.0.1",
+        ])
+        try Shell.run([
+            "openssl", "ca", "-batch", "-config", config, "-selfsign", "-keyfile", "\(expired)/key.pem", "-in",
+            "\(expired)/csr.pem", "-out", "\(expired)/cert.pem", "-startdate", "20200101000000Z", "-enddate",
+            "20200201000000Z",
+        ])
+        let port = try FreePorts.one()
+        let settings = try ServeFixture.settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "tls": {"certificateFile": "\#(expired)/cert.pem", "keyFile": "\#(expired)/key.pem"}"#)
+        let refused = try await AgentBinary.run(["serve", "--settings", settings])
+        #expect(refused.status == 2)
+        #expect(
+            refused.stderr.contains(
+                "tls.certificateFile \(expired)/cert.pem is valid from 2020-01-01T00:00:00Z to "
+                    + "2020-02-01T00:00:00Z, not now: issue a new one"), "\(refused.stderr)")
+    }
 }
