@@ -52,6 +52,10 @@ public struct AgentClient: Sendable {
                 return "the agent does not trust the coordinator's certificate: its tls.clientCAFile must be the CA "
                     + "that issued the inventory's tls.certificateFile"
             }
+            if text.contains("subject name") || text.contains("does not match") {
+                return "the agent's certificate is not for the address in the inventory: issue one for it "
+                    + "(`quiesce ca issue --vm NAME`)"
+            }
             if text.contains("certificate required") {
                 return "the agent wants the coordinator's certificate: set tls.certificateFile and tls.keyFile in the "
                     + "inventory (`quiesce ca issue --coordinator`)"
