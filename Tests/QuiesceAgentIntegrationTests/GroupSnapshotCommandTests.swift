@@ -231,16 +231,26 @@ struct GroupSnapshotCommandTests {
         let coordinator = try AgentBinary.start(
             ["snapshot", "--fleet", inventory, "--group", "all", "--state", fleet.directory.url("state")],
             program: "quiesce")
-        // Wait until both members are frozen, then kill the coordinator without warning.
-        #expect(
-            try await eventually(within: 10) {
-                let versions = try await [fleet.agent(0), fleet.agent(1)].asyncMap {
-                    try await $0.send("GET", "/v1/version", token: SimulatedFleet.token).json()
+        // Wait until both members are frozen, then kill the coordinator without warning: on a
+        // thread of its own, so that a busy cooperative pool cannot delay the kill past the freeze.
+        let agents = [fleet.agent(0), fleet.agent(1)]
+        let killedWhileFrozen = try await onBlockingThread {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let versions = try agents.map {
+                    try $0.sendBlocking("GET", "/v1/version", token: SimulatedFleet.token).json()
                 }
-                return versions.allSatisfy { $0["frozen"] as? Bool == true }
-            })
+                if versions.allSatisfy({ $0["frozen"] as? Bool == true }) {
+                    kill(coordinator.process.processIdentifier, SIGKILL)
+                    return true
+                }
+                usleep(20_000)
+            }
+            return false
+        }
+        #expect(killedWhileFrozen, "both members were seen frozen within 10 s")
         kill(coordinator.process.processIdentifier, SIGKILL)
-        coordinator.process.waitUntilExit()
+        try await onBlockingThread { coordinator.process.waitUntilExit() }
 
         let history = try await fleet.coordinator(["history", "--json"])
         let runs = try #require(try history.json()["runs"] as? [[String: Any]])
@@ -249,13 +259,5 @@ struct GroupSnapshotCommandTests {
         )
         // Lease: freeze + snapshot deadlines + 5 s without a request.
         #expect(try await eventually(within: 30) { try await everyoneReleased(fleet, count: 2) })
-    }
-}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
     }
 }

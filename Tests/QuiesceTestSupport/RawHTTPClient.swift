@@ -26,33 +26,39 @@ public struct RawHTTPClient: Sendable {
     public func send(
         _ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:], body: [UInt8] = []
     ) async throws -> Response {
+        try await onBlockingThread { try sendBlocking(method, path, token: token, headers: headers, body: body) }
+    }
+
+    /// The same, on the calling thread: for a test that must act the moment an answer comes,
+    /// whatever Swift's cooperative pool is busy with.
+    public func sendBlocking(
+        _ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:], body: [UInt8] = []
+    ) throws -> Response {
         var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close"]
         if let token { lines.append("Authorization: Bearer \(token)") }
         if headers["Transfer-Encoding"] == nil { lines.append("Content-Length: \(body.count)") }
         lines += headers.map { "\($0.key): \($0.value)" }
         let head = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
         let expectContinue = headers["Expect"] == "100-continue"
-        return try await onBlockingThread {
-            let socket = try Socket(port: port)
-            defer { socket.close() }
-            try socket.write(head)
-            var received: [UInt8] = []
-            if expectContinue {
-                // Wait for the interim answer before sending the body, as curl does.
-                while Self.headerEnd(in: received) == nil {
-                    let chunk = try socket.read()
-                    if chunk.isEmpty { break }
-                    received += chunk
-                }
-            }
-            try socket.write(body)
-            while true {
+        let socket = try Socket(port: port)
+        defer { socket.close() }
+        try socket.write(head)
+        var received: [UInt8] = []
+        if expectContinue {
+            // Wait for the interim answer before sending the body, as curl does.
+            while Self.headerEnd(in: received) == nil {
                 let chunk = try socket.read()
                 if chunk.isEmpty { break }
                 received += chunk
             }
-            return try Self.parse(received)
         }
+        try socket.write(body)
+        while true {
+            let chunk = try socket.read()
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        return try Self.parse(received)
     }
 
     static func headerEnd(in bytes: [UInt8]) -> Int? {
