@@ -135,8 +135,9 @@ struct SessionAPITests {
         }
         defer { server.stop() }
         try server.installFramework(freeze: true)
-        // Long enough that a loaded machine still gets the freeze request in within the lease.
-        _ = try await create(server, "mid-freeze", lease: 5)
+        // Long enough that a loaded machine still gets the freeze request in within the lease: a
+        // test process running many others may leave this one waiting for seconds.
+        _ = try await create(server, "mid-freeze", lease: 15)
         _ = try await post(server, AgentRoutes.session("mid-freeze", .prepare))
         let frozen = try await post(server, AgentRoutes.session("mid-freeze", .freeze)).json()
         #expect(frozen["frozen"] as? Bool == true)
@@ -149,7 +150,7 @@ struct SessionAPITests {
         }
         #expect(auditLines() == 2, "the freeze request's line waits in memory while frozen")
         // The coordinator vanishes here.
-        #expect(await eventually(within: 20) { server.ranLog.count == 2 })
+        #expect(await eventually(within: 45) { server.ranLog.count == 2 })
         #expect(try disk.acceptsWrites(within: 2))
         #expect(await eventually(within: 5) { auditLines() == 3 }, "and is written after the thaw")
         let state = try await server.send("GET", AgentRoutes.session("mid-freeze")).json()
