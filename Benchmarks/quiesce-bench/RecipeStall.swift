@@ -145,69 +145,68 @@ func recipeStall(runs: Int) {
         "recipe-stall: \(runs) snapshots per database (run-once with its recipe; a 256 MiB ext4 image frozen "
             + "and copied)")
     for name in ["mariadb", "postgresql"] {
-        let work = shell(["mktemp", "-d", "/tmp/quiesce-bench.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        chmod(work, 0o711)
-        let image = "\(work)/disk.img"
-        let mount = "\(work)/disk"
-        let restored = "\(work)/restored"
-        defer {
-            quietly(["umount", restored])
-            quietly(["fsfreeze", "-u", mount])
-            quietly(["umount", mount])
-            try? FileManager.default.removeItem(atPath: work)
-        }
-        shell(["truncate", "-s", "256M", image])
-        shell(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image])
-        for directory in [mount, restored] {
-            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-        }
-        shell(["mount", "-o", "loop", image, mount])
-        let database: any StalledDatabase
+        // Thrown rather than exited on: the image, its mounts and the server are undone first.
         do {
-            database =
-                name == "mariadb"
-                ? try MariaDBSubject(data: "\(mount)/data", run: "\(work)/run")
-                : try PostgreSQLSubject(data: "\(mount)/pgdata", run: "\(work)/run")
-            try database.prepare(in: work)
+            try measure(name, runs: runs, agent: agent)
         } catch {
-            fail("\(name) did not start: \(error)")
+            fail("\(name): \(error)")
         }
-        defer { database.stop() }
-        measure(database, runs: runs, agent: agent, work: work, image: image, mount: mount, restored: restored)
     }
 }
 
-private func measure(
-    _ database: any StalledDatabase, runs: Int, agent: String, work: String, image: String, mount: String,
-    restored: String
-) {
+/// Why a measurement stopped.
+private struct StallFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Sets up `name` on a fresh image, measures, prints, and removes everything it made.
+private func measure(_ name: String, runs: Int, agent: String) throws {
+    let work = try DemoShell.run(["mktemp", "-d", "/tmp/quiesce-bench.XXXXXX"]).trimmingCharacters(
+        in: .whitespacesAndNewlines)
+    chmod(work, 0o711)
+    let image = "\(work)/disk.img"
+    let mount = "\(work)/disk"
+    let restored = "\(work)/restored"
+    defer {
+        quietly(["umount", restored])
+        quietly(["fsfreeze", "-u", mount])
+        quietly(["umount", mount])
+        try? FileManager.default.removeItem(atPath: work)
+    }
+    try DemoShell.run(["truncate", "-s", "256M", image])
+    try DemoShell.run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image])
+    for directory in [mount, restored] {
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+    }
+    try DemoShell.run(["mount", "-o", "loop", image, mount])
+    let database: any StalledDatabase =
+        name == "mariadb"
+        ? try MariaDBSubject(data: "\(mount)/data", run: "\(work)/run")
+        : try PostgreSQLSubject(data: "\(mount)/pgdata", run: "\(work)/run")
+    defer { database.stop() }
+    try database.prepare(in: work)
+
     let copy = "\(work)/copy.img"
     let script = "\(work)/recipe.sh"
-    shell(["install", "-m", "0700", "deploy/recipes/\(database.recipe)", script])
-    func write(_ path: String, _ text: String, mode: Int) {
-        _ = FileManager.default.createFile(
-            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+    try DemoShell.run(["install", "-m", "0700", "deploy/recipes/\(database.recipe)", script])
+    try DemoShell.write(
+        "\(work)/snapshot.sh", "#!/bin/sh\ncp --sparse=always \(image) \(copy) && echo copy\n", mode: 0o700)
+    func json(_ strings: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(strings), as: UTF8.self)
     }
-    write("\(work)/snapshot.sh", "#!/bin/sh\ncp --sparse=always \(image) \(copy) && echo copy\n", mode: 0o700)
-    func json(_ strings: [String]) -> String { String(decoding: try! JSONEncoder().encode(strings), as: UTF8.self) }
-    write(
+    try DemoShell.write(
         "\(work)/config.json",
         #"{"preScriptLocation": "\#(script)", "postScriptLocation": "\#(script)", "#
-            + #""preScriptParams": \#(json(database.recipeParams("pre"))), "#
-            + #""postScriptParams": \#(json(database.recipeParams("post"))), "timeoutInSeconds": 120, "#
+            + #""preScriptParams": \#(try json(database.recipeParams("pre"))), "#
+            + #""postScriptParams": \#(try json(database.recipeParams("post"))), "timeoutInSeconds": 120, "#
             + #""continueBackupOnFailure": false, "fsFreezeEnabled": true}"#, mode: 0o600)
-    write(
+    try DemoShell.write(
         "\(work)/agent.json",
         #"{"pluginConfigPath": "\#(work)/config.json", "pluginHostPath": "\#(work)/absent.conf", "#
             + #""stateDirectory": "\#(work)/state", "freeze": {"mounts": ["\#(mount)"], "timeoutSeconds": 60}, "#
             + #""snapshot": {"provider": "command", "command": ["\#(work)/snapshot.sh"], "timeoutSeconds": 60}}"#,
         mode: 0o600)
-    let writer: ChildProcess
-    do {
-        writer = try ChildProcess.start(["setsid"] + database.writer)
-    } catch {
-        fail("cannot start the writer: \(error)")
-    }
+    let writer = try ChildProcess.start(["setsid"] + database.writer)
     defer {
         kill(-writer.pid, SIGKILL)
         _ = writer.wait()
@@ -219,36 +218,32 @@ private func measure(
     var frozen: [Double] = []
     var snapshot: [Double] = []
     var recovery: [Double] = []
-    do {
-        for _ in 0..<runs {
-            let start = try database.lastId()
-            let began = ContinuousClock.now
-            usleep(500_000)
-            let output = shell([agent, "run-once", "--settings", "\(work)/agent.json", "--json"])
-            usleep(500_000)
-            let window = ContinuousClock.now - began
-            let end = try database.lastId()
-            guard let report = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-                report["consistency"] as? String == "applicationConsistent",
-                let frozenMs = (report["freeze"] as? [String: Any])?["frozenMs"] as? Double,
-                let snapshotMs = (report["snapshot"] as? [String: Any])?["durationMs"] as? Double,
-                let preMs = (report["preScript"] as? [String: Any])?["durationMs"] as? Double
-            else { fail("\(database.name): the cycle did not reach application consistency: \(output)") }
-            stall.append(try database.longestGap(after: start, upTo: end))
-            frozen.append(frozenMs)
-            snapshot.append(snapshotMs)
-            preScript.append(preMs)
+    for _ in 0..<runs {
+        let start = try database.lastId()
+        let began = ContinuousClock.now
+        usleep(500_000)
+        let output = try DemoShell.run([agent, "run-once", "--settings", "\(work)/agent.json", "--json"])
+        usleep(500_000)
+        let window = ContinuousClock.now - began
+        let end = try database.lastId()
+        guard let report = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+            report["consistency"] as? String == "applicationConsistent",
+            let frozenMs = (report["freeze"] as? [String: Any])?["frozenMs"] as? Double,
+            let snapshotMs = (report["snapshot"] as? [String: Any])?["durationMs"] as? Double,
+            let preMs = (report["preScript"] as? [String: Any])?["durationMs"] as? Double
+        else { throw StallFailure(description: "the cycle did not reach application consistency: \(output)") }
+        stall.append(try database.longestGap(after: start, upTo: end))
+        frozen.append(frozenMs)
+        snapshot.append(snapshotMs)
+        preScript.append(preMs)
 
-            let quiet = try database.lastId()
-            usleep(UInt32(window / .microseconds(1)))
-            baseline.append(try database.longestGap(after: quiet, upTo: try database.lastId()))
+        let quiet = try database.lastId()
+        usleep(UInt32(window / .microseconds(1)))
+        baseline.append(try database.longestGap(after: quiet, upTo: try database.lastId()))
 
-            shell(["mount", "-o", "loop", copy, restored])
-            defer { quietly(["umount", restored]) }
-            recovery.append(try database.recover(copy: restored, runDirectory: "\(work)/restored-run"))
-        }
-    } catch {
-        fail("\(database.name): \(error)")
+        try DemoShell.run(["mount", "-o", "loop", copy, restored])
+        defer { quietly(["umount", restored]) }
+        recovery.append(try database.recover(copy: restored, runDirectory: "\(work)/restored-run"))
     }
     let ratio = median(stall) / max(median(baseline), 0.001)
     print("\(database.name)")
