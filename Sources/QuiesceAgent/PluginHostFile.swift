@@ -16,6 +16,9 @@ public struct PluginHostFile: Sendable, Equatable {
         public var configPath: String
     }
 
+    /// The most plugins a host file may name: their pre-scripts all run at once.
+    public static let maximumPlugins = 64
+
     /// Caps every plugin's `timeoutInSeconds`, when present.
     public var timeoutInSeconds: Int?
     public var plugins: [Plugin]
@@ -62,6 +65,13 @@ public struct PluginHostFile: Sendable, Equatable {
                 "`numberOfPlugins` must be an integer ≥ 1, found "
                     + "\(values["numberofplugins"].map { "\"\($0)\"" } ?? "nothing")"
             )
+            throw error(path, problems)
+        }
+        // Looked up one by one below: a count in the billions would hang the agent on a typo.
+        guard count <= maximumPlugins else {
+            problems.append(
+                "`numberOfPlugins` is \(count), more than the \(maximumPlugins) plugins one VM can have; it counts "
+                    + "the pluginConfigPathN entries, numbered from 0")
             throw error(path, problems)
         }
         for number in 0..<count {

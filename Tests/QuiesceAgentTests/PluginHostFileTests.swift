@@ -56,5 +56,9 @@ struct PluginHostFileTests {
         #expect(both.contains("`timeoutInSeconds`"))
         #expect(both.contains("`pluginConfigPath1` must be an absolute path"))
         #expect(try #require(problem("[pre_post]\njust words\n")).contains("line 2"))
+        // A count in the billions (found by fuzzing) is refused at once, not looked up key by key.
+        #expect(
+            try #require(problem("[pre_post]\nnumberOfPlugins = 40000000000000000\n")).contains(
+                "`numberOfPlugins` is 40000000000000000, more than the 64 plugins"))
     }
 }
