@@ -61,7 +61,7 @@ public final class AgentCredentials: Sendable {
         for file in [server.tokenFile] + server.tokenFiles {
             tokens.append(try BearerToken.load(path: file, owner: owner))
         }
-        return Current(
-            tokens: tokens, tls: try AgentTLS.context(for: server), certificateNotAfter: AgentTLS.notAfter(of: server))
+        let tls = try AgentTLS.load(server)
+        return Current(tokens: tokens, tls: tls?.context, certificateNotAfter: tls?.notAfter)
     }
 }
