@@ -202,8 +202,7 @@ struct RecipeDatabase: Sendable {
             GRANT RELOAD, SUPER ON *.* TO quiesce@localhost;
             """)
         try server.writeDefaultsFile(at: defaultsFile, user: "quiesce", password: password)
-        let recipe = try String(contentsOfFile: Self.recipeScript, encoding: .utf8)
-        try directory.write("mariadb-quiesce.sh", recipe, mode: 0o700)
+        try RecipeConfigTests.installScript("mariadb/mariadb-quiesce.sh", in: directory)
     }
 
     /// Made off Swift's cooperative pool: installing and starting a server blocks for seconds,
@@ -212,9 +211,6 @@ struct RecipeDatabase: Sendable {
     {
         try await onBlockingThread { try RecipeDatabase(password: password, dataDirectory: dataDirectory) }
     }
-
-    static let recipeScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("deploy/recipes/mariadb/mariadb-quiesce.sh").path
 
     /// The options every call of the script gets here.
     var options: [String] { ["--defaults-file", defaultsFile, "--state-dir", state] }
@@ -289,6 +285,15 @@ struct RecipeDatabase: Sendable {
 struct RecipeConfigTests {
     static let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("deploy/recipes")
+
+    /// Installs a recipe's script (`"mariadb/mariadb-quiesce.sh"`) into `directory` as the
+    /// framework demands (0700); returns its path.
+    @discardableResult
+    static func installScript(_ script: String, in directory: TemporaryDirectory) throws -> String {
+        try directory.write(
+            (script as NSString).lastPathComponent,
+            try String(contentsOfFile: recipes.appendingPathComponent(script).path, encoding: .utf8), mode: 0o700)
+    }
 
     @Test(arguments: (try? FileManager.default.contentsOfDirectory(atPath: recipes.path)) ?? [])
     func aRecipesPluginConfigLoadsAndNamesItsOwnScript(_ recipe: String) throws {

@@ -89,12 +89,7 @@ struct PostgreSQLRecipeTests {
     @Test func aServerThatIsDownFailsThePreScriptWithPsqlsOwnWordsNotItsHint() async throws {
         var fixture = try FrameworkFixture(mounts: nil)
         defer { fixture.remove() }
-        let script = try fixture.directory.write(
-            "postgresql-quiesce.sh",
-            try String(
-                contentsOfFile: RecipeConfigTests.recipes.appendingPathComponent("postgresql/postgresql-quiesce.sh")
-                    .path,
-                encoding: .utf8), mode: 0o700)
+        let script = try RecipeConfigTests.installScript("postgresql/postgresql-quiesce.sh", in: fixture.directory)
         fixture.config["preScriptLocation"] = script
         fixture.config["postScriptLocation"] = script
         fixture.config["preScriptParams"] = [
@@ -153,12 +148,7 @@ struct BenchCluster: Sendable {
         }
         data = made[0]
         wal = made[1]
-        script = directory.url("postgresql-quiesce.sh")
-        let recipe = try String(
-            contentsOfFile: RecipeConfigTests.recipes.appendingPathComponent(
-                "postgresql/postgresql-quiesce.sh"
-            ).path, encoding: .utf8)
-        try directory.write("postgresql-quiesce.sh", recipe, mode: 0o700)
+        script = try RecipeConfigTests.installScript("postgresql/postgresql-quiesce.sh", in: directory)
     }
 
     /// pgbench with two clients until stopped.
