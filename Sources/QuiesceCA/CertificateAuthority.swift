@@ -37,7 +37,8 @@ public struct CertificateAuthority: Sendable {
     /// every certificate it issued would stop being trusted.
     public static func create(in directory: String, name: String, days: Int) throws(CAError) -> CertificateAuthority {
         guard days > 0 else { throw CAError("--days must be at least 1, not \(days)") }
-        let directory = absolute(directory)
+        // The paths it prints go into settings and inventories elsewhere: never relative.
+        let directory = CurrentProcess.absolute(directory)
         do {
             try Directory.make(directory, mode: 0o700)
         } catch {
@@ -79,7 +80,7 @@ public struct CertificateAuthority: Sendable {
 
     /// The CA in `directory`; its key must be ours and private.
     public static func open(_ directory: String) throws(CAError) -> CertificateAuthority {
-        let directory = absolute(directory)
+        let directory = CurrentProcess.absolute(directory)
         guard FileManager.default.fileExists(atPath: "\(directory)/ca.pem") else {
             throw CAError("no CA in \(directory) (no ca.pem): make one with `quiesce ca init --dir \(directory)`")
         }
@@ -195,11 +196,6 @@ public struct CertificateAuthority: Sendable {
             return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(withUnsafeBytes(of: v6) { Array($0) })))
         }
         return .dnsName(host)
-    }
-
-    /// The paths it prints go into settings and inventories elsewhere: never relative.
-    private static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     private static func isSafeFileName(_ name: String) -> Bool {

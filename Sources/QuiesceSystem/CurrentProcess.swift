@@ -32,6 +32,13 @@ public enum CurrentProcess {
         return String(cString: directory)
     }
 
+    /// `path` made absolute against the working directory, for paths that are printed or written
+    /// into files read elsewhere; unchanged when already absolute or the directory was removed.
+    public static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let directory = workingDirectory else { return path }
+        return directory + "/" + path
+    }
+
     /// `$HOME`, else the home directory of the effective user in the password database.
     public static var homeDirectory: String {
         if let home = getenv("HOME").map({ String(cString: $0) }), !home.isEmpty { return home }

@@ -20,18 +20,12 @@ struct SettingsOptions: ParsableArguments {
     func load() throws -> AgentSettings {
         do {
             var loaded = try AgentSettings.load(path: settings)
-            if let pluginConfig { loaded.pluginConfigPath = absolute(pluginConfig) }
-            if let pluginHost { loaded.pluginHostPath = absolute(pluginHost) }
+            if let pluginConfig { loaded.pluginConfigPath = CurrentProcess.absolute(pluginConfig) }
+            if let pluginHost { loaded.pluginHostPath = CurrentProcess.absolute(pluginHost) }
             return loaded
         } catch {
             CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
-    }
-
-    /// Reports name files by absolute path, whatever directory the command ran in.
-    private func absolute(_ path: String) -> String {
-        guard !path.hasPrefix("/"), let directory = CurrentProcess.workingDirectory else { return path }
-        return directory + "/" + path
     }
 }
