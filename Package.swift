@@ -35,13 +35,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // The coordinator's history: SQLite, embedded, with migrations and typed records.
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
-        // `quiesce ca`: X.509 certificates for the fleet's own CA, with P-256 keys from swift-crypto.
-        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        // SHA-256, Ed25519 signatures of pushed files, the agent's P-256 key and its enrollment proofs.
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        // `quiesce ca` and `quiesce enroll`: X.509 certificates for the fleet's own CA (coordinator only).
+        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", exact: "1.7.4"),
     ],
     targets: [
-        .target(name: "QuiesceAPI", swiftSettings: strict),
+        .target(
+            name: "QuiesceAPI", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict
+        ),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "QuiesceHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "QuiesceCA",
             dependencies: [
-                "QuiesceSystem", .product(name: "X509", package: "swift-certificates"),
+                "QuiesceAPI", "QuiesceSystem", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
@@ -139,11 +142,15 @@ let package = Package(
         ),
         .target(
             name: "QuiesceTestSupport",
-            dependencies: ["QuiesceAgent", "QuiesceAPI", "QuiesceSystem"],
+            dependencies: [
+                "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/QuiesceTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "QuiesceAPITests", dependencies: ["QuiesceAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "QuiesceAPITests", dependencies: ["QuiesceAPI", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .testTarget(
             name: "QuiesceSystemTests",
             dependencies: [
@@ -156,6 +163,7 @@ let package = Package(
             dependencies: [
                 "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -171,6 +179,7 @@ let package = Package(
             dependencies: [
                 "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

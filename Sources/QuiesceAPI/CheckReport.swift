@@ -74,10 +74,13 @@ public struct FileCheck: Codable, Sendable, Equatable {
     /// The plugin config and scripts: the SHA-256 of the content, so a coordinator can tell
     /// drift from what it pushed.
     public var sha256: String?
+    /// When the agent trusts signing keys: the one whose valid signature the file carries, or
+    /// nil when it carries none (the reason is among the report's errors).
+    public var signedBy: String?
 
     public init(
         role: Role, path: String, exists: Bool, ownerUid: UInt32?, mode: String?, violations: [String],
-        sha256: String? = nil
+        sha256: String? = nil, signedBy: String? = nil
     ) {
         self.role = role
         self.path = path
@@ -86,6 +89,7 @@ public struct FileCheck: Codable, Sendable, Equatable {
         self.mode = mode
         self.violations = violations
         self.sha256 = sha256
+        self.signedBy = signedBy
     }
 }
 

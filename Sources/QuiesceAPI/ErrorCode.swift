@@ -29,6 +29,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let agentRestarted = ErrorCode(rawValue: "AgentRestarted")
     /// The agent's own settings cannot be used; the command line exits 2.
     public static let invalidAgentSettings = ErrorCode(rawValue: "InvalidAgentSettings")
+    /// The agent trusts signing keys, and a plugin config or script has no valid signature by one
+    /// of them: not written by a push, not run by a cycle (treated like a permission failure).
+    public static let signatureInvalid = ErrorCode(rawValue: "SignatureInvalid")
     /// A warning, not a failure: the plugin config carries a key the framework does not know.
     public static let unknownConfigKey = ErrorCode(rawValue: "UnknownConfigKey")
 

@@ -66,6 +66,15 @@ extension AgentSettings {
             settings.server.keyFile = tls.string("keyFile")
             settings.server.clientCAFile = tls.string("clientCAFile")
         }
+        object.object("trust") { trust in
+            for text in trust.stringArray("signingKeys") ?? [] {
+                do {
+                    settings.trust.signingKeys.append(try TrustedKey(text))
+                } catch {
+                    trust.problem("`trust.signingKeys`: \(error)")
+                }
+            }
+        }
         object.object("limits") { limits in
             if let bytes = limits.integer("configBytes", minimum: 1) { settings.server.configBodyLimit = bytes }
             if let bytes = limits.integer("scriptBytes", minimum: 1) { settings.server.scriptBodyLimit = bytes }

@@ -1,3 +1,5 @@
+import QuiesceAPI
+
 /// The agent's own settings (`/etc/quiesce/agent.json`): where the framework's files are, what
 /// to freeze and how to snapshot. Every key is optional; see `deploy/agent.json`.
 public struct AgentSettings: Sendable, Equatable {
@@ -18,8 +20,18 @@ public struct AgentSettings: Sendable, Equatable {
     public var freeze = Freeze()
     public var snapshot = Snapshot()
     public var server = Server()
+    public var trust = Trust()
 
     public init() {}
+
+    /// Who may say what the agent runs as root.
+    public struct Trust: Sendable, Equatable {
+        /// With any key here, a plugin config or script is written by a push, and run by a cycle,
+        /// only with a valid signature (`FILE.sig`) by one of them.
+        public var signingKeys: [TrustedKey] = []
+
+        public init(signingKeys: [TrustedKey] = []) { self.signingKeys = signingKeys }
+    }
 
     /// `quiesce-agent serve`: where it listens, who may talk to it, what it accepts.
     public struct Server: Sendable, Equatable {

@@ -12,6 +12,7 @@ extension Precheck {
     /// the pre-check's files, errors and warnings.
     struct Inspector {
         let owner: UInt32
+        let signatures: SignatureRule
 
         func hostFile(_ path: String, into check: inout Precheck) -> HostFileState {
             guard let facts = self.facts(path, role: .pluginHost, rule: .pluginHost, into: &check) else {
@@ -56,7 +57,12 @@ extension Precheck {
                     "the plugin config has unsafe permissions: " + violations.joined(separator: "; "))
             }
             do {
-                let loaded = try PluginConfig.parse(try FileReader.read(facts.target.path), path: path)
+                let bytes = try FileReader.read(facts.target.path)
+                let loaded = try PluginConfig.parse(bytes, path: path)
+                guard verifySignature(of: bytes, role: .pluginConfig, path: path, into: &check) else {
+                    check.untrustedConfig = true
+                    return nil
+                }
                 for key in loaded.unknownKeys {
                     check.warnings.append(
                         ReportedError(
@@ -97,6 +103,36 @@ extension Precheck {
                     ReportedError(
                         code: phase.insufficientPermission,
                         phase: .precheck, message: violations.joined(separator: "; ")))
+                return
+            }
+            if signatures.isOn {
+                do {
+                    let bytes = try FileReader.read(path, limit: 16 * 1024 * 1024)
+                    _ = verifySignature(of: bytes, role: .script, path: path, into: &check)
+                } catch {
+                    check.errors.append(
+                        ReportedError(
+                            code: phase.notFound, phase: .precheck,
+                            message: "cannot read \(path) to check its signature: \(AgentError.describe(error))"))
+                }
+            }
+        }
+
+        /// With signing keys trusted: whether the file just inspected (the last of the files) has a
+        /// valid signature by one of them, recorded on it, or an error saying why not. True when
+        /// no keys are trusted.
+        private func verifySignature(
+            of bytes: [UInt8], role: ContentSignature.Role, path: String, into check: inout Precheck
+        ) -> Bool {
+            guard signatures.isOn else { return true }
+            switch signatures.signerOfFile(bytes, role: role, path: path) {
+            case .success(let key):
+                check.files[check.files.count - 1].signedBy = key.description
+                return true
+            case .failure(let refusal):
+                check.errors.append(
+                    ReportedError(code: .signatureInvalid, phase: .precheck, message: refusal.description))
+                return false
             }
         }
 
@@ -109,7 +145,9 @@ extension Precheck {
                 // Pushed files are content addressed: their digest shows drift from what was pushed.
                 let digest =
                     (rule == .script || role == .pluginConfig) && facts.target.isRegularFile
-                    ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map { SHA256.hex(of: $0) }
+                    ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map {
+                        ContentHash.sha256(of: $0)
+                    }
                     : nil
                 check.files.append(
                     FileCheck(

@@ -4,7 +4,8 @@ import QuiesceSystem
 extension Precheck {
     /// Runs every check of the pre-check against the file system. Runs nothing, changes nothing.
     public static func run(settings: AgentSettings) -> Precheck {
-        let inspector = Inspector(owner: settings.requiredOwnerUid)
+        let inspector = Inspector(
+            owner: settings.requiredOwnerUid, signatures: SignatureRule(keys: settings.trust.signingKeys))
         var check = Precheck(verdict: .ready, plugins: [], policy: CyclePolicy())
 
         let configs: [(name: String?, path: String)]
@@ -44,7 +45,8 @@ extension Precheck {
         }
 
         let codes = Set(check.errors.map(\.code))
-        if codes.contains(.incorrectJSONConfigFile) || codes.contains(.incorrectPluginhostFile) {
+        if codes.contains(.incorrectJSONConfigFile) || codes.contains(.incorrectPluginhostFile) || check.untrustedConfig
+        {
             check.verdict = .configBroken
         } else if missingConfig {
             check.verdict = .notConfigured

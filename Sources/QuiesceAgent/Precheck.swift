@@ -8,9 +8,11 @@ public struct Precheck: Sendable {
     public enum Verdict: Sendable, Equatable {
         /// No plugin config file at all: snapshot without scripts.
         case notConfigured
-        /// A config or host file is unusable: snapshot without scripts, with the defaults.
+        /// A config or host file is unusable (invalid, loose modes, not signed by a trusted key):
+        /// snapshot without scripts, with the defaults.
         case configBroken
-        /// A script is missing or breaks the permission rule: `continueBackupOnFailure` decides.
+        /// A script is missing, breaks the permission rule or lacks a trusted signature:
+        /// `continueBackupOnFailure` decides.
         case scriptsUnusable
         /// Every script may run.
         case ready
@@ -32,4 +34,6 @@ public struct Precheck: Sendable {
     public var warnings: [ReportedError] = []
     /// Every file looked at, with its facts and broken rules.
     public var files: [FileCheck] = []
+    /// A plugin config lacks a trusted signature: it is as unusable as one with loose modes.
+    public var untrustedConfig = false
 }

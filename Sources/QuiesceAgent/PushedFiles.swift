@@ -19,7 +19,7 @@ public struct PushedFiles: Sendable {
 
         public var httpStatus: Int {
             switch code {
-            case .outsideScriptRoot, .insecureScriptRoot: 403
+            case .outsideScriptRoot, .insecureScriptRoot, .signatureInvalid: 403
             case .badRequest: 400
             case .writeFailed: 500
             default: 422
@@ -28,7 +28,8 @@ public struct PushedFiles: Sendable {
     }
 
     /// Replaces the plugin config after checking it with the same loader the cycle uses.
-    public func replacePluginConfig(_ bytes: [UInt8]) throws(Refusal) -> WriteResult {
+    /// `signature` is the detached signature line that came with it (see `SignatureRule`).
+    public func replacePluginConfig(_ bytes: [UInt8], signature: String? = nil) throws(Refusal) -> WriteResult {
         do {
             _ = try PluginConfig.parse(bytes, path: settings.pluginConfigPath)
         } catch {
@@ -36,18 +37,22 @@ public struct PushedFiles: Sendable {
                 code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message],
                 cause: error)
         }
-        return try write(bytes, to: settings.pluginConfigPath, mode: 0o600, directoryMode: 0o755)
+        let path = settings.pluginConfigPath
+        let kept = try keptSignature(signature, of: bytes, role: .pluginConfig, path: path)
+        return try write(bytes, to: path, mode: 0o600, directoryMode: 0o755, signature: kept)
     }
 
     /// Replaces the pre- or post-script the current plugin config names, after checking the
     /// body's SHA-256 and that the path is under the script root.
-    public func replaceScript(_ phase: ScriptPhase, _ bytes: [UInt8], sha256: String?) throws(Refusal) -> WriteResult {
+    public func replaceScript(
+        _ phase: ScriptPhase, _ bytes: [UInt8], sha256: String?, signature: String? = nil
+    ) throws(Refusal) -> WriteResult {
         guard let expected = sha256?.lowercased(), expected.count == 64 else {
             throw Refusal(
                 code: .badRequest,
                 message: "send the script's SHA-256 as 64 hex digits in the \(AgentRoutes.contentSHA256Header) header")
         }
-        let actual = SHA256.hex(of: bytes)
+        let actual = ContentHash.sha256(of: bytes)
         guard actual == expected else {
             throw Refusal(
                 code: .hashMismatch,
@@ -93,7 +98,33 @@ public struct PushedFiles: Sendable {
                         + violations.joined(separator: "; "))
             }
         }
-        return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700, within: root)
+        let kept = try keptSignature(signature, of: bytes, role: .script, path: path)
+        return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700, within: root, signature: kept)
+    }
+
+    /// The signature line to keep beside the file, after checking it: with trusted keys it must
+    /// be a valid signature by one of them; without, any well-formed one is kept (so turning the
+    /// rule on later does not need a new push), and none removes a stale one.
+    private func keptSignature(
+        _ line: String?, of bytes: [UInt8], role: ContentSignature.Role, path: String
+    ) throws(Refusal) -> String? {
+        let rule = SignatureRule(keys: settings.trust.signingKeys)
+        if rule.isOn {
+            switch rule.signer(of: bytes, role: role, signature: line, path: path) {
+            case .success: return line
+            case .failure(let refusal):
+                throw Refusal(code: .signatureInvalid, message: "\(refusal); nothing was written")
+            }
+        }
+        guard let line else { return nil }
+        do {
+            return try ContentSignature(line: line).line
+        } catch {
+            throw Refusal(
+                code: .badRequest,
+                message: "the \(ContentSignature.header) header is unreadable: \(error); nothing "
+                    + "was written")
+        }
     }
 
     /// True when `path`, taken literally, lies strictly under `root`; `..` and `.` are refused
@@ -110,14 +141,22 @@ public struct PushedFiles: Sendable {
     /// Missing parent directories are created with `directoryMode`.
     /// With `root`, the directory the file lands in must resolve to a place under it: a symlinked
     /// directory inside the root does not lead a push out of it.
+    /// The signature goes beside the file first, so that in between a cycle finds a signature
+    /// that does not match and runs nothing, never an unchecked file; it is put back when the
+    /// file cannot be written.
     private func write(
-        _ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32, within root: String? = nil
+        _ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32, within root: String? = nil,
+        signature: String?
     ) throws(Refusal) -> WriteResult {
-        let digest = SHA256.hex(of: bytes)
+        let digest = ContentHash.sha256(of: bytes)
+        let signaturePath = path + ContentSignature.fileSuffix
+        let previousSignature = try? FileReader.read(signaturePath, limit: 4096)
+        let newSignature = signature.map { Array(($0 + "\n").utf8) }
         // A retried push of the same content is harmless and reported as such.
         if let current = try? FileReader.read(path, limit: bytes.count + 1), current == bytes,
             let facts = try? FileFacts.read(path: path), facts.path == facts.target.path,
-            facts.target.permissions == mode, facts.target.ownerUid == settings.requiredOwnerUid
+            facts.target.permissions == mode, facts.target.ownerUid == settings.requiredOwnerUid,
+            previousSignature == newSignature
         {
             return WriteResult(path: path, sha256: digest, changed: false)
         }
@@ -137,10 +176,24 @@ public struct PushedFiles: Sendable {
                     + "the way); nothing was written. Replace the link with a directory")
         }
         do {
+            try replaceSignature(at: signaturePath, with: newSignature)
+        } catch {
+            throw Refusal(code: .writeFailed, message: "cannot write \(signaturePath): \(error)", cause: error)
+        }
+        do {
             try AtomicFile.write(bytes, to: path, mode: mode, owner: settings.requiredOwnerUid)
         } catch {
+            try? replaceSignature(at: signaturePath, with: previousSignature)
             throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", cause: error)
         }
         return WriteResult(path: path, sha256: digest, changed: true)
+    }
+
+    private func replaceSignature(at path: String, with bytes: [UInt8]?) throws(SystemError) {
+        if let bytes {
+            try AtomicFile.write(bytes, to: path, mode: 0o600, owner: settings.requiredOwnerUid)
+        } else {
+            AtomicFile.remove(path)
+        }
     }
 }

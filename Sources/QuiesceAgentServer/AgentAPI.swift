@@ -50,7 +50,9 @@ public struct AgentAPI: Sendable {
             },
             Route(.PUT, AgentRoutes.pluginConfig, bodyLimit: settings.server.configBodyLimit, mutating: true) {
                 request in
-                try .json(try files.replacePluginConfig(request.body))
+                try .json(
+                    try files.replacePluginConfig(
+                        request.body, signature: request.headers.first(name: ContentSignature.header)))
             },
             Route(.PUT, AgentRoutes.scriptTemplate, bodyLimit: settings.server.scriptBodyLimit, mutating: true) {
                 request in
@@ -63,7 +65,8 @@ public struct AgentAPI: Sendable {
                 }
                 return try .json(
                     try files.replaceScript(
-                        phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header)))
+                        phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header),
+                        signature: request.headers.first(name: ContentSignature.header)))
             },
             Route(.GET, AgentRoutes.compliance) { _ in
                 try .json(ComplianceCheck.run(settings: settings))

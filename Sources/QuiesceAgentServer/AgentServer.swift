@@ -174,7 +174,7 @@ public struct AgentServer: Service {
                         AuditLog.Entry(
                             time: Date(), peer: peer, method: "\(head.method)",
                             path: String(head.uri.prefix { $0 != "?" }),
-                            status: response.status.code, bodySHA256: body.map { SHA256.hex(of: $0) }),
+                            status: response.status.code, bodySHA256: body.map { ContentHash.sha256(of: $0) }),
                         frozen: await sessions.isFrozen())
                 }
                 var headers = response.headers

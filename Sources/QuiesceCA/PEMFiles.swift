@@ -18,6 +18,16 @@ enum PEMFiles {
 
     /// A private key, refused when anyone but us could read it.
     static func key(at path: String) throws(CAError) -> P256.Signing.PrivateKey {
+        let text = try privateText(at: path)
+        do {
+            return try P256.Signing.PrivateKey(pemRepresentation: text)
+        } catch {
+            throw CAError("\(path) is not a PEM ECDSA P-256 private key (\(error))")
+        }
+    }
+
+    /// A secret file's text, refused when anyone but us could read it.
+    static func privateText(at path: String) throws(CAError) -> String {
         let facts: FileFacts
         do {
             facts = try FileFacts.read(path: path)
@@ -33,12 +43,7 @@ enum PEMFiles {
         guard facts.target.ownerUid == CurrentProcess.effectiveUserID else {
             throw CAError("\(path) belongs to uid \(facts.target.ownerUid), not to us: chown it or use our own")
         }
-        let text = try self.text(at: path)
-        do {
-            return try P256.Signing.PrivateKey(pemRepresentation: text)
-        } catch {
-            throw CAError("\(path) is not a PEM ECDSA P-256 private key (\(error))")
-        }
+        return try text(at: path)
     }
 
     static func write(_ certificate: Certificate, to path: String) throws(CAError) {
@@ -55,7 +60,7 @@ enum PEMFiles {
         try write(key.pemRepresentation, to: path, mode: 0o600)
     }
 
-    private static func write(_ text: String, to path: String, mode: mode_t) throws(CAError) {
+    static func write(_ text: String, to path: String, mode: mode_t) throws(CAError) {
         do {
             try AtomicFile.write(Array((text.hasSuffix("\n") ? text : text + "\n").utf8), to: path, mode: mode)
         } catch {

@@ -85,16 +85,16 @@ public struct AgentClient: Sendable {
         Self.decode(T.self, path, await call("GET", path, on: vm))
     }
 
-    /// PUTs a file to `vm` with its SHA-256 and decodes the JSON answer.
+    /// PUTs a file to `vm` with its SHA-256 (and its signature) and decodes the JSON answer.
     public func put<T: Decodable & Sendable>(
-        _ type: T.Type, _ path: String, on vm: FleetInventory.VM, body: [UInt8], sha256: String
-    )
-        async -> Result<T, CallError>
-    {
-        let headers = [
+        _ type: T.Type, _ path: String, on vm: FleetInventory.VM, body: [UInt8], sha256: String,
+        signature: ContentSignature? = nil
+    ) async -> Result<T, CallError> {
+        var headers = [
             (name: "Content-Type", value: "application/octet-stream"),
             (name: AgentRoutes.contentSHA256Header, value: sha256),
         ]
+        if let signature { headers.append((name: ContentSignature.header, value: signature.line)) }
         return Self.decode(T.self, path, await call("PUT", path, on: vm, body: body, headers: headers))
     }
 

@@ -52,7 +52,7 @@ public struct UploadsCheck: Sendable, CustomStringConvertible {
                 check.missing.append(fields[0])
                 continue
             }
-            if SHA256.hex(of: bytes) != fields[1] { check.altered.append(fields[0]) }
+            if ContentHash.sha256(of: bytes) != fields[1] { check.altered.append(fields[0]) }
         }
         return check
     }

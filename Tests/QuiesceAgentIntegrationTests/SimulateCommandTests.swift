@@ -58,7 +58,8 @@ struct SimulateCommandTests {
         let script = Array("#!/bin/sh\ntouch \(marker)\n".utf8)
         for phase in ["pre", "post"] {
             let pushed = try await agent.send(
-                "PUT", "/v1/scripts/\(phase)", token: token, headers: ["X-Content-SHA256": SHA256.hex(of: script)],
+                "PUT", "/v1/scripts/\(phase)", token: token,
+                headers: ["X-Content-SHA256": ContentHash.sha256(of: script)],
                 body: script)
             #expect(pushed.status == 200, "\(pushed.text)")
         }

@@ -23,7 +23,7 @@ struct SweepCommandTests {
         for phase in ["pre", "post"] {
             _ = try await first.send(
                 "PUT", "/v1/scripts/\(phase)", token: token,
-                headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)], body: script)
+                headers: [AgentRoutes.contentSHA256Header: ContentHash.sha256(of: script)], body: script)
         }
         let inventory = try fleet.inventory(count: 4)
 
@@ -37,7 +37,7 @@ struct SweepCommandTests {
         #expect(byName["a0"]?["compliant"] as? Bool == true)
         #expect(byName["a0"]?["predictedConsistency"] as? String == "applicationConsistent")
         #expect(byName["a0"]?["wouldFreeze"] as? [String] == ["/simulated/agent-0"])
-        #expect((byName["a0"]?["fileHashes"] as? [String: String])?["preScript"] == SHA256.hex(of: script))
+        #expect((byName["a0"]?["fileHashes"] as? [String: String])?["preScript"] == ContentHash.sha256(of: script))
         #expect(byName["a1"]?["predictedConsistency"] as? String == "fileSystemConsistent")
         #expect((byName["a1"]?["problems"] as? [String])?.first?.contains("no plugin config") == true)
         #expect(byName["a2"]?["reachable"] as? Bool == false)

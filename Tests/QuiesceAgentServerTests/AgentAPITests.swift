@@ -87,7 +87,7 @@ struct AgentAPITests {
         let server = try await ServerFixture.start()
         defer { server.stop() }
         let script = Array("#!/bin/sh\necho quiesced\n".utf8)
-        let digest = SHA256.hex(of: script)
+        let digest = ContentHash.sha256(of: script)
         let noConfig = try await server.send(
             "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: digest], body: script)
         #expect(noConfig.status == 422, "a script needs a config that names it")
@@ -97,7 +97,7 @@ struct AgentAPITests {
         #expect(missingHash.status == 400)
         let mismatch = try await server.send(
             "PUT", AgentRoutes.script(.pre),
-            headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: Array("other".utf8))],
+            headers: [AgentRoutes.contentSHA256Header: ContentHash.sha256(of: Array("other".utf8))],
             body: script)
         #expect(mismatch.status == 422)
         #expect(try mismatch.json()["code"] as? String == "HashMismatch")
@@ -143,7 +143,7 @@ struct AgentAPITests {
             atPath: server.directory.url("scripts/pre.sh"), withDestinationPath: victim)
         let script = Array("#!/bin/sh\n".utf8)
         let response = try await server.send(
-            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)],
+            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: ContentHash.sha256(of: script)],
             body: script)
         #expect(response.status == 200)
         #expect(try server.directory.read("victim.txt") == "precious\n")
@@ -193,7 +193,7 @@ struct AgentAPITests {
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(first["method"] as? String == "PUT" && first["path"] as? String == AgentRoutes.pluginConfig)
         #expect(first["status"] as? Int == 200)
-        #expect(first["bodySHA256"] as? String == SHA256.hex(of: config))
+        #expect(first["bodySHA256"] as? String == ContentHash.sha256(of: config))
         #expect((first["peer"] as? String)?.contains("127.0.0.1") == true)
         let second = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(second["status"] as? Int == 401)

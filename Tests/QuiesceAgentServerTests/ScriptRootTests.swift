@@ -14,7 +14,7 @@ struct ScriptRootTests {
         let put = try await server.send("PUT", AgentRoutes.pluginConfig, body: Array(config.utf8))
         #expect(put.status == 200, "\(put.text)")
         return try await server.send(
-            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: SHA256.hex(of: script)],
+            "PUT", AgentRoutes.script(.pre), headers: [AgentRoutes.contentSHA256Header: ContentHash.sha256(of: script)],
             body: script)
     }
 

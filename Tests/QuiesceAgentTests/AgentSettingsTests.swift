@@ -91,4 +91,12 @@ struct AgentSettingsTests {
         #expect(try #require(problem("{")).contains("not valid JSON"))
         #expect(try #require(problem(#"{"freeze": []}"#)).contains("`freeze` must be a JSON object"))
     }
+
+    @Test func signingKeysAreEd25519PublicKeysAndAnythingElseIsNamed() throws {
+        let key = "ed25519:" + String(repeating: "A", count: 43) + "="
+        let settings = try AgentSettings.parse(Array(#"{"trust": {"signingKeys": ["\#(key)"]}}"#.utf8), path: "a.json")
+        #expect(settings.trust.signingKeys.map(\.description) == [key])
+        let wrong = try #require(problem(#"{"trust": {"signingKeys": ["ed25519:c2hvcnQ="]}}"#))
+        #expect(wrong.contains("`trust.signingKeys`") && wrong.contains("quiesce sign --new-key"), "\(wrong)")
+    }
 }

@@ -16,7 +16,7 @@ struct PushBundleTests {
         let pre = try write("pre.sh", "#!/bin/sh\n")
         let bundle = try PushBundle.load(pluginConfig: config, preScript: pre, postScript: nil)
         #expect(bundle.files.map(\.role.rawValue) == ["pluginConfig", "preScript"])
-        #expect(bundle.scripts[.pre]?.sha256 == SHA256.hex(of: Array("#!/bin/sh\n".utf8)))
+        #expect(bundle.scripts[.pre]?.sha256 == ContentHash.sha256(of: Array("#!/bin/sh\n".utf8)))
         #expect(bundle.config.preScriptLocation == "/s/pre.sh")
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import QuiesceAPI
 import QuiesceAgent
@@ -93,15 +94,29 @@ public struct FrameworkFixture {
             snapshot["lvm"] =
                 ["volumes": settings.snapshot.lvmVolumes, "size": settings.snapshot.lvmSize] as [String: any Sendable]
         }
-        let json: [String: any Sendable] = [
+        var json: [String: any Sendable] = [
             "pluginConfigPath": settings.pluginConfigPath, "pluginHostPath": settings.pluginHostPath,
             "scriptTimeoutCapSeconds": settings.scriptTimeoutCapSeconds,
             "scriptKillGraceSeconds": settings.scriptKillGraceSeconds,
             "requiredOwnerUid": Int(settings.requiredOwnerUid), "stateDirectory": settings.stateDirectory,
             "freeze": freeze, "snapshot": snapshot,
         ]
+        if !settings.trust.signingKeys.isEmpty {
+            json["trust"] = ["signingKeys": settings.trust.signingKeys.map(\.description)]
+        }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
         return try directory.write(name, String(decoding: data, as: UTF8.self), mode: 0o600)
+    }
+
+    /// Signs the plugin config and scripts with `key` as `quiesce sign` does (`FILE.sig` beside each).
+    public func sign(with key: Curve25519.Signing.PrivateKey) throws {
+        for (name, role) in [
+            ("VMSnapshotScriptPluginConfig.json", ContentSignature.Role.pluginConfig), ("pre.sh", .script),
+            ("post.sh", .script),
+        ] {
+            let signature = try ContentSignature.sign(Array(try directory.read(name).utf8), role: role, with: key)
+            try directory.write(name + ContentSignature.fileSuffix, signature.line + "\n", mode: 0o600)
+        }
     }
 
     public func remove() { directory.remove() }

@@ -53,7 +53,9 @@ public enum Push {
     {
         var report = PushReport.VM(name: vm.name, address: vm.address, status: .unchanged, canary: canary)
         for file in bundle.files {
-            switch await agents.put(WriteResult.self, file.route, on: vm, body: file.bytes, sha256: file.sha256) {
+            switch await agents.put(
+                WriteResult.self, file.route, on: vm, body: file.bytes, sha256: file.sha256, signature: file.signature)
+            {
             case .success(let written):
                 report.written.append(
                     PushReport.WrittenFile(role: file.role, path: written.path, changed: written.changed))

@@ -11,13 +11,19 @@ public struct PushBundle: Sendable {
         public var sha256: String
         /// Where the coordinator read it.
         public var source: String
+        /// The detached signature found beside it (`SOURCE.sig`, from `quiesce sign`), sent along.
+        public var signature: ContentSignature?
 
-        init(phase: ScriptPhase?, bytes: [UInt8], source: String) {
+        init(phase: ScriptPhase?, bytes: [UInt8], source: String, signature: ContentSignature? = nil) {
             self.phase = phase
             self.bytes = bytes
-            self.sha256 = SHA256.hex(of: bytes)
+            self.sha256 = ContentHash.sha256(of: bytes)
             self.source = source
+            self.signature = signature
         }
+
+        /// How the signature is checked and sent.
+        public var signatureRole: ContentSignature.Role { phase == nil ? .pluginConfig : .script }
 
         /// `pluginConfig`, `preScript` or `postScript`, as in the agent's compliance report.
         public var role: FileCheck.Role { phase?.fileRole ?? .pluginConfig }
@@ -43,10 +49,11 @@ public struct PushBundle: Sendable {
         return Dictionary(uniqueKeysWithValues: vms.map { ($0, files) })
     }
 
-    /// Reads and validates the files; throws with every problem before anything is sent.
-    public static func load(pluginConfig: String, preScript: String?, postScript: String?) throws(PushError)
-        -> PushBundle
-    {
+    /// Reads and validates the files, and the signatures beside them unless `withSignatures` is
+    /// false (for signing them anew); throws with every problem before anything is sent.
+    public static func load(
+        pluginConfig: String, preScript: String?, postScript: String?, withSignatures: Bool = true
+    ) throws(PushError) -> PushBundle {
         var problems: [String] = []
         let configBytes = read(pluginConfig, into: &problems)
         var config: PluginConfig?
@@ -78,11 +85,37 @@ public struct PushBundle: Sendable {
             }
             scripts[phase] = File(phase: phase, bytes: bytes, source: path)
         }
-        guard problems.isEmpty, let configBytes, let config else {
+        var pluginConfigFile = configBytes.map { File(phase: nil, bytes: $0, source: pluginConfig) }
+        if withSignatures {
+            let configSignature = signature(of: pluginConfigFile, into: &problems)
+            pluginConfigFile?.signature = configSignature
+            for (phase, script) in scripts { scripts[phase]?.signature = signature(of: script, into: &problems) }
+        }
+        guard problems.isEmpty, let pluginConfigFile, let config else {
             throw PushError(message: "nothing was pushed:\n  " + problems.joined(separator: "\n  "))
         }
-        return PushBundle(
-            pluginConfig: File(phase: nil, bytes: configBytes, source: pluginConfig), config: config, scripts: scripts)
+        return PushBundle(pluginConfig: pluginConfigFile, config: config, scripts: scripts)
+    }
+
+    /// The signature `quiesce sign` left beside `file`, checked here so that a stale one (the file
+    /// changed after signing) is caught before any agent refuses it.
+    private static func signature(of file: File?, into problems: inout [String]) -> ContentSignature? {
+        guard let file else { return nil }
+        let path = file.source + ContentSignature.fileSuffix
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            let signature = try ContentSignature(line: String(decoding: data, as: UTF8.self))
+            guard signature.isValid(for: file.bytes, role: file.signatureRole) else {
+                problems.append(
+                    "\(path) does not match \(file.source) (changed after signing?): sign it again with `quiesce "
+                        + "sign`")
+                return nil
+            }
+            return signature
+        } catch {
+            problems.append("\(path) is unreadable (\(error)): sign \(file.source) again with `quiesce sign`")
+            return nil
+        }
     }
 
     /// Pushed files are small; anything larger is a mistake (a binary, a log) and agents would refuse it.

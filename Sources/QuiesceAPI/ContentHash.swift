@@ -1,0 +1,14 @@
+import Crypto
+
+/// SHA-256 of a body or a file, as the lowercase hex the API's headers, reports and signatures
+/// carry.
+public enum ContentHash {
+    public static func sha256(of bytes: some Collection<UInt8>) -> String {
+        var hasher = Crypto.SHA256()
+        let hashedInPlace: Void? = bytes.withContiguousStorageIfAvailable {
+            hasher.update(bufferPointer: UnsafeRawBufferPointer($0))
+        }
+        if hashedInPlace == nil { hasher.update(data: Array(bytes)) }
+        return hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
