@@ -50,7 +50,8 @@ let package = Package(
         .target(
             name: "QuiesceCoordinator",
             dependencies: [
-                "QuiesceAPI", "QuiesceHTTPClient", "QuiesceSystem",
+                "QuiesceAPI", "QuiesceCA", "QuiesceHTTPClient", "QuiesceSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -97,6 +98,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

@@ -32,6 +32,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// The agent trusts signing keys, and a plugin config or script has no valid signature by one
     /// of them: not written by a push, not run by a cycle (treated like a permission failure).
     public static let signatureInvalid = ErrorCode(rawValue: "SignatureInvalid")
+    /// An enrollment step was refused: a proof that does not match the join token, a
+    /// certificate for another key or from another CA, a hello that is no longer current.
+    public static let enrollmentRefused = ErrorCode(rawValue: "EnrollmentRefused")
     /// A warning, not a failure: the plugin config carries a key the framework does not know.
     public static let unknownConfigKey = ErrorCode(rawValue: "UnknownConfigKey")
 

@@ -61,6 +61,10 @@ extension AgentSettings {
             if let file = auth.string("tokenFile") { settings.server.tokenFile = file }
             if let files = auth.stringArray("tokenFiles") { settings.server.tokenFiles = files }
         }
+        object.object("enrollment") { enrollment in
+            if let file = enrollment.string("joinTokenFile") { settings.server.joinTokenFile = file }
+            if let directory = enrollment.string("directory") { settings.server.enrollmentDirectory = directory }
+        }
         object.object("tls") { tls in
             settings.server.certificateFile = tls.string("certificateFile")
             settings.server.keyFile = tls.string("keyFile")
@@ -94,7 +98,8 @@ extension AgentSettings {
         }
         for path in [
             settings.pluginConfigPath, settings.pluginHostPath, settings.stateDirectory, settings.server.tokenFile,
-            settings.server.scriptRoot, settings.server.auditLogPath,
+            settings.server.scriptRoot, settings.server.auditLogPath, settings.server.joinTokenFile,
+            settings.server.enrollmentDirectory,
         ] + settings.server.tokenFiles
             + [settings.server.certificateFile, settings.server.keyFile, settings.server.clientCAFile].compactMap({ $0 }
             )

@@ -46,6 +46,14 @@ public struct AgentSettings: Sendable, Equatable {
         public var certificateFile: String?
         public var keyFile: String?
         public var clientCAFile: String?
+        /// Enrollment (`quiesce enroll`): the one-time join token that lets the agent ask for a
+        /// certificate, and where it keeps the key it makes, the certificate it is given and the
+        /// CA it pins. Used only while no `tls` is set by hand.
+        public var joinTokenFile = "/etc/quiesce/join-token"
+        public var enrollmentDirectory = "/etc/quiesce/tls"
+        /// Set for an enrolled agent: the client certificate the TLS handshake verified against
+        /// the pinned CA is the credential, and no bearer token is asked for.
+        public var certificateIsCredential = false
         /// Scripts pushed over the API may only be written under this directory.
         public var scriptRoot = "/etc/quiesce/scripts"
         /// One JSON line per mutating request, mode 0600.

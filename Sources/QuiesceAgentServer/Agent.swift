@@ -28,17 +28,21 @@ public struct Agent: Sendable {
 }
 
 /// The agent the settings describe: listen address, TLS, token, limits, sessions on the cycle.
-/// Plaintext on a non-loopback address is refused unless `insecurePlaintext`.
+/// Plaintext on a non-loopback address is refused unless `insecurePlaintext`. With `enrollment`,
+/// an agent waiting to be enrolled: only the open routes and enrollment's, in plaintext (nothing
+/// secret crosses; see `Enrollment`).
 /// `freezeService` defaults to the guard process of this executable; `scripts` to real runs, told
 /// to `sentinel` (as is the snapshot command) so that they end if the agent is killed.
 public func buildAgent(
     settings: AgentSettings, insecurePlaintext: Bool = false, freezeService: (any FreezeService)? = nil,
-    scripts: (any ScriptRunning)? = nil, sentinel: GroupSentinel? = nil
+    scripts: (any ScriptRunning)? = nil, sentinel: GroupSentinel? = nil, enrollment: AgentEnrollment? = nil
 ) throws(AgentError) -> Agent {
     let scripts = scripts ?? ScriptRunner(sentinel: sentinel)
     let address = try ListenAddress.parse(settings.server.listen)
-    let credentials = try AgentCredentials(server: settings.server, owner: settings.requiredOwnerUid)
-    if !credentials.usesTLS && !address.isLoopback && !insecurePlaintext {
+    let credentials =
+        enrollment == nil
+        ? try AgentCredentials(server: settings.server, owner: settings.requiredOwnerUid) : .none()
+    if !credentials.usesTLS && !address.isLoopback && !insecurePlaintext && enrollment == nil {
         throw AgentError(
             code: .invalidAgentSettings,
             message: "refusing to serve plaintext HTTP on \(address), which is not a loopback address: the agent runs "
@@ -58,10 +62,11 @@ public func buildAgent(
         },
         onFinished: { metrics.record($0) }, recovering: recovery.hasWork)
     let audit = AuditLog(path: settings.server.auditLogPath)
+    var router = AgentAPI(settings: settings, metrics: metrics, sessions: sessions, credentials: credentials).router()
+    if let enrollment { router.routes = router.routes.filter { !$0.requiresAuthentication } + enrollment.routes() }
     var server = AgentServer(
-        address: address,
-        router: AgentAPI(settings: settings, metrics: metrics, sessions: sessions, credentials: credentials).router(),
-        credentials: credentials, limits: settings.server, metrics: metrics, sessions: sessions, audit: audit)
-    server.loopbackOnly = !credentials.usesTLS && !insecurePlaintext
+        address: address, router: router, credentials: credentials, limits: settings.server, metrics: metrics,
+        sessions: sessions, audit: audit)
+    server.loopbackOnly = !credentials.usesTLS && !insecurePlaintext && enrollment == nil
     return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit, recovery: recovery))
 }

@@ -2,6 +2,7 @@ import FoundationEssentials
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceSystem
 import Synchronization
 
 /// What the agent proves itself and checks callers with: its bearer tokens (every one of
@@ -14,6 +15,7 @@ public final class AgentCredentials: Sendable {
         var tokens: [BearerToken]
         var tls: NIOSSLContext?
         var certificateNotAfter: Date?
+        var certificateIsCredential = false
     }
 
     private let current: Mutex<Current>
@@ -25,6 +27,14 @@ public final class AgentCredentials: Sendable {
         usesTLS = loaded.tls != nil
         current = Mutex(loaded)
     }
+
+    private init(_ current: Current) {
+        usesTLS = current.tls != nil
+        self.current = Mutex(current)
+    }
+
+    /// An agent waiting for enrollment holds no credential: it serves only open routes.
+    public static func none() -> AgentCredentials { AgentCredentials(Current(tokens: [], tls: nil)) }
 
     /// Loads the tokens and TLS files `server` names, and uses them from now on if all are
     /// usable; otherwise throws with what is wrong and keeps the ones in use.
@@ -43,7 +53,9 @@ public final class AgentCredentials: Sendable {
 
     /// Whether an `Authorization` header carries one of the tokens.
     public func accepts(authorization: String?) -> Bool {
-        let tokens = current.withLock { $0.tokens }
+        let (tokens, byCertificate) = current.withLock { ($0.tokens, $0.certificateIsCredential) }
+        // The handshake already required a client certificate from the pinned CA.
+        if byCertificate { return true }
         // Every token is compared, so the time taken does not say which one matched.
         var accepted = false
         for token in tokens where token.accepts(authorization: authorization) { accepted = true }
@@ -56,12 +68,17 @@ public final class AgentCredentials: Sendable {
     /// When the certificate in use expires.
     public var certificateNotAfter: Date? { current.withLock { $0.certificateNotAfter } }
 
-    private static func load(_ server: AgentSettings.Server, owner: UInt32) throws(AgentError) -> Current {
+    private static func load(_ settings: AgentSettings.Server, owner: UInt32) throws(AgentError) -> Current {
+        let server = try settings.resolvingEnrollment(owner: owner)
         var tokens: [BearerToken] = []
         for file in [server.tokenFile] + server.tokenFiles {
+            // An enrolled agent needs no token; one that is there is still checked.
+            if server.certificateIsCredential && (try? FileFacts.read(path: file)) == nil { continue }
             tokens.append(try BearerToken.load(path: file, owner: owner))
         }
         let tls = try AgentTLS.load(server)
-        return Current(tokens: tokens, tls: tls?.context, certificateNotAfter: tls?.notAfter)
+        return Current(
+            tokens: tokens, tls: tls?.context, certificateNotAfter: tls?.notAfter,
+            certificateIsCredential: server.certificateIsCredential)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import QuiesceAPI
 import QuiesceSystem
 import SwiftASN1
 import X509
@@ -120,6 +121,53 @@ public struct CertificateAuthority: Sendable {
             summary: CertificateSummary(file: base + ".pem", certificate: certificate))
     }
 
+    /// An agent's certificate for the key it made itself (enrollment): only the certificate is
+    /// written (`agents/NAME.pem`); a key left from an earlier `issue` for it is removed, since the
+    /// agent no longer uses it. Returns the certificate's PEM.
+    public func issue(
+        forAgentKey publicKey: P256.Signing.PublicKey, name: String, host: String, days: Int
+    ) throws(CAError) -> (pem: String, summary: CertificateSummary) {
+        guard days > 0 else { throw CAError("--days must be at least 1, not \(days)") }
+        guard Self.isSafeFileName(name) else {
+            throw CAError("VM name \"\(name)\" cannot name a file: use letters, digits, '.', '_' and '-'")
+        }
+        do {
+            try Directory.make("\(directory)/agents", mode: 0o700)
+        } catch {
+            throw CAError("cannot create \(directory)/agents: \(error.reason)")
+        }
+        let certificate = try sign(
+            Certificate.PublicKey(publicKey), for: .agent(name: name, host: host), days: days)
+        let file = "\(directory)/agents/\(name).pem"
+        try PEMFiles.write(certificate, to: file)
+        AtomicFile.remove("\(directory)/agents/\(name).key")
+        let pem: String
+        do {
+            pem = try certificate.serializeAsPEM().pemString + "\n"
+        } catch {
+            throw CAError("cannot encode the certificate: \(error)")
+        }
+        return (pem, CertificateSummary(file: file, certificate: certificate))
+    }
+
+    /// The SHA-256 of the CA certificate's DER, in hex: what a join token pins.
+    public var fingerprint: String {
+        var serializer = DER.Serializer()
+        try? serializer.serialize(certificate)
+        return ContentHash.sha256(of: serializer.serializedBytes)
+    }
+
+    /// The CA certificate as PEM, as it is sent to an enrolling agent.
+    public var pem: String {
+        get throws(CAError) {
+            do {
+                return try certificate.serializeAsPEM().pemString + "\n"
+            } catch {
+                throw CAError("cannot encode the CA certificate: \(error)")
+            }
+        }
+    }
+
     /// A certificate for `publicKey`, signed by this CA.
     func sign(_ publicKey: Certificate.PublicKey, for subject: Subject, days: Int) throws(CAError) -> Certificate {
         let now = Date()
@@ -198,7 +246,7 @@ public struct CertificateAuthority: Sendable {
         return .dnsName(host)
     }
 
-    private static func isSafeFileName(_ name: String) -> Bool {
+    static func isSafeFileName(_ name: String) -> Bool {
         !name.isEmpty && !name.hasPrefix(".")
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }

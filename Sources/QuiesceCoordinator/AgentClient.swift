@@ -143,15 +143,17 @@ public struct AgentClient: Sendable {
                         + "scripts would cross the network in plaintext. Add `tls` (or `defaults.tls`), or set "
                         + "`\"insecurePlaintext\": true` for it on a network you trust"))
         }
-        let token: String
-        switch tokens.token(in: vm.tokenFile) {
-        case .success(let found): token = found
-        case .failure(let error): return .failure(error)
+        var authorization: [(name: String, value: String)] = []
+        if let tokenFile = vm.tokenFile {
+            switch tokens.token(in: tokenFile) {
+            case .success(let found): authorization = [("Authorization", "Bearer \(found)")]
+            case .failure(let error): return .failure(error)
+            }
         }
         let scheme = vm.tls == nil ? "http" : "https"
         let request = HTTPClientRequest(
             method: method, url: "\(scheme)://\(vm.address)\(path)",
-            headers: [("Authorization", "Bearer \(token)")] + headers, body: body, timeout: timeout ?? requestTimeout,
+            headers: authorization + headers, body: body, timeout: timeout ?? requestTimeout,
             tls: vm.tls.map(ClientTLS.init))
         let response: HTTPClientResponse
         do {

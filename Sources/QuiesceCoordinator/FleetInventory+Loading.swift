@@ -113,13 +113,17 @@ extension FleetInventory {
             for group in memberOf where inventory.groups[group] == nil {
                 vm.problem("`\(vm.path("groups"))` names \"\(group)\", which is not in `groups`")
             }
-            guard let tokenFile = token ?? inventory.defaults.tokenFile else {
-                vm.problem("`\(vm.path("tokenFile"))` is missing and there is no `defaults.tokenFile`")
+            let tokenFile = token ?? inventory.defaults.tokenFile
+            let tlsFiles = tls ?? inventory.defaults.tls
+            guard tokenFile != nil || tlsFiles?.certificateFile != nil else {
+                vm.problem(
+                    "`\(vm.path("tokenFile"))` is missing and there is no `defaults.tokenFile` (or, for enrolled "
+                        + "agents, a `tls.certificateFile` of the coordinator's)")
                 return nil
             }
             return VM(
                 name: name, address: address, groups: memberOf, labels: labels, tokenFile: tokenFile,
-                tls: tls ?? inventory.defaults.tls,
+                tls: tlsFiles,
                 insecurePlaintext: insecurePlaintext ?? inventory.defaults.insecurePlaintext)
         }
         guard let vms else {

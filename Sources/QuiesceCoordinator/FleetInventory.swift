@@ -14,8 +14,9 @@ public struct FleetInventory: Sendable, Equatable {
         public var address: String
         public var groups: [String]
         public var labels: [String: String]
-        /// This VM's token file; `defaults.tokenFile` when absent.
-        public var tokenFile: String
+        /// This VM's token file; `defaults.tokenFile` when absent. None for an enrolled agent
+        /// reached with mutual TLS: the coordinator's certificate is the credential.
+        public var tokenFile: String?
         public var tls: TLSFiles?
         /// Plain HTTP to a non-loopback address is allowed only when this says so.
         public var insecurePlaintext = false

@@ -13,8 +13,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the agent's authenticated HTTP API (docs/api.md) until SIGTERM or SIGINT.",
         discussion:
             "SIGHUP reloads the token files and the TLS certificate and key named in the settings file (all of them, "
-            + "or nothing when one is unusable). Exits 0 after a graceful shutdown, 2 for unusable settings (listen "
-            + "address, token file, TLS files)."
+            + "or nothing when one is unusable). With a join token (enrollment.joinTokenFile) and no certificate, "
+            + "serves only enrollment until `quiesce enroll` gives it one, then mutual TLS. Exits 0 after a graceful "
+            + "shutdown, 2 for unusable settings (listen address, token file, TLS files, join token)."
     )
 
     @OptionGroup var options: SettingsOptions
@@ -32,34 +33,69 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let sentinel = startSentinel(settings: settings)
         defer { sentinel?.stop() }
-        var agent: Agent
-        do {
-            agent = try buildAgent(settings: settings, insecurePlaintext: insecurePlaintext, sentinel: sentinel)
-        } catch {
-            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
-            throw ExitCode(2)
-        }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let server = agent.server
-        let tls = server.credentials.usesTLS ? " (TLS)" : ""
-        agent.server.onListening = { port in
-            CurrentProcess.writeToStandardError("quiesce-agent: listening on \(server.address.host):\(port)\(tls)\n")
+        // An agent with a join token serves enrollment only, then, once enrolled, everything
+        // with mutual TLS: the loop runs at most twice.
+        while true {
+            let enrollment: AgentEnrollment?
+            var agent: Agent
+            do {
+                enrollment = try waitingEnrollment(settings)
+                agent = try buildAgent(
+                    settings: settings, insecurePlaintext: insecurePlaintext, sentinel: sentinel, enrollment: enrollment
+                )
+            } catch {
+                CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
+                throw ExitCode(2)
+            }
+            let server = agent.server
+            let mode =
+                enrollment != nil
+                ? " (waiting for enrollment: plaintext, enrollment only)" : server.credentials.usesTLS ? " (TLS)" : ""
+            agent.server.onListening = { port in
+                CurrentProcess.writeToStandardError(
+                    "quiesce-agent: listening on \(server.address.host):\(port)\(mode)\n")
+            }
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: Logger(label: "quiesce-agent")))
+            let credentials = agent.server.credentials
+            let reloads = Task { [options] in
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    Self.reload(credentials, options: options)
+                }
+            }
+            defer { reloads.cancel() }
+            let enrolled = Task {
+                guard let enrollment else { return }
+                await enrollment.waitUntilEnrolled()
+                // The answer to the enrollment request goes out before the listener closes.
+                try? await Task.sleep(for: .milliseconds(200))
+                CurrentProcess.writeToStandardError(
+                    "quiesce-agent: enrolled; the join token is deleted; serving mutual TLS from now on\n")
+                await group.triggerGracefulShutdown()
+            }
+            defer { enrolled.cancel() }
+            do {
+                try await group.run()
+            } catch let error as AgentError {
+                CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
+                throw ExitCode(2)
+            }
+            guard enrollment != nil,
+                case .enrolled = try? AgentEnrollment.state(
+                    of: settings.server, owner: settings.requiredOwnerUid)
+            else { return }
         }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: Logger(label: "quiesce-agent")))
-        let credentials = agent.server.credentials
-        let reloads = Task { [options] in
-            for await _ in await UnixSignalsSequence(trapping: .sighup) { Self.reload(credentials, options: options) }
-        }
-        defer { reloads.cancel() }
-        do {
-            try await group.run()
-        } catch let error as AgentError {
-            CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
-            throw ExitCode(2)
-        }
+    }
+
+    /// The enrollment to serve when the agent holds a join token and no certificate.
+    private func waitingEnrollment(_ settings: AgentSettings) throws(AgentError) -> AgentEnrollment? {
+        guard
+            case .waiting(let token) = try AgentEnrollment.state(of: settings.server, owner: settings.requiredOwnerUid)
+        else { return nil }
+        return try AgentEnrollment(token: token, server: settings.server, owner: settings.requiredOwnerUid)
     }
 
     /// SIGHUP: the settings file read again for its tokens and TLS files, which replace the ones

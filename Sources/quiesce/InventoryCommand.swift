@@ -17,7 +17,7 @@ struct InventoryCommand: ParsableCommand {
             let vms = selected.map { vm in
                 [
                     "name": vm.name, "address": vm.address, "groups": vm.groups, "labels": vm.labels,
-                    "tokenFile": vm.tokenFile,
+                    "tokenFile": vm.tokenFile ?? NSNull(),
                 ] as [String: Any]
             }
             let data = try JSONSerialization.data(

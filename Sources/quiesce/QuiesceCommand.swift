@@ -10,7 +10,7 @@ struct QuiesceCommand: AsyncParsableCommand {
         abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots.",
         subcommands: [
             DemoCommand.self, InventoryCommand.self, PushCommand.self, SweepCommand.self, SnapshotCommand.self,
-            SignCommand.self, CACommand.self,
+            EnrollCommand.self, SignCommand.self, CACommand.self,
             HistoryCommand.self, ShowCommand.self, DemoRestoreCheckCommand.self,
         ]
     )

@@ -28,8 +28,10 @@ struct FleetInventoryTests {
         #expect(inventory.groups["payments"]?.policy == .requireAll)
         #expect(inventory.groups["payments"]?.deadlines.freezeSeconds == 5)
         #expect(inventory.groups["analytics"]?.deadlines.freezeSeconds == 10, "defaults fill what a group leaves out")
-        #expect(inventory.vms[0].tokenFile.hasSuffix("deploy/coordinator/db-1.token"))
-        #expect(inventory.vms[1].tokenFile.hasSuffix("deploy/coordinator/default.token"), "defaults.tokenFile applies")
+        #expect(inventory.vms[0].tokenFile?.hasSuffix("deploy/coordinator/db-1.token") == true)
+        #expect(
+            inventory.vms[1].tokenFile?.hasSuffix("deploy/coordinator/default.token") == true,
+            "defaults.tokenFile applies")
     }
 
     @Test func everyProblemIsReportedWithItsLocation() {
@@ -57,9 +59,17 @@ struct FleetInventoryTests {
         #expect(text.contains("unknown key `extra`"))
     }
 
-    @Test func aVMNeedsATokenFromSomewhere() {
+    @Test func aVMNeedsATokenOrTheCoordinatorsCertificate() {
         let found = problems(#"{"vms": [{"name": "a", "address": "h:1"}]}"#)
-        #expect(found == ["`vms[0].tokenFile` is missing and there is no `defaults.tokenFile`"])
+        #expect(
+            found == [
+                "`vms[0].tokenFile` is missing and there is no `defaults.tokenFile` (or, for enrolled agents, a "
+                    + "`tls.certificateFile` of the coordinator's)"
+            ])
+        let enrolled = try? parse(
+            #"{"defaults": {"tls": {"caFile": "ca.pem", "certificateFile": "c.pem", "keyFile": "c.key"}}, "#
+                + #""vms": [{"name": "a", "address": "h:1"}]}"#, files: ["/t/ca.pem", "/t/c.pem", "/t/c.key"])
+        #expect(enrolled?.vms.first?.tokenFile == nil && enrolled?.vms.first?.tls?.certificateFile == "/t/c.pem")
         #expect(problems("[]").first?.contains("must be a JSON object") == true)
         #expect(problems("{").first?.contains("not valid JSON") == true)
         #expect(problems("{}").first?.contains("`vms` is required") == true)
