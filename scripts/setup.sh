@@ -17,6 +17,9 @@ packages=(
     mariadb-server       # private MariaDB servers for the mariadb recipe's tests (never the service)
     mariadb-client
     postgresql-15        # private PostgreSQL clusters and pgbench for the postgresql recipe's tests
+    dpkg-dev             # dpkg-shlibdeps, for the packages' dependencies (scripts/package.sh)
+    lintian              # checks the packages (no errors allowed)
+    debootstrap          # a Debian 12 root to install the agent package into (scripts/package-check.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

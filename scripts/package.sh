@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the Debian packages `quiesce-agent` (the static, stripped agent: no Swift runtime needed
+# on the VM; its unit, default settings kept on upgrade, maintainer scripts) and `quiesce` (the
+# coordinator) into dist/, then checks them with lintian (no errors allowed) when it is there.
+#
+#   scripts/package.sh [--debug] [--out DIR]
+#
+# --debug builds in the debug configuration in .build (what CI does after the tests, to save the
+# release build's minutes); the default is a release build in .build-package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+configuration=release
+scratch=.build-package
+out=dist
+while (($#)); do
+    case $1 in
+    --debug) configuration=debug; scratch=.build; shift ;;
+    --out) out=${2:?--out needs a directory}; shift 2 ;;
+    *) echo "usage: scripts/package.sh [--debug] [--out DIR]" >&2; exit 2 ;;
+    esac
+done
+
+version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/QuiesceAPI/AgentRoutes.swift)
+arch=$(dpkg --print-architecture)
+maintainer="Quiesce <packaging@quiesce.invalid>"
+for product in quiesce-agent quiesce; do
+    swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --product "$product"
+done
+bin=$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$out"
+
+# The shared libraries a binary needs, as a Depends line (dpkg-shlibdeps wants a debian/ tree).
+depends() {
+    mkdir -p "$stage/shlibs/debian"
+    printf 'Source: quiesce\n\nPackage: quiesce\nArchitecture: any\n' > "$stage/shlibs/debian/control"
+    (cd "$stage/shlibs" && dpkg-shlibdeps -O -e "$1" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
+}
+
+# package NAME BINARY SUMMARY DESCRIPTION: the tree in $stage/NAME is filled by the caller first.
+package() {
+    local name=$1 binary=$2 summary=$3 description=$4 tree=$stage/$1
+    install -d -m 0755 "$tree/usr/bin" "$tree/usr/share/doc/$name" "$tree/DEBIAN"
+    strip --strip-unneeded -o "$tree/usr/bin/$binary" "$bin/$binary"
+    chmod 0755 "$tree/usr/bin/$binary"
+    install -m 0644 deploy/debian/copyright "$tree/usr/share/doc/$name/copyright"
+    # A native package's changelog.gz is a Debian changelog; the project's own goes beside it.
+    printf '%s (%s) unstable; urgency=medium\n\n  * Built from commit %s; see changelog.md.gz.\n\n -- %s  %s\n' \
+        "$name" "$version" "$(git rev-parse --short HEAD)" "$maintainer" "$(git log -1 --format=%aD)" |
+        gzip -9n > "$tree/usr/share/doc/$name/changelog.gz"
+    gzip -9n < CHANGELOG.md > "$tree/usr/share/doc/$name/changelog.md.gz"
+    chmod 0644 "$tree/usr/share/doc/$name/changelog.gz" "$tree/usr/share/doc/$name/changelog.md.gz"
+    cat > "$tree/DEBIAN/control" <<CONTROL
+Package: $name
+Version: $version
+Architecture: $arch
+Maintainer: $maintainer
+Installed-Size: $(du -sk --exclude=DEBIAN "$tree" | cut -f1)
+Depends: $(depends "$tree/usr/bin/$binary")
+Section: admin
+Priority: optional
+Description: $summary
+$(fold -s -w 78 <<< "$description" | sed 's/^/ /; s/ *$//')
+CONTROL
+    dpkg-deb --root-owner-group -Zxz --build "$tree" "$out/${name}_${version}_${arch}.deb" >/dev/null
+    echo "built $out/${name}_${version}_${arch}.deb ($(du -k "$out/${name}_${version}_${arch}.deb" | cut -f1) KiB)"
+}
+
+agent=$stage/quiesce-agent
+install -d -m 0755 "$agent/lib/systemd/system" "$agent/etc/quiesce" "$agent/DEBIAN"
+sed 's|/usr/local/bin/|/usr/bin/|g' deploy/quiesce-agent.service > "$agent/lib/systemd/system/quiesce-agent.service"
+chmod 0644 "$agent/lib/systemd/system/quiesce-agent.service"
+# Settings are a conffile: dpkg never overwrites the operator's edits on upgrade.
+install -m 0600 deploy/debian/agent.json "$agent/etc/quiesce/agent.json"
+echo /etc/quiesce/agent.json > "$agent/DEBIAN/conffiles"
+for script in postinst prerm postrm; do
+    install -m 0755 "deploy/debian/$script-agent" "$agent/DEBIAN/$script"
+done
+package quiesce-agent quiesce-agent "consistent snapshots of this VM, for the Quiesce coordinator" \
+    "The Quiesce agent runs the pre- and post-scripts of the VM snapshot script framework, freezes file systems with FIFREEZE in a guard that always thaws, takes or waits for the snapshot, and serves an authenticated HTTP API (mutual TLS after enrollment) through which a coordinator pushes signed scripts and snapshots whole groups of VMs at one consistent cut."
+
+package quiesce quiesce "coordinator of Quiesce agents: pushes, sweeps, group snapshots" \
+    "The Quiesce coordinator holds a fleet inventory, pushes plugin configs and signed scripts to the agents, sweeps them for compliance, enrolls them with the fleet's own CA, and sequences snapshots across groups of VMs so that a whole group is captured at one consistent cut."
+
+if command -v lintian >/dev/null; then
+    lintian --fail-on error --suppress-tags no-manual-page "$out"/*_"${version}_${arch}".deb
+    echo "lintian: no errors"
+else
+    echo "lintian is not installed: the packages are not checked (apt-get install lintian)"
+fi
