@@ -62,7 +62,7 @@ echo "quiesce-agent check in the root: $(in_root quiesce-agent check | head -1)"
 
 # An upgrade (the same package again) keeps edited settings: they are a conffile.
 echo '{"listen": "127.0.0.1:7799"}' > "$root/etc/quiesce/agent.json"
-in_root dpkg -i --force-confold /tmp/agent.deb > /dev/null || fail "reinstall"
+in_root dpkg -i /tmp/agent.deb > /dev/null || fail "reinstall"
 grep -q 7799 "$root/etc/quiesce/agent.json" || fail "the upgrade replaced the operator's settings"
 in_root dpkg --purge quiesce-agent > /dev/null || fail "purge"
 [[ ! -e $root/usr/bin/quiesce-agent && ! -e $root/etc/quiesce/agent.token ]] || fail "purge left files"

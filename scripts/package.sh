@@ -5,8 +5,9 @@
 #
 #   scripts/package.sh [--debug] [--out DIR]
 #
-# --debug builds in the debug configuration in .build (what CI does after the tests, to save the
-# release build's minutes); the default is a release build in .build-package.
+# --debug builds in the debug configuration (what CI does, to save the release build's minutes);
+# the default is a release build. Both in .build-package: objects built for a static Swift runtime
+# cannot be linked into the dynamic build in .build, so the two never share a folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ scratch=.build-package
 out=dist
 while (($#)); do
     case $1 in
-    --debug) configuration=debug; scratch=.build; shift ;;
+    --debug) configuration=debug; shift ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     *) echo "usage: scripts/package.sh [--debug] [--out DIR]" >&2; exit 2 ;;
     esac

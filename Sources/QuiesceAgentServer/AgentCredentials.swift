@@ -76,7 +76,7 @@ public final class AgentCredentials: Sendable {
             if server.certificateIsCredential && (try? FileFacts.read(path: file)) == nil { continue }
             tokens.append(try BearerToken.load(path: file, owner: owner))
         }
-        let tls = try AgentTLS.load(server)
+        let tls = try AgentTLS.load(server, owner: owner)
         return Current(
             tokens: tokens, tls: tls?.context, certificateNotAfter: tls?.notAfter,
             certificateIsCredential: server.certificateIsCredential)

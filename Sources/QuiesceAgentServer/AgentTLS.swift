@@ -2,6 +2,7 @@ import FoundationEssentials
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceSystem
 
 /// The listener's TLS context from the settings: none without a certificate; mutual TLS when a
 /// client CA is given (clients must present a certificate that chains to it).
@@ -12,7 +13,7 @@ public enum AgentTLS {
         public var notAfter: Date
     }
 
-    public static func load(_ server: AgentSettings.Server) throws(AgentError) -> Loaded? {
+    public static func load(_ server: AgentSettings.Server, owner: UInt32) throws(AgentError) -> Loaded? {
         guard let certificateFile = server.certificateFile, let keyFile = server.keyFile else { return nil }
         func unusable(_ why: String) -> AgentError {
             AgentError(
@@ -36,6 +37,16 @@ public enum AgentTLS {
                 message: "tls.certificateFile \(certificateFile) is valid from \(notBefore.formatted(.iso8601)) to "
                     + "\(notAfter.formatted(.iso8601)), not now: issue a new one (`quiesce ca issue --vm NAME`), "
                     + "put it and its key here, and reload (`systemctl reload quiesce-agent`)")
+        }
+        // The key proves who the agent is: like a token, only its owner may read it.
+        if let facts = try? FileFacts.read(path: keyFile) {
+            let violations = PermissionRule.pluginConfig.violations(of: facts, owner: owner)
+            guard violations.isEmpty else {
+                throw AgentError(
+                    code: .invalidAgentSettings,
+                    message: "tls.keyFile \(keyFile) is not private: " + violations.joined(separator: "; ")
+                        + "; nothing was loaded")
+            }
         }
         do {
             let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)

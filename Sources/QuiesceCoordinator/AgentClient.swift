@@ -143,6 +143,9 @@ public struct AgentClient: Sendable {
                         + "scripts would cross the network in plaintext. Add `tls` (or `defaults.tls`), or set "
                         + "`\"insecurePlaintext\": true` for it on a network you trust"))
         }
+        if let keyFile = vm.tls?.keyFile, let problem = tokens.keyProblem(keyFile) {
+            return .failure(.noToken(problem))
+        }
         var authorization: [(name: String, value: String)] = []
         if let tokenFile = vm.tokenFile {
             switch tokens.token(in: tokenFile) {
@@ -171,16 +174,29 @@ public struct AgentClient: Sendable {
     }
 }
 
-/// Token files, each read once.
+/// Token files, each read once, and key files, each checked once.
 private final class TokenFiles: Sendable {
     private let read = Mutex<[String: Result<String, AgentClient.CallError>]>([:])
+    private let keys = Mutex<[String: String?]>([:])
+
+    /// Why the coordinator's TLS key must not be used (others can read it), or nil.
+    func keyProblem(_ path: String) -> String? {
+        keys.withLock { keys in
+            if let known = keys[path] { return known }
+            let problem = Self.exposure(of: path, what: "the key file")
+            keys[path] = problem
+            return problem
+        }
+    }
 
     func token(in path: String) -> Result<String, AgentClient.CallError> {
         read.withLock { read in
             if let known = read[path] { return known }
             let result: Result<String, AgentClient.CallError>
             do {
-                if let problem = Self.exposure(of: path) { throw TokenFileExposed(message: problem) }
+                if let problem = Self.exposure(of: path, what: "the token file") {
+                    throw TokenFileExposed(message: problem)
+                }
                 result = .success(try FileReader.text(path).trimmingWhitespace())
             } catch let error as TokenFileExposed {
                 result = .failure(.noToken(error.message))
@@ -205,18 +221,19 @@ extension TokenFiles {
         var message: String
     }
 
-    /// Why the token file is not private (owned by this user, no access for group or others),
-    /// or nil when it is; a token others can read lets them run scripts as root on every VM.
-    private static func exposure(of path: String) -> String? {
+    /// Why a secret file (`what`: the token file, the key file) is not private (owned by this
+    /// user, no access for group or others), or nil when it is; a token or key others can read
+    /// lets them command every VM.
+    static func exposure(of path: String, what: String) -> String? {
         guard let facts = try? FileFacts.read(path: path) else { return nil }
         let file = facts.target
-        if !file.isRegularFile { return "the token file \(path) is not a regular file" }
+        if !file.isRegularFile { return "\(what) \(path) is not a regular file" }
         if file.ownerUid != CurrentProcess.effectiveUserID {
-            return "the token file \(path) is owned by uid \(file.ownerUid), not by this user "
+            return "\(what) \(path) is owned by uid \(file.ownerUid), not by this user "
                 + "(uid \(CurrentProcess.effectiveUserID)): chown it"
         }
         if file.permissions & 0o077 != 0 {
-            return "the token file \(path) can be read by others (mode \(String(file.permissions, radix: 8))): "
+            return "\(what) \(path) can be read by others (mode \(String(file.permissions, radix: 8))): "
                 + "chmod 0600 \(path)"
         }
         return nil

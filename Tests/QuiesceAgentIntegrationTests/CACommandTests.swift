@@ -106,6 +106,33 @@ struct CACommandTests {
         #expect(text.stdout.contains("warning: the coordinator's certificate"), "\(text.stdout)")
     }
 
+    @Test func aTLSKeyOthersCanReadIsUsedByNeitherSide() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let ca = directory.url("ca")
+        let port = try FreePorts.one()
+        let fleet = try inventory(directory, "fleet.json", port: port, ca: ca)
+        #expect(try await quiesce(["ca", "init", "--dir", ca]).status == 0)
+        #expect(
+            try await quiesce(["ca", "issue", "--dir", ca, "--coordinator", "--vm", "a0", "--fleet", fleet]).status == 0
+        )
+
+        chmod("\(ca)/agents/a0.key", 0o644)
+        let settings = try ServeFixture.settings(
+            directory, listen: "127.0.0.1:\(port)",
+            extra: #", "tls": {"certificateFile": "\#(ca)/agents/a0.pem", "keyFile": "\#(ca)/agents/a0.key"}"#)
+        let agent = try await AgentBinary.run(["serve", "--settings", settings])
+        #expect(agent.status == 2)
+        #expect(agent.stderr.contains("tls.keyFile \(ca)/agents/a0.key is not private"), "\(agent.stderr)")
+
+        chmod("\(ca)/coordinator.key", 0o640)
+        let sweep = try await quiesce(["sweep", "--fleet", fleet, "--json"])
+        let problems = (try sweep.json()["vms"] as? [[String: Any]])?.first?["problems"] as? [String] ?? []
+        #expect(
+            problems.contains { $0.contains("the key file \(ca)/coordinator.key can be read by others") },
+            "\(problems)")
+    }
+
     @Test func anExistingCAIsNeverReplacedAndALooseKeyIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
