@@ -5,6 +5,7 @@ import QuiesceAgent
 import QuiesceAgentServer
 import QuiesceSystem
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
@@ -67,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             defer { reloads.cancel() }
+            // Set only when this loop itself ends the group to start again enrolled, so that a
+            // SIGTERM arriving meanwhile still ends the agent.
+            let restartEnrolled = Mutex(false)
             let enrolled = Task {
                 guard let enrollment else { return }
                 await enrollment.waitUntilEnrolled()
@@ -74,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(200))
                 CurrentProcess.writeToStandardError(
                     "quiesce-agent: enrolled; the join token is deleted; serving mutual TLS from now on\n")
+                restartEnrolled.withLock { $0 = true }
                 await group.triggerGracefulShutdown()
             }
             defer { enrolled.cancel() }
@@ -83,10 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
                 CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
                 throw ExitCode(2)
             }
-            guard enrollment != nil,
-                case .enrolled = try? AgentEnrollment.state(
-                    of: settings.server, owner: settings.requiredOwnerUid)
-            else { return }
+            guard restartEnrolled.withLock({ $0 }) else { return }
         }
     }
 
