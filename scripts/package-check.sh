@@ -4,38 +4,59 @@
 # framework's directories with their modes, `quiesce-agent check` runs and reports, and an
 # upgrade keeps the operator's settings. As root; needs network access to a Debian mirror.
 #
-#   scripts/package-check.sh [dist/quiesce-agent_VERSION_ARCH.deb] [--mirror URL]
+#   scripts/package-check.sh [dist/quiesce-agent_VERSION_ARCH.deb] [--mirror URL] [--root DIR]
+#   scripts/package-check.sh --prepare DIR [--mirror URL]
+#
+# --prepare only makes the root in DIR (scripts/test.sh does it while the packages build);
+# --root DIR checks in a root made that way instead of making one. The root is removed after
+# the check either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deb=
 mirror=http://deb.debian.org/debian
+root=
+prepare=
 while (($#)); do
     case $1 in
     --mirror) mirror=${2:?--mirror needs a URL}; shift 2 ;;
+    --root) root=${2:?--root needs a directory}; shift 2 ;;
+    --prepare) prepare=${2:?--prepare needs a directory}; shift 2 ;;
     *) deb=$1; shift ;;
     esac
 done
-deb=${deb:-$(ls dist/quiesce-agent_*.deb | tail -1)}
 [[ $(id -u) -eq 0 ]] || { echo "package-check.sh must run as root (debootstrap, chroot)" >&2; exit 1; }
-command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
-
-root=$(mktemp -d /tmp/quiesce-debootstrap.XXXXXX)
-cleanup() {
-    mountpoint -q "$root/proc" && umount "$root/proc"
-    rm -rf "$root"
-}
-trap cleanup EXIT
-
 fail() { echo "package-check: FAILED: $*" >&2; exit 1; }
 
-echo "debootstrap bookworm (minbase) into $root"
-debootstrap --variant=minbase bookworm "$root" "$mirror" > "$root.log" 2>&1 || {
-    tail -20 "$root.log" >&2
-    fail "debootstrap did not finish"
+make_root() {
+    command -v debootstrap >/dev/null || fail "debootstrap is missing: apt-get install debootstrap"
+    echo "debootstrap bookworm (minbase) into $1"
+    debootstrap --variant=minbase bookworm "$1" "$mirror" > "$1.log" 2>&1 || {
+        tail -20 "$1.log" >&2
+        fail "debootstrap did not finish"
+    }
+    rm -f "$1.log"
 }
-rm -f "$root.log"
-ls "$root"/usr/lib/*/libswift* "$root"/usr/lib/swift 2>/dev/null && fail "the root has a Swift runtime"
+
+if [[ -n $prepare ]]; then
+    make_root "$prepare"
+    exit 0
+fi
+deb=${deb:-$(ls dist/quiesce-agent_*.deb | tail -1)}
+if [[ -z $root ]]; then
+    root=$(mktemp -d /tmp/quiesce-debootstrap.XXXXXX)
+    made=yes
+fi
+# Whatever is mounted in the root (our /proc; debootstrap's own, if it was cut short) is
+# unmounted first, and rm never crosses into a mount: the host's /dev or /proc stay whole.
+cleanup() {
+    findmnt -rn -o TARGET | grep -F "$root/" | sort -r | xargs -r umount -l || true
+    rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
+[[ -z ${made:-} ]] || make_root "$root"
+[[ -x $root/usr/bin/dpkg ]] || fail "$root is not a Debian root (make one with --prepare)"
+if ls "$root"/usr/lib/*/libswift* "$root"/usr/lib/swift 2>/dev/null; then fail "the root has a Swift runtime"; fi
 
 cp "$deb" "$root/tmp/agent.deb"
 mount -t proc proc "$root/proc"
