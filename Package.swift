@@ -50,8 +50,7 @@ let package = Package(
         .target(
             name: "QuiesceCoordinator",
             dependencies: [
-                "QuiesceAPI", "QuiesceCA", "QuiesceHTTPClient", "QuiesceSystem",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "QuiesceAPI", "QuiesceHTTPClient", "QuiesceSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -60,7 +59,8 @@ let package = Package(
         .target(
             name: "QuiesceCA",
             dependencies: [
-                "QuiesceAPI", "QuiesceSystem", .product(name: "X509", package: "swift-certificates"),
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),

@@ -96,19 +96,10 @@ public struct CertificateAuthority: Sendable {
     /// Issues a certificate with a new key, both written under the CA's directory (`agents/NAME`
     /// or `coordinator`); an earlier one for the same subject is replaced.
     public func issue(for subject: Subject, days: Int) throws(CAError) -> Issued {
-        guard days > 0 else { throw CAError("--days must be at least 1, not \(days)") }
         let base: String
         switch subject {
         case .agent(let name, _):
-            guard Self.isSafeFileName(name) else {
-                throw CAError("VM name \"\(name)\" cannot name a file: use letters, digits, '.', '_' and '-'")
-            }
-            do {
-                try Directory.make("\(directory)/agents", mode: 0o700)
-            } catch {
-                throw CAError("cannot create \(directory)/agents: \(error.reason)")
-            }
-            base = "\(directory)/agents/\(name)"
+            base = try agentFiles(name)
         case .coordinator:
             base = "\(directory)/coordinator"
         }
@@ -127,20 +118,12 @@ public struct CertificateAuthority: Sendable {
     public func issue(
         forAgentKey publicKey: P256.Signing.PublicKey, name: String, host: String, days: Int
     ) throws(CAError) -> (pem: String, summary: CertificateSummary) {
-        guard days > 0 else { throw CAError("--days must be at least 1, not \(days)") }
-        guard Self.isSafeFileName(name) else {
-            throw CAError("VM name \"\(name)\" cannot name a file: use letters, digits, '.', '_' and '-'")
-        }
-        do {
-            try Directory.make("\(directory)/agents", mode: 0o700)
-        } catch {
-            throw CAError("cannot create \(directory)/agents: \(error.reason)")
-        }
+        let base = try agentFiles(name)
         let certificate = try sign(
             Certificate.PublicKey(publicKey), for: .agent(name: name, host: host), days: days)
-        let file = "\(directory)/agents/\(name).pem"
+        let file = base + ".pem"
         try PEMFiles.write(certificate, to: file)
-        AtomicFile.remove("\(directory)/agents/\(name).key")
+        AtomicFile.remove(base + ".key")
         let pem: String
         do {
             pem = try certificate.serializeAsPEM().pemString + "\n"
@@ -168,8 +151,20 @@ public struct CertificateAuthority: Sendable {
         }
     }
 
+    /// Where an agent's files go, `agents/NAME` without the extension, the directory made.
+    private func agentFiles(_ name: String) throws(CAError) -> String {
+        try Self.checkFileName(name)
+        do {
+            try Directory.make("\(directory)/agents", mode: 0o700)
+        } catch {
+            throw CAError("cannot create \(directory)/agents: \(error.reason)")
+        }
+        return "\(directory)/agents/\(name)"
+    }
+
     /// A certificate for `publicKey`, signed by this CA.
     func sign(_ publicKey: Certificate.PublicKey, for subject: Subject, days: Int) throws(CAError) -> Certificate {
+        guard days > 0 else { throw CAError("--days must be at least 1, not \(days)") }
         let now = Date()
         // Never past the CA's own end: a chain is only as valid as its root.
         let end = min(now.addingTimeInterval(Double(days) * 86_400), certificate.notValidAfter)
@@ -246,8 +241,13 @@ public struct CertificateAuthority: Sendable {
         return .dnsName(host)
     }
 
-    static func isSafeFileName(_ name: String) -> Bool {
-        !name.isEmpty && !name.hasPrefix(".")
-            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    /// A VM's name becomes a file name here and in the join tokens' directory.
+    static func checkFileName(_ name: String) throws(CAError) {
+        guard
+            !name.isEmpty && !name.hasPrefix(".")
+                && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        else {
+            throw CAError("VM name \"\(name)\" cannot name a file: use letters, digits, '.', '_' and '-'")
+        }
     }
 }

@@ -11,9 +11,7 @@ public struct JoinTokens: Sendable {
 
     /// A new token for `vm`, pinning the CA with `caFingerprint`; replaces an unused one.
     public func make(for vm: String, caFingerprint: String) throws(CAError) -> Enrollment.JoinToken {
-        guard CertificateAuthority.isSafeFileName(vm) else {
-            throw CAError("VM name \"\(vm)\" cannot name a file: use letters, digits, '.', '_' and '-'")
-        }
+        try CertificateAuthority.checkFileName(vm)
         let token = Enrollment.JoinToken(caFingerprint: caFingerprint)
         do {
             try Directory.make(directory, mode: 0o700)
@@ -26,6 +24,7 @@ public struct JoinTokens: Sendable {
 
     /// The unused token made for `vm`, if any.
     public func pending(for vm: String) throws(CAError) -> Enrollment.JoinToken? {
+        try CertificateAuthority.checkFileName(vm)
         guard let bytes = try? FileReader.read(file(vm), limit: 4096) else { return nil }
         do {
             return try Enrollment.JoinToken(String(decoding: bytes, as: UTF8.self))

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import QuiesceAPI
-import QuiesceCA
+import QuiesceCoordinator
 import QuiesceHTTPClient
 
 /// `quiesce enroll`: the coordinator's side of `Enrollment` for each selected VM that has a
