@@ -9,6 +9,11 @@ public enum ContentHash {
             hasher.update(bufferPointer: UnsafeRawBufferPointer($0))
         }
         if hashedInPlace == nil { hasher.update(data: Array(bytes)) }
-        return hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return hex(hasher.finalize())
+    }
+
+    /// Bytes as lowercase hex, two digits each.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

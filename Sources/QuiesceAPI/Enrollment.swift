@@ -42,14 +42,10 @@ public enum Enrollment {
             caFingerprint = fields[2].lowercased()
         }
 
-        public var description: String { "qj1:\(Self.hex(secret)):\(caFingerprint)" }
+        public var description: String { "qj1:\(ContentHash.hex(secret)):\(caFingerprint)" }
 
         /// What is kept to recognise a used token without keeping the token.
         public var digest: String { ContentHash.sha256(of: Array(description.utf8)) }
-
-        static func hex(_ bytes: [UInt8]) -> String {
-            bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        }
 
         static func bytes(hex: some StringProtocol) -> [UInt8]? {
             let digits = Array(hex.utf8)

@@ -102,19 +102,16 @@ public struct PushedFiles: Sendable {
         return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700, within: root, signature: kept)
     }
 
-    /// The signature line to keep beside the file, after checking it: with trusted keys it must
-    /// be a valid signature by one of them; without, any well-formed one is kept (so turning the
-    /// rule on later does not need a new push), and none removes a stale one.
+    /// The signature line to keep beside the file, after checking it, in its one written form:
+    /// with trusted keys it must be a valid signature by one of them; without, any well-formed
+    /// one is kept (so turning the rule on later does not need a new push), and none removes a
+    /// stale one.
     private func keptSignature(
         _ line: String?, of bytes: [UInt8], role: ContentSignature.Role, path: String
     ) throws(Refusal) -> String? {
         let rule = SignatureRule(keys: settings.trust.signingKeys)
-        if rule.isOn {
-            switch rule.signer(of: bytes, role: role, signature: line, path: path) {
-            case .success: return line
-            case .failure(let refusal):
-                throw Refusal(code: .signatureInvalid, message: "\(refusal); nothing was written")
-            }
+        if rule.isOn, case .failure(let refusal) = rule.signer(of: bytes, role: role, signature: line, path: path) {
+            throw Refusal(code: .signatureInvalid, message: "\(refusal); nothing was written")
         }
         guard let line else { return nil }
         do {
