@@ -80,8 +80,15 @@ public struct FreezeReport: Codable, Sendable {
     public var heldThroughSnapshot: Bool
     /// Time from the first FIFREEZE to the last FITHAW, or nil when nothing was frozen.
     public var frozenMs: Double?
-    /// Of that, the time FIFREEZE itself took: the kernel flushing dirty data before the freeze holds.
+    /// Of that, the time FIFREEZE itself took: the kernel flushing what is still dirty and waiting
+    /// for its locks before the freeze holds.
     public var freezeCallMs: Double?
+    /// The `syncfs` of the mounts after the pre-scripts, and again just before the first
+    /// FIFREEZE (`freeze.flushBeforeFreeze`); nil when there was none.
+    public var flushAfterPreScriptsMs: Double?
+    public var flushBeforeFreezeMs: Double?
+    /// RCU grace periods were expedited while the freeze was taken (`freeze.expediteGracePeriods`).
+    public var expeditedGracePeriods: Bool?
     /// When every mount was frozen and when the thaw finished, by the agent's clock.
     public var frozenAt: Date?
     public var thawedAt: Date?

@@ -35,6 +35,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// An enrollment step was refused: a proof that does not match the join token, a
     /// certificate for another key or from another CA, a hello that is no longer current.
     public static let enrollmentRefused = ErrorCode(rawValue: "EnrollmentRefused")
+    /// A warning, not a failure: `syncfs` before the freeze failed on a mount, so FIFREEZE did
+    /// all of the flushing, with writers waiting.
+    public static let flushFailed = ErrorCode(rawValue: "FlushFailed")
     /// A warning, not a failure: the plugin config carries a key the framework does not know.
     public static let unknownConfigKey = ErrorCode(rawValue: "UnknownConfigKey")
 

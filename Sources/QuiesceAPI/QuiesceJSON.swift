@@ -1,7 +1,11 @@
 import FoundationEssentials
 
-/// The one JSON encoding used on the wire and in reports: sorted keys, ISO 8601 times with
-/// milliseconds, so reports diff cleanly and agents' timestamps can be compared.
+/// The one JSON encoding used on the wire and in reports: sorted keys, ISO 8601 times in UTC
+/// with microseconds (`2026-12-03T10:00:00.123456Z`), so reports diff cleanly and freeze skews
+/// under a millisecond are measured, not rounded away.
+///
+/// Readers that take milliseconds keep working: RFC 3339 allows any number of fraction digits,
+/// and the decoder takes any (the three that earlier agents wrote included).
 public enum QuiesceJSON {
     public static func encoder(pretty: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()
@@ -9,7 +13,7 @@ public enum QuiesceJSON {
             pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timestampStyle))
+            try container.encode(timestamp(date))
         }
         return encoder
     }
@@ -28,5 +32,15 @@ public enum QuiesceJSON {
         return decoder
     }
 
+    /// `date` as the wire writes it, to the microsecond.
+    public static func timestamp(_ date: Date) -> String {
+        let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let seconds = (microseconds / 1_000_000).rounded(.down)
+        let fraction = String(Int(microseconds - seconds * 1_000_000))
+        let whole = Date(timeIntervalSince1970: seconds).formatted(wholeSecondsStyle)
+        return "\(whole.dropLast()).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)Z"
+    }
+
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let wholeSecondsStyle = Date.ISO8601FormatStyle()
 }

@@ -30,6 +30,8 @@ extension AgentSettings {
             if let skip = freeze.stringArray("mountsToSkip") { settings.freeze.mountsToSkip = skip }
             if let loops = freeze.bool("includeLoopDevices") { settings.freeze.includeLoopDevices = loops }
             if let timeout = freeze.integer("timeoutSeconds", minimum: 1) { settings.freeze.timeoutSeconds = timeout }
+            if let flush = freeze.bool("flushBeforeFreeze") { settings.freeze.flushBeforeFreeze = flush }
+            if let expedite = freeze.bool("expediteGracePeriods") { settings.freeze.expediteGracePeriods = expedite }
         }
         object.object("snapshot") { snapshot in
             if let name = snapshot.string("provider") {

@@ -79,6 +79,12 @@ public struct AgentSettings: Sendable, Equatable {
         public var includeLoopDevices = false
         /// The longest a freeze may be held.
         public var timeoutSeconds = 60
+        /// `syncfs` the mounts after the pre-scripts and again just before FIFREEZE, so the
+        /// freeze itself, during which writers wait, has almost nothing left to flush.
+        public var flushBeforeFreeze = true
+        /// Expedite the kernel's RCU grace periods while the freeze is taken
+        /// (`/sys/kernel/rcu_expedited`, put back at once): FIFREEZE waits for three of them.
+        public var expediteGracePeriods = true
 
         public init(mounts: [String]? = nil, timeoutSeconds: Int = 60) {
             self.mounts = mounts

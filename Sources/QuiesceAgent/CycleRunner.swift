@@ -89,6 +89,9 @@ public actor CycleRunner {
         switch step {
         case .runPreScripts:
             machine.preScripts = await working.runPreScripts()
+            if case .freeze = machine.next() {
+                await working.flushBeforeFreeze(with: freezeService, leaving: snapshotProvider.atomicMounts)
+            }
         case .freeze:
             machine.freezeSucceeded = await working.freeze(with: freezeService, leaving: snapshotProvider.atomicMounts)
         case .snapshot(let frozen):

@@ -13,6 +13,7 @@ struct CycleState {
     let startedAt = Date()
     private let clock = ContinuousClock()
     private(set) var errors: [ReportedError]
+    private var warnings: [ReportedError]
     /// Each plugin's script report, in plugin order.
     private var scriptReports: [ScriptPhase: [ScriptReport]]
     private var held: (any HeldFreeze)?
@@ -21,6 +22,8 @@ struct CycleState {
     private var frozenMounts: [String] = []
     private var frozenAt: Date?
     private var freezingSince: Date?
+    private var flushAfterPreScripts: Duration?
+    private var preparation: FreezePreparation?
     private var thawedAt: Date?
     private var heldThroughSnapshot = false
     private var snapshot: SnapshotOutcome?
@@ -32,6 +35,7 @@ struct CycleState {
         self.settings = settings
         self.scripts = scripts
         errors = precheck.errors
+        warnings = precheck.warnings
         scriptReports = Dictionary(
             uniqueKeysWithValues: ScriptPhase.allCases.map { phase in
                 (phase, precheck.plugins.map { ScriptReport.skipped(path: $0.config.script(phase).location) })
@@ -61,6 +65,22 @@ struct CycleState {
     /// `QUIESCE_SNAPSHOT_RESULT` as things stand.
     var snapshotResult: String { snapshot.map { $0.taken ? "taken" : "failed" } ?? "skipped" }
 
+    /// Writes back the mounts' dirty data after the pre-scripts, while the application is quiet
+    /// but not yet blocked, so the freeze has little left to flush (`freeze.flushBeforeFreeze`).
+    mutating func flushBeforeFreeze(with service: any FreezeService, leaving atomic: [String]) async {
+        guard settings.freeze.flushBeforeFreeze,
+            let mounts = try? settings.freezePlan().mounts.filter({ !atomic.contains($0) }), !mounts.isEmpty
+        else { return }
+        let start = clock.now
+        let failures = await service.flush(mounts)
+        flushAfterPreScripts = clock.now - start
+        warnings += failures.map { ReportedError(code: .flushFailed, phase: .freeze, message: Self.flushMessage($0)) }
+    }
+
+    private static func flushMessage(_ failure: String) -> String {
+        "\(failure); the freeze flushed that file system itself, with writers waiting longer"
+    }
+
     /// Freezes the configured mounts, all or none. False when the freeze could not be taken.
     /// Mounts in `atomic` are left unfrozen: the provider's own snapshots of them are atomic,
     /// and would block on a frozen file system.
@@ -89,6 +109,10 @@ struct CycleState {
             frozenMounts = mounts
             freezingSince = freeze.freezingSince
             frozenAt = freeze.frozenAt
+            preparation = freeze.preparation
+            warnings += freeze.preparation.flushErrors.map {
+                ReportedError(code: .flushFailed, phase: .freeze, message: Self.flushMessage($0))
+            }
             return true
         case .failure(let failure):
             errors.append(ReportedError(code: .fsFreezeFailed, phase: .freeze, message: Self.describe(failure)))
@@ -143,19 +167,27 @@ struct CycleState {
         return CycleReport(
             sessionId: sessionId, status: verdict.status, consistency: verdict.consistency,
             configState: precheck.verdict == .notConfigured ? .notConfigured : .configured,
-            startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: precheck.warnings,
+            startedAt: startedAt, finishedAt: Date(), errors: errors, warnings: warnings,
             preScript: PluginScripts.summary(of: reports(.pre)), postScript: PluginScripts.summary(of: reports(.post)),
             plugins: plugins,
-            freeze: FreezeReport(
-                enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, atomicMounts: atomicMounts,
-                heldThroughSnapshot: heldThroughSnapshot,
-                frozenMs: freezingSince.flatMap { since in thawedAt.map { $0.timeIntervalSince(since) * 1000 } },
-                freezeCallMs: freezingSince.flatMap { since in frozenAt.map { $0.timeIntervalSince(since) * 1000 } },
-                frozenAt: frozenAt, thawedAt: thawedAt),
+            freeze: freezeReport,
             snapshot: SnapshotReport(
                 taken: snapshot?.taken ?? false, provider: provider, id: snapshot?.id,
                 durationMs: snapshotDuration.map { $0 / .milliseconds(1) }, usable: verdict.snapshotUsable,
                 outputTail: snapshot?.taken == false ? snapshot?.outputTail : nil))
+    }
+
+    private var freezeReport: FreezeReport {
+        var report = FreezeReport(
+            enabled: precheck.policy.freezeEnabled, mounts: frozenMounts, atomicMounts: atomicMounts,
+            heldThroughSnapshot: heldThroughSnapshot,
+            frozenMs: freezingSince.flatMap { since in thawedAt.map { $0.timeIntervalSince(since) * 1000 } },
+            freezeCallMs: freezingSince.flatMap { since in frozenAt.map { $0.timeIntervalSince(since) * 1000 } },
+            frozenAt: frozenAt, thawedAt: thawedAt)
+        report.flushAfterPreScriptsMs = flushAfterPreScripts.map { $0 / .milliseconds(1) }
+        report.flushBeforeFreezeMs = preparation?.flushMs
+        report.expeditedGracePeriods = preparation?.expeditedGracePeriods
+        return report
     }
 
     /// Runs one script of every plugin at once and records the results in plugin order.

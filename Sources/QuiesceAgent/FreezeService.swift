@@ -8,6 +8,8 @@ import FoundationEssentials
 public protocol FreezeService: Sendable {
     /// Freezes `mounts` in order, to be thawed by `timeout` at the latest.
     func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure>
+    /// Writes back `mounts`' dirty data without freezing them; the failures, in words.
+    func flush(_ mounts: [String]) async -> [String]
 }
 
 /// A freeze being held.
@@ -16,8 +18,26 @@ public protocol HeldFreeze: Sendable {
     var freezingSince: Date { get }
     /// When every mount was frozen, by the same clock.
     var frozenAt: Date { get }
+    /// What was done just before the first FIFREEZE.
+    var preparation: FreezePreparation { get }
     /// Thaws every mount, in reverse order, and says whether the freeze held until now.
     func thaw() async -> ThawOutcome
+}
+
+/// What the freeze did just before its first FIFREEZE.
+public struct FreezePreparation: Sendable {
+    /// The `syncfs` of every mount, when there was one.
+    public var flushMs: Double?
+    /// Mounts that could not be flushed, in words (each was frozen anyway).
+    public var flushErrors: [String]
+    /// RCU grace periods were expedited while the freeze was taken.
+    public var expeditedGracePeriods: Bool
+
+    public init(flushMs: Double? = nil, flushErrors: [String] = [], expeditedGracePeriods: Bool = false) {
+        self.flushMs = flushMs
+        self.flushErrors = flushErrors
+        self.expeditedGracePeriods = expeditedGracePeriods
+    }
 }
 
 /// Why a freeze could not be taken; whatever had been frozen is thawed again.

@@ -12,17 +12,23 @@ public struct GuardFreezeService: FreezeService {
     public let records: GuardRecords
     /// How long to wait for the guard to answer beyond the freeze's own timeout.
     public var answerMargin: Duration = .seconds(10)
+    /// `freeze.flushBeforeFreeze` and `freeze.expediteGracePeriods`, passed to the guard.
+    public var flush: Bool
+    public var expediteGracePeriods: Bool
 
-    public init(executable: String, records: GuardRecords) {
+    public init(executable: String, records: GuardRecords, flush: Bool = true, expediteGracePeriods: Bool = true) {
         self.executable = executable
         self.records = records
+        self.flush = flush
+        self.expediteGracePeriods = expediteGracePeriods
     }
 
     /// The service for the running agent binary and these settings.
     public static func forThisExecutable(settings: AgentSettings) -> GuardFreezeService {
         GuardFreezeService(
             executable: (try? CurrentProcess.executablePath()) ?? CommandLine.arguments[0],
-            records: GuardRecords(directory: settings.stateDirectory))
+            records: GuardRecords(directory: settings.stateDirectory), flush: settings.freeze.flushBeforeFreeze,
+            expediteGracePeriods: settings.freeze.expediteGracePeriods)
     }
 
     public func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure> {
@@ -33,7 +39,9 @@ public struct GuardFreezeService: FreezeService {
         do {
             guardProcess = try GuardProcess.start(
                 executable: executable,
-                arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout / .milliseconds(1)))] + ["--"] + mounts)
+                arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout / .milliseconds(1)))]
+                    + (flush ? ["--flush"] : []) + (expediteGracePeriods ? ["--expedite-grace-periods"] : []) + ["--"]
+                    + mounts)
         } catch {
             forget()
             return .failure(
@@ -49,7 +57,10 @@ public struct GuardFreezeService: FreezeService {
                 Held(
                     process: guardProcess, record: record, mounts: mounts, timeout: timeout, margin: answerMargin,
                     freezingSince: event.since.map { Date(timeIntervalSince1970: $0 / 1000) } ?? frozenAt,
-                    frozenAt: frozenAt))
+                    frozenAt: frozenAt,
+                    preparation: FreezePreparation(
+                        flushMs: event.flushMs, flushErrors: (event.flushFailures ?? []).map(Self.describe),
+                        expeditedGracePeriods: event.expedited ?? false)))
         case .some(let event) where event.event == .freezeFailed:
             guardProcess.finish()
             if event.thawFailures == nil { forget() }
@@ -73,6 +84,10 @@ public struct GuardFreezeService: FreezeService {
                     reason: "the freeze guard (pid \(guardProcess.pid)) stopped answering before the freeze was taken",
                     alreadyFrozen: false, rolledBack: mounts, rollbackErrors: errors))
         }
+    }
+
+    public func flush(_ mounts: [String]) async -> [String] {
+        await FileSystemFlush.flushOffThePool(mounts).map(\.description)
     }
 
     static func describe(_ failure: GuardEvent.CallFailure) -> String {
@@ -105,12 +120,14 @@ public struct GuardFreezeService: FreezeService {
         let timeout: Duration
         let freezingSince: Date
         let frozenAt: Date
+        let preparation: FreezePreparation
         private let lastReport: Task<GuardEvent?, Never>
 
         init(
             process: GuardProcess, record: String?, mounts: [String], timeout: Duration, margin: Duration,
-            freezingSince: Date, frozenAt: Date
+            freezingSince: Date, frozenAt: Date, preparation: FreezePreparation
         ) {
+            self.preparation = preparation
             self.process = process
             self.record = record
             self.mounts = mounts

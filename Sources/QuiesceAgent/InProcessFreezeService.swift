@@ -22,10 +22,22 @@ public struct InProcessFreezeService: FreezeService {
         }
     }
 
+    public func flush(_ mounts: [String]) async -> [String] {
+        mounts.compactMap { mount -> String? in
+            do throws(SystemError) {
+                try freezer.flush(mount: mount)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+    }
+
     private struct Held: HeldFreeze {
         let frozen: FrozenMounts
         let freezingSince: Date
         let frozenAt: Date
+        var preparation: FreezePreparation { FreezePreparation() }
 
         func thaw() async -> ThawOutcome {
             let thaw = frozen.thawAll()

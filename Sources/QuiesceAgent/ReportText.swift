@@ -131,6 +131,17 @@ public enum ReportText {
         }
         let held = freeze.heldThroughSnapshot ? "held through the snapshot" : "did NOT hold through the snapshot"
         return "\(freeze.mounts.joined(separator: ", ")) frozen for \(milliseconds(frozenMs)), \(held)\(atomic)"
+            + preparation(freeze)
+    }
+
+    /// The flushes before the freeze and FIFREEZE's own share of the frozen time.
+    private static func preparation(_ freeze: FreezeReport) -> String {
+        var parts: [String] = []
+        if let call = freeze.freezeCallMs { parts.append("FIFREEZE \(milliseconds(call))") }
+        let flushes = [freeze.flushAfterPreScriptsMs, freeze.flushBeforeFreezeMs].compactMap { $0 }
+        if !flushes.isEmpty { parts.append("flushed first in " + flushes.map(milliseconds).joined(separator: " + ")) }
+        if freeze.expeditedGracePeriods == true { parts.append("grace periods expedited") }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: "; ")))"
     }
 
     private static func appendProblems(_ errors: [ReportedError], _ warnings: [ReportedError], to lines: inout [String])

@@ -80,4 +80,5 @@ struct InstantScripts: ScriptRunning {
 struct SimulatedFreezer: FileSystemFreezer {
     func freeze(mount: String) throws(SystemError) {}
     func thaw(mount: String) throws(SystemError) {}
+    func flush(mount: String) throws(SystemError) {}
 }

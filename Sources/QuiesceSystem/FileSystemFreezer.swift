@@ -5,6 +5,8 @@ public protocol FileSystemFreezer: Sendable {
     func freeze(mount: String) throws(SystemError)
     /// Lets writes through again.
     func thaw(mount: String) throws(SystemError)
+    /// Writes back the file system's dirty data (`syncfs`) without freezing it.
+    func flush(mount: String) throws(SystemError)
 }
 
 /// `FIFREEZE`/`FITHAW` on a read-only descriptor of the mount point.
@@ -23,6 +25,10 @@ public struct IoctlFreezer: FileSystemFreezer {
 
     public func thaw(mount: String) throws(SystemError) {
         try request(Self.fithaw, name: "FITHAW", mount: mount)
+    }
+
+    public func flush(mount: String) throws(SystemError) {
+        if let error = FileSystemFlush.flush([mount]).first { throw error }
     }
 
     private func request(_ request: UInt, name: String, mount: String) throws(SystemError) {

@@ -13,11 +13,18 @@ struct FreezeGuardCommand: ParsableCommand {
     @Option(help: "Thaw after this many milliseconds whatever happens.")
     var timeoutMs: Int
 
+    @Flag(help: "syncfs every mount just before the first FIFREEZE.")
+    var flush = false
+
+    @Flag(help: "Expedite the kernel's RCU grace periods while the freeze is taken.")
+    var expediteGracePeriods = false
+
     @Argument(help: "Mount points to freeze, in order.")
     var mounts: [String]
 
     func run() throws {
-        let status = FreezeGuard.run(mounts: mounts, timeout: .milliseconds(timeoutMs))
+        let options = FreezeGuard.Options(flush: flush, gracePeriods: expediteGracePeriods ? .system : nil)
+        let status = FreezeGuard.run(mounts: mounts, timeout: .milliseconds(timeoutMs), options: options)
         if status != 0 { throw ExitCode(status) }
     }
 }

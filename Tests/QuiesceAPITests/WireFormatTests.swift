@@ -48,8 +48,8 @@ struct WireFormatTests {
         #expect(Consistency.fileSystemConsistent > .crashConsistent)
     }
 
-    @Test func reportsRoundTripWithMillisecondTimestamps() throws {
-        let started = Date(timeIntervalSince1970: 1_800_000_000.125)
+    @Test func reportsRoundTripWithMicrosecondTimestamps() throws {
+        let started = Date(timeIntervalSince1970: 1_800_000_000.125_25)
         let report = CycleReport(
             sessionId: "s", status: .succeeded, consistency: .fileSystemConsistent, configState: .configured,
             startedAt: started, finishedAt: started.addingTimeInterval(0.5),
@@ -59,11 +59,32 @@ struct WireFormatTests {
             snapshot: SnapshotReport(taken: true, provider: "none", usable: true))
         let data = try QuiesceJSON.encoder().encode(report)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains(#""startedAt":"2027-01-15T08:00:00.125Z""#))
+        #expect(text.contains(#""startedAt":"2027-01-15T08:00:00.125250Z""#))
         #expect(text.contains(#""legacyCode":308"#))
         let decoded = try QuiesceJSON.decoder().decode(CycleReport.self, from: data)
-        #expect(abs(decoded.startedAt.timeIntervalSince(started)) < 0.001)
+        #expect(abs(decoded.startedAt.timeIntervalSince(started)) < 0.000_001)
         #expect(decoded.errors == report.errors)
         #expect(decoded.freeze.frozenMs == 12.5)
+    }
+
+    @Test func timestampsKeepMicrosecondsAtTheEdges() throws {
+        for (seconds, text) in [
+            (1_800_000_000.0, "2027-01-15T08:00:00.000000Z"), (1_800_000_000.999_999_6, "2027-01-15T08:00:01.000000Z"),
+            (1_800_000_000.000_001, "2027-01-15T08:00:00.000001Z"), (-0.5, "1969-12-31T23:59:59.500000Z"),
+        ] {
+            #expect(QuiesceJSON.timestamp(Date(timeIntervalSince1970: seconds)) == text)
+        }
+    }
+
+    /// Earlier agents wrote milliseconds; a coordinator reading their reports must not refuse them.
+    @Test func millisecondAndMicrosecondTimesBothDecode() throws {
+        struct Stamp: Codable { var at: Date }
+        let decoder = QuiesceJSON.decoder()
+        let old = try decoder.decode(Stamp.self, from: Data(#"{"at":"2027-01-15T08:00:00.125Z"}"#.utf8))
+        let new = try decoder.decode(Stamp.self, from: Data(#"{"at":"2027-01-15T08:00:00.125375Z"}"#.utf8))
+        #expect(abs(new.at.timeIntervalSince(old.at) - 0.000_375) < 0.000_000_5)
+        #expect(throws: DecodingError.self) {
+            try decoder.decode(Stamp.self, from: Data(#"{"at":"15/01/2027"}"#.utf8))
+        }
     }
 }

@@ -27,6 +27,8 @@ struct RunOnceFreezeTests {
         try fixture.writeConfig()
         let settings = try fixture.writeSettings()
 
+        let gracePeriodsSwitch = "/sys/kernel/rcu_expedited"
+        let switchBefore = try? String(contentsOfFile: gracePeriodsSwitch, encoding: .utf8)
         let result = try await AgentBinary.run(["run-once", "--settings", settings, "--json"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let report = try result.json()
@@ -35,6 +37,16 @@ struct RunOnceFreezeTests {
         #expect(freeze["mounts"] as? [String] == [disk.mountPoint])
         #expect(freeze["heldThroughSnapshot"] as? Bool == true)
         #expect((freeze["frozenMs"] as? Double ?? 0) > 0)
+        // Flushed after the pre-script and again just before FIFREEZE; times to the microsecond.
+        #expect(freeze["flushAfterPreScriptsMs"] is Double)
+        #expect(freeze["flushBeforeFreezeMs"] is Double)
+        #expect((freeze["frozenAt"] as? String)?.wholeMatch(of: /.*T.*\.[0-9]{6}Z/) != nil)
+        #expect(
+            (try? String(contentsOfFile: gracePeriodsSwitch, encoding: .utf8)) == switchBefore,
+            "the guard puts the kernel's switch back as it found it")
+        if switchBefore == "0\n" && access(gracePeriodsSwitch, W_OK) == 0 {
+            #expect(freeze["expeditedGracePeriods"] as? Bool == true)
+        }
         #expect((report["snapshot"] as? [String: Any])?["id"] as? String == "copy-1")
         #expect(try disk.acceptsWrites(within: 5), "the disk is thawed after the cycle")
         #expect((try? String(contentsOfFile: "\(disk.mountPoint)/post.txt", encoding: .utf8)) == "released\n")

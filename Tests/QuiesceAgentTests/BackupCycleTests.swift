@@ -18,7 +18,12 @@ struct BackupCycleTests {
         #expect(report.status == .succeeded)
         #expect(report.consistency == .applicationConsistent)
         #expect(report.errors.isEmpty)
-        #expect(freezer.log == ["freeze /frozen/a", "freeze /frozen/b", "thaw /frozen/b", "thaw /frozen/a"])
+        #expect(
+            freezer.log == [
+                "flush /frozen/a", "flush /frozen/b", "freeze /frozen/a", "freeze /frozen/b", "thaw /frozen/b",
+                "thaw /frozen/a",
+            ], "flushed after the pre-script, before the freeze")
+        #expect(report.freeze.flushAfterPreScriptsMs != nil)
         #expect(provider.received.map(\.frozenMounts) == [["/frozen/a", "/frozen/b"]])
         #expect(provider.received.first?.sessionId == "test-session")
         #expect(report.preScript.stdoutTail == "quiesced\n")
@@ -182,7 +187,11 @@ struct BackupCycleTests {
         let freezer = RecordingFreezer(failing: ["/frozen/b": .resourceBusy])
         let provider = RecordingProvider()
         let report = await fixture.run(freezer: freezer, provider: provider)
-        #expect(freezer.log == ["freeze /frozen/a", "freeze /frozen/b", "thaw /frozen/a"])
+        #expect(
+            freezer.log == [
+                "flush /frozen/a", "flush /frozen/b", "flush /frozen/c", "freeze /frozen/a", "freeze /frozen/b",
+                "thaw /frozen/a",
+            ])
         #expect(report.consistency == .crashConsistent)
         #expect(report.status == .succeeded)
         #expect(provider.received.map(\.frozenMounts) == [[]], "the snapshot is taken unfrozen")
@@ -325,5 +334,28 @@ struct BackupCycleTests {
         let message = try #require(report.errors.first?.message)
         #expect(message.contains("exited with status 3") && message.contains("quota exceeded"))
         #expect(report.snapshot.outputTail?.contains("quota exceeded") == true)
+    }
+
+    @Test func aMountThatCannotBeFlushedIsAWarningAndStillFrozen() async throws {
+        let fixture = try FrameworkFixture()
+        defer { fixture.remove() }
+        let freezer = RecordingFreezer(failingFlush: ["/frozen/b": .ioError])
+        let report = await fixture.run(freezer: freezer)
+        #expect(report.consistency == .applicationConsistent)
+        #expect(report.errors.isEmpty)
+        #expect(report.warnings.map(\.code) == [.flushFailed])
+        #expect(report.warnings.first?.message.contains("/frozen/b") == true)
+        #expect(freezer.log.filter { $0.hasPrefix("freeze") } == ["freeze /frozen/a", "freeze /frozen/b"])
+    }
+
+    @Test func flushBeforeFreezeOffFlushesNothing() async throws {
+        var fixture = try FrameworkFixture()
+        defer { fixture.remove() }
+        fixture.settings.freeze.flushBeforeFreeze = false
+        let freezer = RecordingFreezer()
+        let report = await fixture.run(freezer: freezer)
+        #expect(report.consistency == .applicationConsistent)
+        #expect(freezer.log.allSatisfy { !$0.hasPrefix("flush") })
+        #expect(report.freeze.flushAfterPreScriptsMs == nil)
     }
 }

@@ -8,7 +8,7 @@ extension GroupSnapshotReport: RecordedReport {
 
     public var historySummary: String {
         "\(group): \(status.rawValue), \(consistency.rawValue)"
-            + (freezeSkewMs.map { String(format: ", freeze skew %.1f ms", $0) } ?? "")
+            + (freezeSkewMs.map { String(format: ", freeze skew %.3f ms", $0) } ?? "")
             + (verification.map { ", verification \($0.result.rawValue)" } ?? "") + (failure.map { "; \($0)" } ?? "")
     }
 

@@ -9,7 +9,7 @@ extension GroupSnapshotReport {
         var out = "group \(group) (\(policy)): \(verdict), \(consistency.rawValue)\n"
         if let failure { out += "  \(style.bad("why:")) \(failure)\n" }
         if let skew = freezeSkewMs {
-            out += String(format: "  freeze skew %.1f ms (first to last frozen, agents' clocks)\n", skew)
+            out += String(format: "  freeze skew %.3f ms (first to last frozen, agents' clocks)\n", skew)
         }
         out += "  cut: " + (cut.shown ? style.good("shown") : style.warning("not shown")) + ": \(cut.reason)\n"
         if let window = cut.coordinatorWindowMs {

@@ -85,7 +85,7 @@ public enum GroupTimelineHTML {
             class="\(report.status.rawValue)">\(report.status.rawValue)</span>, \(report.consistency.rawValue)</h1>
             <p>Session \(escape(report.sessionId)), policy \(report.policy),
             \(escape(report.startedAt.formatted(.iso8601))) · freeze skew
-            \(report.freezeSkewMs.map { String(format: "%.1f ms", $0) } ?? "-")</p>
+            \(report.freezeSkewMs.map { String(format: "%.3f ms", $0) } ?? "-")</p>
             \(report.failure.map { "<p class=\"failed\">\(escape($0))</p>" } ?? "")
             <p>Consistent cut: <b>\(report.cut.shown ? "shown" : "not shown")</b>:
             \(escape(report.cut.reason))\(window)</p>

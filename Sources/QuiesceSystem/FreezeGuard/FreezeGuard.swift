@@ -6,10 +6,12 @@ import SystemPackage
 /// The process that holds a freeze, so that nothing the agent does, or fails to do, can leave a
 /// file system frozen.
 ///
-/// It opens every mount before freezing any, freezes them in order on a thread of their own,
-/// reports `frozen`, and thaws them all in reverse order at the first of: the agent asks
+/// It opens every mount before freezing any, flushes them (`syncfs`, so that FIFREEZE has little
+/// left to write while writers wait), freezes them in order on a thread of their own, reports
+/// `frozen`, and thaws them all in reverse order at the first of: the agent asks
 /// (`thaw` on standard input), the deadline passes, standard input closes (the agent is gone,
-/// even by SIGKILL), or a catchable signal arrives. It writes nothing to disk.
+/// even by SIGKILL), or a catchable signal arrives. It writes nothing to disk (the one write is
+/// to `/sys/kernel/rcu_expedited`, see `KernelGracePeriods`).
 ///
 /// A FIFREEZE can block in the kernel (a device that stops answering while dirty data is
 /// flushed). Freezing on its own thread keeps the main loop free: at the deadline it thaws every
@@ -20,9 +22,22 @@ public enum FreezeGuard {
     static let fifreeze: UInt = 0xC004_5877
     static let fithaw: UInt = 0xC004_5878
 
+    /// What the guard does before its first FIFREEZE.
+    public struct Options: Sendable {
+        /// `syncfs` every mount first.
+        public var flush: Bool
+        /// Expedite RCU grace periods while the freeze is taken; nil leaves the kernel as it is.
+        public var gracePeriods: KernelGracePeriods?
+
+        public init(flush: Bool, gracePeriods: KernelGracePeriods?) {
+            self.flush = flush
+            self.gracePeriods = gracePeriods
+        }
+    }
+
     /// Runs the guard in this process, reporting on fd 1 and reading commands on fd 0. Returns
     /// the exit status: 0 after a thaw, 1 when the freeze could not be taken.
-    public static func run(mounts: [String], timeout: Duration) -> Int32 {
+    public static func run(mounts: [String], timeout: Duration, options: Options) -> Int32 {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
         let signals: SignalPipe
         let wake: Pipe
@@ -48,9 +63,9 @@ public enum FreezeGuard {
             }
         }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let since = now()
         let progress = FreezeProgress()
-        let worker = FreezeThread.start(fds: fds, progress: progress, wake: wake.writeEnd)
+        let worker = FreezeThread.start(
+            fds: fds, mounts: mounts, options: options, progress: progress, wake: wake.writeEnd)
         var frozenReported = false
         var polled = [
             pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
@@ -73,7 +88,10 @@ public enum FreezeGuard {
                 if state.frozen.count == mounts.count && !frozenReported {
                     frozenReported = true
                     var event = GuardEvent(event: .frozen, at: now(), mounts: mounts)
-                    event.since = since
+                    event.since = state.freezingSince
+                    event.flushMs = state.flushMs
+                    event.flushFailures = state.flushFailures.isEmpty ? nil : state.flushFailures
+                    event.expedited = state.expedited
                     send(event)
                 }
             }

@@ -14,6 +14,13 @@ final class FreezeProgress: Sendable {
         var inFlight: Int?
         /// Set by the main loop when it thaws; the thread freezes nothing after it.
         var stopped = false
+        /// When the first FIFREEZE was issued, after the flush (milliseconds since the epoch).
+        var freezingSince: Double?
+        /// How long the flush before the freeze took, and the mounts it could not flush.
+        var flushMs: Double?
+        var flushFailures: [GuardEvent.CallFailure] = []
+        /// Grace periods were expedited for the freeze.
+        var expedited = false
         /// The thread is done.
         var finished = false
     }

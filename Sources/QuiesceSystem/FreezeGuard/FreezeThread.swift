@@ -1,17 +1,53 @@
 import Glibc
 import Synchronization
+import SystemPackage
 
-/// The guard's freezing thread: FIFREEZE on each mount in order, recording each result under
+/// The guard's freezing thread: `syncfs` on every mount first (so FIFREEZE has little left to
+/// flush while writers wait), then FIFREEZE on each mount in order, recording each result under
 /// the progress lock and waking the main loop after each.
 enum FreezeThread {
-    static func start(fds: [CInt], progress: FreezeProgress, wake: CInt) -> pthread_t {
+    static func start(
+        fds: [CInt], mounts: [String], options: FreezeGuard.Options, progress: FreezeProgress, wake: CInt
+    ) -> pthread_t {
         // Signals go to the main loop, never to this thread.
         var all = sigset_t()
         var previous = sigset_t()
         sigfillset(&all)
         pthread_sigmask(SIG_BLOCK, &all, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        return Thread.start { freezeAll(fds: fds, progress: progress, wake: wake) }
+        return Thread.start {
+            prepare(fds: fds, mounts: mounts, options: options, progress: progress)
+            let restore = options.gracePeriods?.expedite()
+            progress.state.withLock { state in
+                state.expedited = restore != nil
+                state.freezingSince = FreezeGuard.now()
+            }
+            freezeAll(fds: fds, progress: progress, wake: wake)
+            // Only taking the freeze waits for grace periods; holding and thawing it do not.
+            restore?()
+            progress.state.withLock { $0.finished = true }
+            Pipe.notify(wake)
+        }
+    }
+
+    /// The flush before the freeze; a mount that cannot be flushed is noted and frozen anyway.
+    private static func prepare(fds: [CInt], mounts: [String], options: FreezeGuard.Options, progress: FreezeProgress) {
+        guard options.flush else { return }
+        let start = FreezeGuard.now()
+        var failures: [GuardEvent.CallFailure] = []
+        for (fd, mount) in zip(fds, mounts) {
+            if progress.state.withLock({ $0.stopped }) { return }
+            do {
+                try FileSystemFlush.flush(descriptor: fd, mount: mount)
+            } catch {
+                failures.append(.init(call: "syncfs", mount: mount, errno: error.errno.rawValue))
+            }
+        }
+        let took = FreezeGuard.now() - start
+        progress.state.withLock { state in
+            state.flushMs = took
+            state.flushFailures = failures
+        }
     }
 
     private static func freezeAll(fds: [CInt], progress: FreezeProgress, wake: CInt) {
@@ -43,8 +79,6 @@ enum FreezeThread {
             Pipe.notify(wake)
             guard goOn else { break }
         }
-        progress.state.withLock { $0.finished = true }
-        Pipe.notify(wake)
     }
 }
 

@@ -32,10 +32,17 @@ public struct GuardEvent: Codable, Sendable, Equatable {
     }
 
     public var event: Kind
-    /// Milliseconds since the Unix epoch of the freeze (`frozen`) or the thaw (`thawed`).
+    /// Milliseconds since the Unix epoch of the freeze (`frozen`) or the thaw (`thawed`), with
+    /// the fraction down to the microsecond.
     public var at: Double
     /// `frozen`: milliseconds since the Unix epoch when the first FIFREEZE was issued.
     public var since: Double?
+    /// `frozen`: how long the `syncfs` of every mount just before the first FIFREEZE took.
+    public var flushMs: Double?
+    /// `frozen`: mounts that `syncfs` failed on (each was frozen anyway).
+    public var flushFailures: [CallFailure]?
+    /// `frozen`: RCU grace periods were expedited while the freeze was taken (`KernelGracePeriods`).
+    public var expedited: Bool?
     /// `frozen`: the mounts frozen, in order. `thawed`: the mounts thawed, in thaw order.
     /// `freezeFailed`: the mounts frozen before the failure and thawed again.
     public var mounts: [String]

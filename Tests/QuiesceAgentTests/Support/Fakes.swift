@@ -9,11 +9,16 @@ import SystemPackage
 final class RecordingFreezer: FileSystemFreezer {
     private let calls = Mutex<[String]>([])
     private let failures: [String: Errno]
+    private let flushFailures: [String: Errno]
     /// Mounts that report "not frozen" at thaw, as if somebody else had thawed them.
     private let thawedBehindOurBack: Set<String>
 
-    init(failing failures: [String: Errno] = [:], thawedBehindOurBack: Set<String> = []) {
+    init(
+        failing failures: [String: Errno] = [:], failingFlush flushFailures: [String: Errno] = [:],
+        thawedBehindOurBack: Set<String> = []
+    ) {
         self.failures = failures
+        self.flushFailures = flushFailures
         self.thawedBehindOurBack = thawedBehindOurBack
     }
 
@@ -23,6 +28,11 @@ final class RecordingFreezer: FileSystemFreezer {
     func freeze(mount: String) throws(SystemError) {
         calls.withLock { $0.append("freeze \(mount)") }
         if let errno = failures[mount] { throw SystemError(call: "ioctl(FIFREEZE)", subject: mount, errno: errno) }
+    }
+
+    func flush(mount: String) throws(SystemError) {
+        calls.withLock { $0.append("flush \(mount)") }
+        if let errno = flushFailures[mount] { throw SystemError(call: "syncfs", subject: mount, errno: errno) }
     }
 
     func thaw(mount: String) throws(SystemError) {
