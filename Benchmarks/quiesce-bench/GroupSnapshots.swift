@@ -85,22 +85,8 @@ private func realMembers(runs: Int, agent: String) async {
     defer { fleet.stop() }
     do {
         try await fleet.waitUntilReady()
-        let root = fleet.scriptRoot
-        writeFile(
-            "\(fleet.directory)/config.json",
-            #"{"preScriptLocation": "\#(root)/pre.sh", "postScriptLocation": "\#(root)/post.sh"}"#)
-        writeFile("\(fleet.directory)/pre.sh", "#!/bin/sh\n", mode: 0o700)
-        writeFile("\(fleet.directory)/post.sh", "#!/bin/sh\n", mode: 0o700)
-        let inventory = try fleet.inventory()
         let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 8), requestTimeout: .seconds(30))
-        let bundle = try PushBundle.load(
-            pluginConfig: "\(fleet.directory)/config.json", preScript: "\(fleet.directory)/pre.sh",
-            postScript: "\(fleet.directory)/post.sh")
-        guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded,
-            let group = inventory.groups["demo"]
-        else {
-            fail("the push to the real agents failed")
-        }
+        let (inventory, group) = try await pushEmptyScripts(to: fleet, agents: agents)
         var beyond: [String: [Double]] = [:]
         var freezeCalls: [String: [Double]] = [:]
         var rest: [String: [Double]] = [:]

@@ -9,9 +9,10 @@ import QuiesceSystem
 //
 // freeze-overhead: the frozen time a `run-once` cycle costs beyond its snapshot command (the
 // guard's spawn is before the freeze; what counts is FIFREEZE, the guard's round trips and
-// FITHAW), median over N cycles on a loop-mounted ext4 image, against the bare in-process
-// FIFREEZE + FITHAW of the same image spaced like the cycles. FIFREEZE's own time is the
-// kernel flushing the file system, which depends on the disk, not on Quiesce; it is shown apart.
+// FITHAW), median over N cycles on a loop-mounted ext4 image under a writer that appends and
+// fdatasyncs without pause, with the flush before the freeze and expedited grace periods and
+// without them (cycles alternate), against the bare in-process FIFREEZE + FITHAW of the same
+// image spaced like the cycles.
 
 func fail(_ message: String) -> Never {
     if let simulator = stopOnExit, simulator.isRunning { simulator.terminate() }
@@ -65,6 +66,8 @@ func freezeOverhead(cycles: Int) {
     shell(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image])
     try? FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: false)
     shell(["mount", "-o", "loop", image, mount])
+    let writer = StallWriter(file: "\(mount)/writer.log")
+    defer { writer.stop() }
 
     // Baseline: the bare ioctls, in this process.
     let freezer = IoctlFreezer()
@@ -83,43 +86,53 @@ func freezeOverhead(cycles: Int) {
         bare.append((clock.now - start) / .milliseconds(1))
     }
 
-    let settings = "\(work)/agent.json"
-    let json = """
-        {"pluginConfigPath": "\(work)/absent.json", "pluginHostPath": "\(work)/absent.conf", "stateDirectory":
-        "\(work)/state",
-         "freeze": {"mounts": ["\(mount)"], "timeoutSeconds": 30},
-         "snapshot": {"provider": "command", "command": ["/bin/true"], "timeoutSeconds": 30}}
-        """
-    _ = FileManager.default.createFile(
-        atPath: settings, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
-    var overhead: [Double] = []
-    var frozen: [Double] = []
-    var added: [Double] = []
-    for _ in 0..<cycles {
-        let output = shell([agent, "run-once", "--settings", settings, "--json"])
+    let variants = [
+        ("without flush or expediting", #", "flushBeforeFreeze": false, "expediteGracePeriods": false"#),
+        ("with both (the defaults)", ""),
+    ]
+    for (index, variant) in variants.enumerated() {
+        let json = """
+            {"pluginConfigPath": "\(work)/absent.json", "pluginHostPath": "\(work)/absent.conf", "stateDirectory":
+            "\(work)/state",
+             "freeze": {"mounts": ["\(mount)"], "timeoutSeconds": 30\(variant.1)},
+             "snapshot": {"provider": "command", "command": ["/bin/true"], "timeoutSeconds": 30}}
+            """
+        _ = FileManager.default.createFile(
+            atPath: "\(work)/agent-\(index).json", contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
+    }
+    var overhead: [[Double]] = [[], []]
+    var frozen: [[Double]] = [[], []]
+    var added: [[Double]] = [[], []]
+    var freezeCalls: [[Double]] = [[], []]
+    for cycle in 0..<(2 * cycles) {
+        let variant = cycle % 2
+        let output = shell([agent, "run-once", "--settings", "\(work)/agent-\(variant).json", "--json"])
         guard let report = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
             let freeze = report["freeze"] as? [String: Any], let frozenMs = freeze["frozenMs"] as? Double,
             freeze["heldThroughSnapshot"] as? Bool == true,
             let freezeCallMs = freeze["freezeCallMs"] as? Double,
             let snapshotMs = (report["snapshot"] as? [String: Any])?["durationMs"] as? Double
         else { fail("unexpected report: \(output)") }
-        frozen.append(frozenMs)
-        overhead.append(frozenMs - snapshotMs)
-        added.append(frozenMs - snapshotMs - freezeCallMs)
+        frozen[variant].append(frozenMs)
+        overhead[variant].append(frozenMs - snapshotMs)
+        added[variant].append(frozenMs - snapshotMs - freezeCallMs)
+        freezeCalls[variant].append(freezeCallMs)
     }
     let baseline = median(bare)
-    print("freeze-overhead: \(cycles) cycles on a loop-mounted 64 MiB ext4 image")
+    print("freeze-overhead: \(cycles) cycles of each kind on a loop-mounted 64 MiB ext4 image under a writer")
     print("  baseline  bare FIFREEZE+FITHAW in process   median \(format(baseline))")
-    print("  cycle     frozen time (first FIFREEZE to last FITHAW)   median \(format(median(frozen)))")
-    print(
-        "  cycle     frozen time beyond the snapshot command   median \(format(median(overhead)))  "
-            + String(
-                format: "(%.2fx the bare ioctls; min %@, max %@)", median(overhead) / baseline, format(overhead.min()!),
-                format(overhead.max()!)))
-    print(
-        "  cycle     of which Quiesce's own (guard round trips, FITHAW; not the kernel's FIFREEZE flush)   median "
-            + "\(format(median(added)))"
-    )
+    for (index, variant) in variants.enumerated() {
+        print("  cycles \(variant.0):")
+        print("    frozen time (first FIFREEZE to last FITHAW)   median \(format(median(frozen[index])))")
+        print(
+            "    frozen time beyond the snapshot command   median \(format(median(overhead[index])))  "
+                + String(
+                    format: "(%.2fx the bare ioctls; min %@, max %@)", median(overhead[index]) / baseline,
+                    format(overhead[index].min()!), format(overhead[index].max()!)))
+        print(
+            "    of which FIFREEZE \(format(median(freezeCalls[index]))), Quiesce's own (guard round trips, FITHAW) "
+                + "\(format(median(added[index])))")
+    }
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -132,6 +145,10 @@ case "fleet-commands":
     fleetCommands(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 case "group-snapshot":
     await groupSnapshots(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
+case "stall":
+    await stall(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
+case "writer" where arguments.count == 2:
+    StallWriter.runWriter(file: arguments[1])
 case "recipe-stall":
     recipeStall(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 case "soak":
@@ -141,6 +158,6 @@ case "soak":
 default:
     fail(
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot "
-            + "[runs] | soak [requests] [sessions] | recipe-stall [runs]"
+            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs]"
     )
 }

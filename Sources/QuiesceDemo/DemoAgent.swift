@@ -16,7 +16,7 @@ public final class DemoAgent: Sendable {
 
     public init(
         name: String, home: String, disk: DemoDisk, copies: String, scriptRoot: String, agentPath: String,
-        tokenFile: String
+        tokenFile: String, freezeSettings: String = ""
     ) throws {
         self.name = name
         self.home = home
@@ -38,7 +38,7 @@ public final class DemoAgent: Sendable {
              "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath":
              "\(home)/VMSnapshotPluginHost.conf",
              "stateDirectory": "\(home)/state", "scriptRoot": "\(scriptRoot)", "auditLogPath": "\(home)/audit.log",
-             "freeze": {"mounts": \(mounts), "timeoutSeconds": 30},
+             "freeze": {"mounts": \(mounts), "timeoutSeconds": 30\(freezeSettings.isEmpty ? "" : ", " + freezeSettings)},
              "snapshot": {"provider": "command", "command": ["\(home)/snapshot.sh"], "timeoutSeconds": 30}}
             """, mode: 0o600)
         process = try ChildProcess.start(

@@ -51,10 +51,13 @@ public final class DemoFleet: Sendable {
     }
 
     /// A started fleet of `count` VMs; everything is removed again if starting fails.
-    public convenience init(count: Int, agentPath: String, prefix: String = "quiesce-demo") throws {
+    /// `freezeSettings` are extra keys of each agent's `freeze` settings, as JSON members.
+    public convenience init(
+        count: Int, agentPath: String, prefix: String = "quiesce-demo", freezeSettings: String = ""
+    ) throws {
         try self.init(prefix: prefix)
         do {
-            try start(names: (1...count).map { "vm-\($0)" }, agentPath: agentPath)
+            try start(names: (1...count).map { "vm-\($0)" }, agentPath: agentPath, freezeSettings: freezeSettings)
         } catch {
             stop()
             throw error
@@ -63,7 +66,10 @@ public final class DemoFleet: Sendable {
 
     /// Creates the disks (`diskMiB` each, sparse), starts the agents and writes the inventory,
     /// whose group `demo` has every VM and, if given, `verifyCommand`.
-    public func start(names: [String], diskMiB: Int = 32, agentPath: String, verifyCommand: [String]? = nil) throws {
+    public func start(
+        names: [String], diskMiB: Int = 32, agentPath: String, verifyCommand: [String]? = nil,
+        freezeSettings: String = ""
+    ) throws {
         let tokenFile = "\(directory)/agent.token"
         try DemoShell.write(tokenFile, "demo-\(UUID().uuidString)\n", mode: 0o600)
         for vm in names {
@@ -76,8 +82,7 @@ public final class DemoFleet: Sendable {
             }
             let agent = try DemoAgent(
                 name: vm, home: "\(directory)/\(vm)", disk: disk, copies: copies, scriptRoot: scriptRoot,
-                agentPath: agentPath,
-                tokenFile: tokenFile)
+                agentPath: agentPath, tokenFile: tokenFile, freezeSettings: freezeSettings)
             try register { state in
                 state.agents.append(agent)
             } otherwise: {
