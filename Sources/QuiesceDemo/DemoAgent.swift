@@ -30,6 +30,7 @@ public final class DemoAgent: Sendable {
         try DemoShell.write(
             "\(home)/snapshot.sh", "#!/bin/sh\nset -e\n\(copy)\necho \(name)-$QUIESCE_SESSION_ID\n", mode: 0o700)
         let mounts = disk.imagePath == nil ? "[]" : "[\"\(disk.mountPoint)\"]"
+        let freezeExtras = freezeSettings.isEmpty ? "" : ", " + freezeSettings
         try DemoShell.write(
             "\(home)/agent.json",
             """
@@ -38,7 +39,7 @@ public final class DemoAgent: Sendable {
              "pluginConfigPath": "\(home)/VMSnapshotScriptPluginConfig.json", "pluginHostPath":
              "\(home)/VMSnapshotPluginHost.conf",
              "stateDirectory": "\(home)/state", "scriptRoot": "\(scriptRoot)", "auditLogPath": "\(home)/audit.log",
-             "freeze": {"mounts": \(mounts), "timeoutSeconds": 30\(freezeSettings.isEmpty ? "" : ", " + freezeSettings)},
+             "freeze": {"mounts": \(mounts), "timeoutSeconds": 30\(freezeExtras)},
              "snapshot": {"provider": "command", "command": ["\(home)/snapshot.sh"], "timeoutSeconds": 30}}
             """, mode: 0o600)
         process = try ChildProcess.start(
