@@ -3,10 +3,12 @@
 # on the VM; its unit, default settings kept on upgrade, maintainer scripts) and `quiesce` (the
 # coordinator) into dist/, then checks them with lintian (no errors allowed) when it is there.
 #
-#   scripts/package.sh [--debug] [--out DIR]
+#   scripts/package.sh [--debug] [--agent-only] [--out DIR]
 #
 # --debug builds in the debug configuration (what CI does, to save the release build's minutes);
-# the default is a release build. Both in .build-package: objects built for a static Swift runtime
+# the default is a release build. --agent-only builds just the agent's package, the one that goes
+# to every VM and that scripts/package-check.sh installs (what CI does: the coordinator's static
+# build would double the packaging time). Both in .build-package: objects built for a static Swift runtime
 # cannot be linked into the dynamic build in .build, so the two never share a folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,18 +16,21 @@ cd "$(dirname "$0")/.."
 configuration=release
 scratch=.build-package
 out=dist
+products=(quiesce-agent quiesce)
+built=()
 while (($#)); do
     case $1 in
     --debug) configuration=debug; shift ;;
+    --agent-only) products=(quiesce-agent); shift ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
-    *) echo "usage: scripts/package.sh [--debug] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: scripts/package.sh [--debug] [--agent-only] [--out DIR]" >&2; exit 2 ;;
     esac
 done
 
 version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/QuiesceAPI/AgentRoutes.swift)
 arch=$(dpkg --print-architecture)
 maintainer="Quiesce <packaging@quiesce.invalid>"
-for product in quiesce-agent quiesce; do
+for product in "${products[@]}"; do
     swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --product "$product"
 done
 bin=$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)
@@ -67,6 +72,7 @@ Description: $summary
 $(fold -s -w 78 <<< "$description" | sed 's/^/ /; s/ *$//')
 CONTROL
     dpkg-deb --root-owner-group -Zxz --build "$tree" "$out/${name}_${version}_${arch}.deb" >/dev/null
+    built+=("$out/${name}_${version}_${arch}.deb")
     echo "built $out/${name}_${version}_${arch}.deb ($(du -k "$out/${name}_${version}_${arch}.deb" | cut -f1) KiB)"
 }
 
@@ -83,11 +89,13 @@ done
 package quiesce-agent quiesce-agent "consistent snapshots of this VM, for the Quiesce coordinator" \
     "The Quiesce agent runs the pre- and post-scripts of the VM snapshot script framework, freezes file systems with FIFREEZE in a guard that always thaws, takes or waits for the snapshot, and serves an authenticated HTTP API (mutual TLS after enrollment) through which a coordinator pushes signed scripts and snapshots whole groups of VMs at one consistent cut."
 
-package quiesce quiesce "coordinator of Quiesce agents: pushes, sweeps, group snapshots" \
-    "The Quiesce coordinator holds a fleet inventory, pushes plugin configs and signed scripts to the agents, sweeps them for compliance, enrolls them with the fleet's own CA, and sequences snapshots across groups of VMs so that a whole group is captured at one consistent cut."
+if [[ ${#products[@]} -eq 2 ]]; then
+    package quiesce quiesce "coordinator of Quiesce agents: pushes, sweeps, group snapshots" \
+        "The Quiesce coordinator holds a fleet inventory, pushes plugin configs and signed scripts to the agents, sweeps them for compliance, enrolls them with the fleet's own CA, and sequences snapshots across groups of VMs so that a whole group is captured at one consistent cut."
+fi
 
 if command -v lintian >/dev/null; then
-    lintian --fail-on error --suppress-tags no-manual-page "$out"/*_"${version}_${arch}".deb
+    lintian --fail-on error --suppress-tags no-manual-page "${built[@]}"
     echo "lintian: no errors"
 else
     echo "lintian is not installed: the packages are not checked (apt-get install lintian)"

@@ -2,8 +2,8 @@
 # The test command: installs what the tests need, checks the style (scripts/lint.sh), builds
 # with warnings as errors (set in Package.swift), runs every test, as root the bounded fault
 # matrix (scripts/chaos.sh bounded), then fuzzes every parser for QUIESCE_FUZZ_SECONDS (default
-# 20) each (scripts/fuzz.sh; 0 skips it), and as root builds the Debian packages in debug
-# (scripts/package.sh --debug, lintian included) and installs the agent's into a debootstrapped
+# 20) each (scripts/fuzz.sh; 0 skips it), and as root builds the agent's Debian package in debug
+# (scripts/package.sh --debug --agent-only, lintian included) and installs it into a debootstrapped
 # Debian 12 root (scripts/package-check.sh; QUIESCE_PACKAGE_CHECK=0 skips both). Root-only tests
 # (loop-mounted images, FIFREEZE, chown) run as root and are skipped with the reason printed
 # otherwise; with CI=true they never skip.
@@ -29,7 +29,7 @@ if $packaging; then
     # tests and the fault matrix, which measure time, are over by then.
     stage "packages and a Debian root, in the background"
     root=$(mktemp -d /tmp/quiesce-debootstrap.XXXXXX)
-    scripts/package.sh --debug > "$root.package.log" 2>&1 &
+    scripts/package.sh --debug --agent-only > "$root.package.log" 2>&1 &
     package_build=$!
     scripts/package-check.sh --prepare "$root" > "$root.prepare.log" 2>&1 &
     root_build=$!
