@@ -89,6 +89,8 @@ public struct FreezeReport: Codable, Sendable {
     public var flushBeforeFreezeMs: Double?
     /// RCU grace periods were expedited while the freeze was taken (`freeze.expediteGracePeriods`).
     public var expeditedGracePeriods: Bool?
+    /// The instant agreed for the first FIFREEZE (a group snapshot's `freezeAt`), when there was one.
+    public var plannedAt: Date?
     /// When every mount was frozen and when the thaw finished, by the agent's clock.
     public var frozenAt: Date?
     public var thawedAt: Date?

@@ -47,6 +47,31 @@ public struct SessionRequest: Codable, Sendable, Equatable {
     }
 }
 
+/// The optional body of `POST /v1/sessions/{id}/freeze`.
+public struct FreezePhaseRequest: Codable, Sendable, Equatable {
+    /// The instant, by the agent's clock, at which the first FIFREEZE is to be issued: every
+    /// member of a group gets the same one, so the freezes happen together however the requests
+    /// arrive. The agent gets ready first (guard started, mounts flushed), then waits for it;
+    /// an instant already past means at once. At most `maxLead` ahead.
+    public var freezeAt: Date?
+
+    public init(freezeAt: Date?) { self.freezeAt = freezeAt }
+
+    /// How far ahead `freezeAt` may be; further is refused as a clock or coordinator error.
+    public static let maxLead: Duration = .seconds(10)
+
+    /// Refuses a `freezeAt` further ahead of `now` than `maxLead`.
+    public func checkLead(now: Date = Date()) throws(StrictRequestBody.Refusal) {
+        guard let freezeAt else { return }
+        let ahead = freezeAt.timeIntervalSince(now)
+        let limit = Self.maxLead / .seconds(1)
+        guard ahead > limit else { return }
+        throw StrictRequestBody.Refusal(
+            "`freezeAt` is \((ahead * 10).rounded() / 10) s ahead of this agent's clock, more than the "
+                + "\(Int(limit)) s allowed: check both clocks (NTP)")
+    }
+}
+
 /// The optional body of `POST /v1/sessions/{id}/snapshot`.
 public struct SnapshotPhaseRequest: Codable, Sendable, Equatable {
     /// The snapshot was taken outside the agent, for the whole group at once: record this

@@ -45,6 +45,10 @@ public actor CycleRunner {
         return report
     }
 
+    /// Has the freeze step issue its first FIFREEZE at `instant` (the group's agreed one), not
+    /// as soon as it is ready.
+    public func planFreeze(at instant: Date) { state.plannedFreezeAt = instant }
+
     /// Takes no snapshot after all (the coordinator aborted the group): what is frozen is
     /// thawed and the post-scripts still run when the cycle goes on.
     public func abandonSnapshot(reason: String) {

@@ -23,6 +23,8 @@ struct CycleState {
     private var frozenAt: Date?
     private var freezingSince: Date?
     private var flushAfterPreScripts: Duration?
+    /// The agreed instant of the first FIFREEZE in a group snapshot; nil freezes when ready.
+    var plannedFreezeAt: Date?
     private var preparation: FreezePreparation?
     private var thawedAt: Date?
     private var heldThroughSnapshot = false
@@ -103,7 +105,7 @@ struct CycleState {
             heldThroughSnapshot = true
             return true
         }
-        switch await service.freeze(mounts, timeout: .seconds(settings.freeze.timeoutSeconds)) {
+        switch await service.freeze(mounts, timeout: .seconds(settings.freeze.timeoutSeconds), at: plannedFreezeAt) {
         case .success(let freeze):
             held = freeze
             frozenMounts = mounts
@@ -187,6 +189,7 @@ struct CycleState {
         report.flushAfterPreScriptsMs = flushAfterPreScripts.map { $0 / .milliseconds(1) }
         report.flushBeforeFreezeMs = preparation?.flushMs
         report.expeditedGracePeriods = preparation?.expeditedGracePeriods
+        report.plannedAt = plannedFreezeAt
         return report
     }
 

@@ -6,8 +6,9 @@ import FoundationEssentials
 /// `InProcessFreezeService` does the same ioctls in the calling process, for tests over a fake
 /// freezer.
 public protocol FreezeService: Sendable {
-    /// Freezes `mounts` in order, to be thawed by `timeout` at the latest.
-    func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure>
+    /// Freezes `mounts` in order, to be thawed by `timeout` at the latest; with `instant`, the
+    /// first FIFREEZE waits for it (at once when it is past).
+    func freeze(_ mounts: [String], timeout: Duration, at instant: Date?) async -> Result<any HeldFreeze, FreezeFailure>
     /// Writes back `mounts`' dirty data without freezing them; the failures, in words.
     func flush(_ mounts: [String]) async -> [String]
 }

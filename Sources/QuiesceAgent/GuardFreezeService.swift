@@ -31,7 +31,9 @@ public struct GuardFreezeService: FreezeService {
             expediteGracePeriods: settings.freeze.expediteGracePeriods)
     }
 
-    public func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure> {
+    public func freeze(_ mounts: [String], timeout: Duration, at instant: Date?) async
+        -> Result<any HeldFreeze, FreezeFailure>
+    {
         // Noted before anything is frozen: the state directory is never written while frozen.
         let record = records.note(mounts)
         let forget = { record.map(AtomicFile.remove) }
@@ -40,8 +42,11 @@ public struct GuardFreezeService: FreezeService {
             guardProcess = try GuardProcess.start(
                 executable: executable,
                 arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout / .milliseconds(1)))]
-                    + (flush ? ["--flush"] : []) + (expediteGracePeriods ? ["--expedite-grace-periods"] : []) + ["--"]
-                    + mounts)
+                    + (flush ? ["--flush"] : []) + (expediteGracePeriods ? ["--expedite-grace-periods"] : [])
+                    + (instant.map {
+                        ["--at-epoch-us", String(Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()))]
+                    }
+                        ?? []) + ["--"] + mounts)
         } catch {
             forget()
             return .failure(
@@ -49,7 +54,8 @@ public struct GuardFreezeService: FreezeService {
                     mount: nil, reason: "cannot start the freeze guard: \(error)", alreadyFrozen: false, rolledBack: [],
                     rollbackErrors: []))
         }
-        let event = await guardProcess.nextEvent(within: timeout + answerMargin)
+        let waitFirst = instant.map { Duration.seconds(max(0, $0.timeIntervalSinceNow)) } ?? .zero
+        let event = await guardProcess.nextEvent(within: waitFirst + timeout + answerMargin)
         switch event {
         case .some(let event) where event.event == .frozen:
             let frozenAt = Date(timeIntervalSince1970: event.at / 1000)

@@ -8,7 +8,11 @@ public struct InProcessFreezeService: FreezeService {
 
     public init(freezer: any FileSystemFreezer) { self.freezer = freezer }
 
-    public func freeze(_ mounts: [String], timeout: Duration) async -> Result<any HeldFreeze, FreezeFailure> {
+    public func freeze(_ mounts: [String], timeout: Duration, at instant: Date?) async
+        -> Result<any HeldFreeze, FreezeFailure>
+    {
+        // By the wall clock, as the instant is: a monotonic sleep may end a hair before it.
+        while let instant, instant > Date() { try? await Task.sleep(for: .seconds(instant.timeIntervalSinceNow)) }
         let since = Date()
         switch FrozenMounts.freeze(mounts, with: freezer) {
         case .success(let frozen):

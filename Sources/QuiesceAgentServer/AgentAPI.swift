@@ -91,7 +91,13 @@ public struct AgentAPI: Sendable {
                 }
                 var external: ExternalSnapshot?
                 var abortReason: String?
+                var freezeAt: Date?
                 switch phase {
+                case .freeze:
+                    let body = try StrictRequestBody.decode(
+                        FreezePhaseRequest.self, from: request.body, allowedKeys: ["freezeAt"], optional: true)
+                    try body?.checkLead()
+                    freezeAt = body?.freezeAt
                 case .snapshot:
                     external = try StrictRequestBody.decode(
                         SnapshotPhaseRequest.self, from: request.body, allowedKeys: ["external"], optional: true)?
@@ -104,7 +110,9 @@ public struct AgentAPI: Sendable {
                     _ = try StrictRequestBody.decode(
                         EmptyRequest.self, from: request.body, allowedKeys: [], optional: true)
                 }
-                return try .json(try await sessions.run(phase, of: id, external: external, abortReason: abortReason))
+                return try .json(
+                    try await sessions.run(
+                        phase, of: id, external: external, abortReason: abortReason, freezeAt: freezeAt))
             },
         ])
     }

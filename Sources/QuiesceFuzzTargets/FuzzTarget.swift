@@ -44,15 +44,19 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     private static func decodeRequestBody(_ bytes: [UInt8]) {
         guard let route = bytes.first else { return }
         let body = Array(bytes.dropFirst())
-        switch route % 3 {
+        switch route % 4 {
         case 0:
             _ = try? StrictRequestBody.decode(SessionRequest.self, from: body, allowedKeys: ["id", "leaseSeconds"])
         case 1:
             _ = try? StrictRequestBody.decode(
                 SnapshotPhaseRequest.self, from: body, allowedKeys: ["external"], optional: true)
-        default:
+        case 2:
             _ = try? StrictRequestBody.decode(
                 FinishPhaseRequest.self, from: body, allowedKeys: ["abortReason"], optional: true)
+        default:
+            let freeze = try? StrictRequestBody.decode(
+                FreezePhaseRequest.self, from: body, allowedKeys: ["freezeAt"], optional: true)
+            try? freeze?.checkLead()
         }
     }
 }

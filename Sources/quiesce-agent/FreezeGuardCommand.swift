@@ -19,11 +19,15 @@ struct FreezeGuardCommand: ParsableCommand {
     @Flag(help: "Expedite the kernel's RCU grace periods while the freeze is taken.")
     var expediteGracePeriods = false
 
+    @Option(help: "Issue the first FIFREEZE at this instant, in microseconds since the epoch.")
+    var atEpochUs: Int64?
+
     @Argument(help: "Mount points to freeze, in order.")
     var mounts: [String]
 
     func run() throws {
-        let options = FreezeGuard.Options(flush: flush, gracePeriods: expediteGracePeriods ? .system : nil)
+        let options = FreezeGuard.Options(
+            flush: flush, gracePeriods: expediteGracePeriods ? .system : nil, freezeAt: atEpochUs)
         let status = FreezeGuard.run(mounts: mounts, timeout: .milliseconds(timeoutMs), options: options)
         if status != 0 { throw ExitCode(status) }
     }

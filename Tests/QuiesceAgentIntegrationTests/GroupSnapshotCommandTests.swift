@@ -50,7 +50,10 @@ struct GroupSnapshotCommandTests {
         #expect((cut["coordinatorWindowMs"] as? Double ?? 0) > 0)
         let members = Self.members(report)
         #expect(members.count == 10)
+        // Times on the wire are UTC with microseconds: as strings they sort as times do.
+        let planned = try #require(report["plannedFreezeAt"] as? String)
         for (name, member) in members {
+            #expect((member["frozenAt"] as? String ?? "") >= planned, "\(name) froze before the agreed instant")
             #expect(member["status"] as? String == "succeeded", "\(name)")
             #expect(member["consistency"] as? String == "applicationConsistent")
             #expect(member["frozenMs"] as? Double != nil && (member["errors"] as? [Any])?.isEmpty == true)

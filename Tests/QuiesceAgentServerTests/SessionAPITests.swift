@@ -89,6 +89,27 @@ struct SessionAPITests {
         #expect(garbage.status == 400)
     }
 
+    @Test func aFreezeInstantFarAheadOrMisspeltIsRefusedAndFreezesNothing() async throws {
+        let server = try await ServerFixture.start()
+        defer { server.stop() }
+        try server.installFramework(freeze: false)
+        _ = try await create(server, "s-at")
+        _ = try await post(server, AgentRoutes.session("s-at", .prepare))
+        let ahead = QuiesceJSON.timestamp(Date().addingTimeInterval(60))
+        let far = try await post(server, AgentRoutes.session("s-at", .freeze), #"{"freezeAt": "\#(ahead)"}"#)
+        #expect(far.status == 400)
+        #expect(try (far.json()["message"] as? String)?.contains("`freezeAt` is 60.0 s ahead") == true)
+        let misspelt = try await post(server, AgentRoutes.session("s-at", .freeze), #"{"freezeAtt": "\#(ahead)"}"#)
+        #expect(misspelt.status == 400)
+        let notATime = try await post(server, AgentRoutes.session("s-at", .freeze), #"{"freezeAt": "soon"}"#)
+        #expect(notATime.status == 400)
+        let state = try await server.send("GET", AgentRoutes.session("s-at")).json()
+        #expect(state["nextPhase"] as? String == "snapshot", "refused requests ran no phase")
+        let soon = QuiesceJSON.timestamp(Date().addingTimeInterval(0.05))
+        let ok = try await post(server, AgentRoutes.session("s-at", .freeze), #"{"freezeAt": "\#(soon)"}"#)
+        #expect(ok.status == 200, "\(ok.text)")
+    }
+
     @Test func anAbortedSessionTakesNoSnapshotButReleasesTheApplication() async throws {
         let server = try await ServerFixture.start()
         defer { server.stop() }

@@ -62,7 +62,8 @@ public actor SessionManager {
 
     /// Runs `phase` of session `id`, unless it already ran or was skipped.
     public func run(
-        _ phase: SessionPhase, of id: String, external: ExternalSnapshot? = nil, abortReason: String? = nil
+        _ phase: SessionPhase, of id: String, external: ExternalSnapshot? = nil, abortReason: String? = nil,
+        freezeAt: Date? = nil
     ) async throws(SessionError) -> SessionState {
         switch try machine.claim(phase, of: id, now: .now) {
         case .finished: return finished[id]!
@@ -73,6 +74,7 @@ public actor SessionManager {
             await runner.recordExternalSnapshot(
                 external.taken ? .taken(id: external.id) : .failed(external.failure ?? "the group's snapshot failed"))
         }
+        if phase == .freeze, let freezeAt { await runner.planFreeze(at: freezeAt) }
         if phase == .finish, let abortReason {
             await runner.abandonSnapshot(reason: "the coordinator called the snapshot off: \(abortReason)")
         }

@@ -37,10 +37,16 @@ public struct GroupSnapshot: Sendable {
             members: members.map(\.name), policy: group.policy, usesGroupCommand: group.snapshotCommand != nil)
         var records = Dictionary(uniqueKeysWithValues: members.map { ($0.name, MemberRecord(vm: $0)) })
         var phases: [GroupSnapshotReport.PhaseTiming] = []
+        var plannedFreezeAt: Date?
         var step = machine.start()
         while step != .done {
             let phaseStart = Date()
-            let (label, outcomes, slowest) = await perform(step, records: &records)
+            if case .freeze(let names) = step {
+                let roundTrip = phases.first { $0.phase == "preflight" }?.slowestCallMs ?? 0
+                plannedFreezeAt = phaseStart.addingTimeInterval(
+                    Self.freezeLead(roundTripMs: roundTrip, members: names.count) / .seconds(1))
+            }
+            let (label, outcomes, slowest) = await perform(step, records: &records, freezeAt: plannedFreezeAt)
             let phaseEnd = Date()
             phases.append(
                 .init(
@@ -50,8 +56,20 @@ public struct GroupSnapshot: Sendable {
             step = machine.advance(with: outcomes)
         }
         var report = assemble(machine, records: records, phases: phases, startedAt: startedAt)
+        report.plannedFreezeAt = plannedFreezeAt
         if let command = group.verifyCommand { await verify(&report, with: command) }
         return report
+    }
+
+    /// How far ahead the members' agreed freeze instant is set when the freeze requests go out.
+    /// Every request must have reached its agent, and each agent started its guard and flushed,
+    /// before the instant: two of the slowest preflight round trips, 40 ms for the guard's start
+    /// and flush, and a quarter of a millisecond per member for sending the requests and reading
+    /// the answers, at most half of the agents' limit. A member ready only after the instant
+    /// freezes at once, and its lateness shows in the freeze skew.
+    static func freezeLead(roundTripMs: Double, members: Int) -> Duration {
+        let milliseconds = 2 * roundTripMs + 40 + 0.25 * Double(members)
+        return min(.microseconds(Int64(milliseconds * 1000)), FreezePhaseRequest.maxLead / 2)
     }
 
     /// Runs the group's verify command on the snapshot just taken; a failure fails the run.
@@ -89,7 +107,7 @@ public struct GroupSnapshot: Sendable {
     }
 
     private func perform(
-        _ step: GroupSequencer.Step, records: inout [String: MemberRecord]
+        _ step: GroupSequencer.Step, records: inout [String: MemberRecord], freezeAt: Date?
     ) async -> (String, [String: GroupSequencer.Outcome], Double) {
         let deadlines = group.deadlines
         switch step {
@@ -111,7 +129,10 @@ public struct GroupSnapshot: Sendable {
             }
         case .freeze(let names):
             return await fanOut("freeze", names, records: &records) { vm in
-                await phase(.freeze, on: vm, body: EmptyBody(), timeout: .seconds(deadlines.freezeSeconds)) { state in
+                await phase(
+                    .freeze, on: vm, body: FreezePhaseRequest(freezeAt: freezeAt),
+                    timeout: .seconds(Double(deadlines.freezeSeconds) + max(0, freezeAt?.timeIntervalSinceNow ?? 0))
+                ) { state in
                     let freeze = state.report.freeze
                     guard freeze.enabled, !freeze.mounts.isEmpty, !state.frozen else { return nil }
                     return "the agent answered but holds no freeze: "

@@ -11,6 +11,12 @@ extension GroupSnapshotReport {
         if let skew = freezeSkewMs {
             out += String(format: "  freeze skew %.3f ms (first to last frozen, agents' clocks)\n", skew)
         }
+        if let planned = plannedFreezeAt, let last = members.compactMap(\.frozenAt).max() {
+            out +=
+                "  freeze agreed for \(QuiesceJSON.timestamp(planned))"
+                + String(
+                    format: "; the last member was frozen %.3f ms after it\n", last.timeIntervalSince(planned) * 1000)
+        }
         out += "  cut: " + (cut.shown ? style.good("shown") : style.warning("not shown")) + ": \(cut.reason)\n"
         if let window = cut.coordinatorWindowMs {
             out += String(format: "       every member frozen for %.1f ms by the coordinator's clock", window)

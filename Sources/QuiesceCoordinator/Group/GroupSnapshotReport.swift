@@ -22,6 +22,9 @@ public struct GroupSnapshotReport: Codable, Sendable {
     public var finishedAt: Date
     /// First to last `frozenAt` on the agents' clocks.
     public var freezeSkewMs: Double?
+    /// The instant agreed for every member's first FIFREEZE (`GroupSnapshot.freezeLead` after
+    /// the freeze requests went out), when the freeze phase ran.
+    public var plannedFreezeAt: Date?
     public var cut: GroupCut
     /// Each phase as the coordinator saw it: first request sent to last answer received.
     public var phases: [PhaseTiming]

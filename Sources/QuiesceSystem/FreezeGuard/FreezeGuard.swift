@@ -28,10 +28,14 @@ public enum FreezeGuard {
         public var flush: Bool
         /// Expedite RCU grace periods while the freeze is taken; nil leaves the kernel as it is.
         public var gracePeriods: KernelGracePeriods?
+        /// Issue the first FIFREEZE at this instant (microseconds since the epoch, CLOCK_REALTIME)
+        /// rather than when ready; the deadline counts from it.
+        public var freezeAt: Int64?
 
-        public init(flush: Bool, gracePeriods: KernelGracePeriods?) {
+        public init(flush: Bool, gracePeriods: KernelGracePeriods?, freezeAt: Int64? = nil) {
             self.flush = flush
             self.gracePeriods = gracePeriods
+            self.freezeAt = freezeAt
         }
     }
 
@@ -62,7 +66,8 @@ public enum FreezeGuard {
                 return 1
             }
         }
-        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let wait = options.freezeAt.map { Duration.microseconds(max(0, $0 - Int64(now() * 1000))) } ?? .zero
+        let deadline = ContinuousClock.now.advanced(by: wait + timeout)
         let progress = FreezeProgress()
         let worker = FreezeThread.start(
             fds: fds, mounts: mounts, options: options, progress: progress, wake: wake.writeEnd)

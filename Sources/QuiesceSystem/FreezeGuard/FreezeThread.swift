@@ -17,6 +17,7 @@ enum FreezeThread {
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return Thread.start {
             prepare(fds: fds, mounts: mounts, options: options, progress: progress)
+            if let instant = options.freezeAt { waitUntil(instant, progress: progress) }
             let restore = options.gracePeriods?.expedite()
             progress.state.withLock { state in
                 state.expedited = restore != nil
@@ -48,6 +49,20 @@ enum FreezeThread {
             state.flushMs = took
             state.flushFailures = failures
         }
+    }
+
+    /// Sleeps until `instant` (microseconds since the epoch): in slices while it is far, so a stop
+    /// meanwhile is seen, then one absolute sleep on CLOCK_REALTIME for the last milliseconds.
+    private static func waitUntil(_ instant: Int64, progress: FreezeProgress) {
+        while true {
+            if progress.state.withLock({ $0.stopped }) { return }
+            let left = instant - Int64(FreezeGuard.now() * 1000)
+            if left <= 0 { return }
+            if left <= 3000 { break }
+            usleep(useconds_t(min(left - 2000, 20_000)))
+        }
+        var target = timespec(tv_sec: Int(instant / 1_000_000), tv_nsec: Int(instant % 1_000_000) * 1000)
+        while clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &target, nil) == EINTR {}
     }
 
     private static func freezeAll(fds: [CInt], progress: FreezeProgress, wake: CInt) {
