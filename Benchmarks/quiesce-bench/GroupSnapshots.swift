@@ -15,10 +15,16 @@ func groupSnapshots(runs: Int) async {
     let agent = agentExecutable()
     print("group-snapshot: medians of \(runs) runs")
     var baseline: [String: Double] = [:]
-    for count in [1, 10, 100] {
-        let work = shell(["mktemp", "-d", "/tmp/quiesce-group.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    for count in [1, 10, 100, 1000] {
+        // On tmpfs, as a real agent's state directory is (/run/quiesce): a thousand simulated
+        // agents writing their session journals to one disk would measure that disk instead.
+        let work = shell(["mktemp", "-d", "/dev/shm/quiesce-group.XXXXXX"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let base = 30_000 + Int(getpid() % 10) * 300 + (count == 100 ? 150 : count == 10 ? 20 : 0)
+        let base =
+            count == 1000
+            ? 20_000 + Int(getpid() % 10) * 1000
+            : 30_000 + Int(getpid() % 10) * 300 + (count == 100 ? 150 : count == 10 ? 20 : 0)
         let simulator = startSimulator(agent: agent, count: count, base: base, work: work)
         defer {
             simulator.terminate()
@@ -41,7 +47,9 @@ func groupSnapshots(runs: Int) async {
             let bundle = try? PushBundle.load(
                 pluginConfig: "\(work)/config.json", preScript: "\(work)/pre.sh", postScript: "\(work)/post.sh")
         else { fail("cannot prepare the \(count)-agent fleet") }
-        let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 256), requestTimeout: .seconds(10))
+        // Every freeze request waits for the agreed instant: all must be in flight at once.
+        let agents = AgentClient(
+            client: CurlClient(maxConcurrentTransfers: max(256, count)), requestTimeout: .seconds(10))
         guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded else {
             fail("the push to \(count) agents failed")
         }
@@ -71,8 +79,26 @@ func groupSnapshots(runs: Int) async {
                     + (count == 1 ? "" : String(format: " (%.1fx)", value / (baseline[phase] ?? value))))
         }
         print("                phases: " + phases.joined(separator: ", "))
+        if count == 1000 { await oneAtATime(group: group, members: inventory.vms, agents: agents) }
     }
     await realMembers(runs: runs, agent: agent)
+}
+
+/// The baseline of the largest group: the same members snapshotted one after another, each as a
+/// group of its own, as a per-VM tool would: how far apart their freezes are.
+private func oneAtATime(group: FleetInventory.Group, members: [FleetInventory.VM], agents: AgentClient) async {
+    let started = Date()
+    var frozenAts: [Date] = []
+    for member in members {
+        let report = await GroupSnapshot(group: group, members: [member], agents: agents).run()
+        guard report.status == .succeeded else { fail("a one-member snapshot failed: \(report.failure ?? "")") }
+        frozenAts += report.members.compactMap(\.frozenAt)
+    }
+    let spread = (frozenAts.max() ?? started).timeIntervalSince(frozenAts.min() ?? started) * 1000
+    print(
+        String(
+            format: "                baseline, one VM at a time (%d one-member snapshots in a row): first to last "
+                + "frozen %.0f ms, %.1f s in all", members.count, spread, Date().timeIntervalSince(started)))
 }
 
 /// Three real agents, real frozen loop disks: frozen time beyond the snapshot command.

@@ -11,12 +11,17 @@ public struct InProcessFreezeService: FreezeService {
     public func freeze(_ mounts: [String], timeout: Duration, at instant: Date?) async
         -> Result<any HeldFreeze, FreezeFailure>
     {
-        // By the wall clock, as the instant is: a monotonic sleep may end a hair before it.
-        while let instant, instant > Date() { try? await Task.sleep(for: .seconds(instant.timeIntervalSinceNow)) }
-        let since = Date()
-        switch FrozenMounts.freeze(mounts, with: freezer) {
+        // At the instant on a thread of its own, as a guard would: a simulated fleet's agents
+        // share one process, whose busy pool would otherwise make them late.
+        let freezer = freezer
+        let (since, outcome, frozenAt) = await OwnThread.run(at: instant ?? Date()) {
+            let since = Date()
+            let outcome = FrozenMounts.freeze(mounts, with: freezer)
+            return (since, outcome, Date())
+        }
+        switch outcome {
         case .success(let frozen):
-            return .success(Held(frozen: frozen, freezingSince: since, frozenAt: Date()))
+            return .success(Held(frozen: frozen, freezingSince: since, frozenAt: frozenAt))
         case .failure(let failure):
             return .failure(
                 FreezeFailure(

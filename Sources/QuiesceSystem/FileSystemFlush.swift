@@ -37,8 +37,6 @@ public enum FileSystemFlush {
     /// `flush` on a thread of its own: a flush can take seconds and must not hold one of the
     /// cooperative pool's threads.
     public static func flushOffThePool(_ mounts: [String]) async -> [SystemError] {
-        await withCheckedContinuation { continuation in
-            pthread_detach(Thread.start { continuation.resume(returning: flush(mounts)) })
-        }
+        await OwnThread.run { flush(mounts) }
     }
 }

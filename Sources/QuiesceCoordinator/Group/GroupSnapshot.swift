@@ -41,10 +41,11 @@ public struct GroupSnapshot: Sendable {
         var step = machine.start()
         while step != .done {
             let phaseStart = Date()
-            if case .freeze(let names) = step {
-                let roundTrip = phases.first { $0.phase == "preflight" }?.slowestCallMs ?? 0
+            if case .freeze = step {
+                let preflight = phases.first { $0.phase == "preflight" }
                 plannedFreezeAt = phaseStart.addingTimeInterval(
-                    Self.freezeLead(roundTripMs: roundTrip, members: names.count) / .seconds(1))
+                    Self.freezeLead(fanOutMs: preflight?.durationMs ?? 0, roundTripMs: preflight?.slowestCallMs ?? 0)
+                        / .seconds(1))
             }
             let (label, outcomes, slowest) = await perform(step, records: &records, freezeAt: plannedFreezeAt)
             let phaseEnd = Date()
@@ -63,12 +64,13 @@ public struct GroupSnapshot: Sendable {
 
     /// How far ahead the members' agreed freeze instant is set when the freeze requests go out.
     /// Every request must have reached its agent, and each agent started its guard and flushed,
-    /// before the instant: two of the slowest preflight round trips, 40 ms for the guard's start
-    /// and flush, and a quarter of a millisecond per member for sending the requests and reading
-    /// the answers, at most half of the agents' limit. A member ready only after the instant
+    /// before the instant. The preflight phase, the same fan-out of light requests moments
+    /// before, measures this group's network and agents: twice its whole time (sending every
+    /// request and reading every answer) and twice its slowest call, plus 40 ms for a guard's
+    /// start and flush; at most half of the agents' limit. A member ready only after the instant
     /// freezes at once, and its lateness shows in the freeze skew.
-    static func freezeLead(roundTripMs: Double, members: Int) -> Duration {
-        let milliseconds = 2 * roundTripMs + 40 + 0.25 * Double(members)
+    static func freezeLead(fanOutMs: Double, roundTripMs: Double) -> Duration {
+        let milliseconds = 2 * fanOutMs + 2 * roundTripMs + 40
         return min(.microseconds(Int64(milliseconds * 1000)), FreezePhaseRequest.maxLead / 2)
     }
 

@@ -56,13 +56,12 @@ enum FreezeThread {
     private static func waitUntil(_ instant: Int64, progress: FreezeProgress) {
         while true {
             if progress.state.withLock({ $0.stopped }) { return }
-            let left = instant - Int64(FreezeGuard.now() * 1000)
+            let left = instant - WallClock.nowMicroseconds()
             if left <= 0 { return }
             if left <= 3000 { break }
             usleep(useconds_t(min(left - 2000, 20_000)))
         }
-        var target = timespec(tv_sec: Int(instant / 1_000_000), tv_nsec: Int(instant % 1_000_000) * 1000)
-        while clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &target, nil) == EINTR {}
+        WallClock.sleep(untilMicroseconds: instant)
     }
 
     private static func freezeAll(fds: [CInt], progress: FreezeProgress, wake: CInt) {
