@@ -40,13 +40,7 @@ public struct GuardFreezeService: FreezeService {
         let guardProcess: GuardProcess
         do {
             guardProcess = try GuardProcess.start(
-                executable: executable,
-                arguments: ["freeze-guard", "--timeout-ms", String(Int(timeout / .milliseconds(1)))]
-                    + (flush ? ["--flush"] : []) + (expediteGracePeriods ? ["--expedite-grace-periods"] : [])
-                    + (instant.map {
-                        ["--at-epoch-us", String(Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()))]
-                    }
-                        ?? []) + ["--"] + mounts)
+                executable: executable, arguments: guardArguments(mounts, timeout: timeout, at: instant))
         } catch {
             forget()
             return .failure(
@@ -94,6 +88,17 @@ public struct GuardFreezeService: FreezeService {
 
     public func flush(_ mounts: [String]) async -> [String] {
         await FileSystemFlush.flushOffThePool(mounts).map(\.description)
+    }
+
+    /// `quiesce-agent freeze-guard`'s command line for one freeze.
+    private func guardArguments(_ mounts: [String], timeout: Duration, at instant: Date?) -> [String] {
+        var arguments = ["freeze-guard", "--timeout-ms", String(Int(timeout / .milliseconds(1)))]
+        if flush { arguments.append("--flush") }
+        if expediteGracePeriods { arguments.append("--expedite-grace-periods") }
+        if let instant {
+            arguments += ["--at-epoch-us", String(Int64((instant.timeIntervalSince1970 * 1_000_000).rounded()))]
+        }
+        return arguments + ["--"] + mounts
     }
 
     static func describe(_ failure: GuardEvent.CallFailure) -> String {

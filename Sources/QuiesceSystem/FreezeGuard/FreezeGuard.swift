@@ -66,7 +66,7 @@ public enum FreezeGuard {
                 return 1
             }
         }
-        let wait = options.freezeAt.map { Duration.microseconds(max(0, $0 - Int64(now() * 1000))) } ?? .zero
+        let wait = options.freezeAt.map { Duration.microseconds(max(0, $0 - WallClock.nowMicroseconds())) } ?? .zero
         let deadline = ContinuousClock.now.advanced(by: wait + timeout)
         let progress = FreezeProgress()
         let worker = FreezeThread.start(
