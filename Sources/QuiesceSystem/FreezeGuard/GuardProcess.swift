@@ -56,12 +56,7 @@ public final class GuardProcess: Sendable {
     public func nextEvent(within timeout: Duration) async -> GuardEvent? {
         // On a thread of its own: blocking one of Dispatch's global threads would stall Swift's
         // cooperative pool, which runs on them.
-        await withCheckedContinuation { continuation in
-            let thread = Thread.start {
-                continuation.resume(returning: self.readEvent(until: ContinuousClock.now.advanced(by: timeout)))
-            }
-            pthread_detach(thread)
-        }
+        await OwnThread.run { self.readEvent(until: ContinuousClock.now.advanced(by: timeout)) }
     }
 
     /// Asks the guard to thaw now; a guard that is gone already is no error.
