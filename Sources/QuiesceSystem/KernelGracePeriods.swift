@@ -23,6 +23,9 @@ public struct KernelGracePeriods: Sendable {
         return Restore(periods: self, previous: current)
     }
 
+    /// True while the kernel expedites them, whoever turned it on.
+    public var isOn: Bool { read() == "1" }
+
     /// The previous value, to put back once the freezes are taken.
     public struct Restore: Sendable {
         let periods: KernelGracePeriods

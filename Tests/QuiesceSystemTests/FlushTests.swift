@@ -21,11 +21,14 @@ struct FlushTests {
         let periods = KernelGracePeriods(path: path)
         let restore = try #require(periods.expedite())
         #expect(try directory.read("rcu_expedited") == "1")
+        #expect(periods.isOn)
         restore()
         #expect(try directory.read("rcu_expedited") == "0")
+        #expect(!periods.isOn)
 
         try directory.write("rcu_expedited", "1\n")
         #expect(periods.expedite() == nil, "already on: left on, and nothing to put back")
+        #expect(periods.isOn)
         #expect(try directory.read("rcu_expedited") == "1\n")
         #expect(KernelGracePeriods(path: directory.url("absent")).expedite() == nil)
     }

@@ -20,7 +20,8 @@ enum FreezeThread {
             if let instant = options.freezeAt { waitUntil(instant, progress: progress) }
             let restore = options.gracePeriods?.expedite()
             progress.state.withLock { state in
-                state.expedited = restore != nil
+                // On already (another freeze on this machine turned it on) counts as expedited too.
+                state.expedited = restore != nil || options.gracePeriods?.isOn == true
                 state.freezingSince = FreezeGuard.now()
             }
             freezeAll(fds: fds, progress: progress, wake: wake)
