@@ -170,7 +170,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI"], swiftSettings: strict),
+            name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI", "QuiesceTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "QuiesceHTTPClientTests",
             dependencies: ["QuiesceHTTPClient", "QuiesceAPI", "QuiesceTestSupport"],

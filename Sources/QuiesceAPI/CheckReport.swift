@@ -12,6 +12,9 @@ public struct CheckReport: Codable, Sendable {
     public var files: [FileCheck]
     public var freeze: FreezePlan
     public var snapshotProvider: String
+    /// The agent that answered, in the answer of `GET /v1/compliance`: a sweep learns its version
+    /// and certificate from the one request. Absent from `quiesce-agent check` and older agents.
+    public var agent: AgentVersion?
 
     public init(
         predictedConsistency: Consistency, reason: String, configState: CycleReport.ConfigState,

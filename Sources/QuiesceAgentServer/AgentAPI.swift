@@ -33,11 +33,7 @@ public struct AgentAPI: Sendable {
                         name: "quiesce-agent", version: QuiesceVersion.current, frozen: await sessions.isFrozen()))
             },
             Route(.GET, AgentRoutes.version) { _ in
-                try .json(
-                    AgentVersion(
-                        version: QuiesceVersion.current, hostname: Self.hostname, frozen: await sessions.isFrozen(),
-                        activeSession: await sessions.activeSessionId,
-                        certificateNotAfter: credentials.certificateNotAfter))
+                try .json(await Self.version(sessions: sessions, credentials: credentials))
             },
             Route(.GET, AgentRoutes.pluginConfig) { _ in
                 do {
@@ -69,7 +65,9 @@ public struct AgentAPI: Sendable {
                         signature: request.headers.first(name: ContentSignature.header)))
             },
             Route(.GET, AgentRoutes.compliance) { _ in
-                try .json(ComplianceCheck.run(settings: settings))
+                var check = ComplianceCheck.run(settings: settings)
+                check.agent = await Self.version(sessions: sessions, credentials: credentials)
+                return try .json(check)
             },
             Route(.GET, AgentRoutes.metrics) { _ in
                 HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(metrics.render().utf8))
@@ -120,4 +118,11 @@ public struct AgentAPI: Sendable {
     private struct EmptyRequest: Decodable {}
 
     static let hostname = CurrentProcess.hostName
+
+    /// What `GET /v1/version` answers, and the compliance answer carries.
+    private static func version(sessions: SessionManager, credentials: AgentCredentials) async -> AgentVersion {
+        AgentVersion(
+            version: QuiesceVersion.current, hostname: hostname, frozen: await sessions.isFrozen(),
+            activeSession: await sessions.activeSessionId, certificateNotAfter: credentials.certificateNotAfter)
+    }
 }

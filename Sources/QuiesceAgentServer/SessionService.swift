@@ -31,10 +31,17 @@ public struct SessionService: Service {
         }
         await sessions.recovered(recovered)
         try? await cancelWhenGracefulShutdown {
+            var openings = sessions.openings.makeAsyncIterator()
             while !Task.isCancelled {
                 await sessions.expireLease()
                 if audit.pendingCount > 0, await !sessions.isFrozen() { audit.flush() }
-                try await Task.sleep(for: .milliseconds(250))
+                if audit.pendingCount == 0, await sessions.activeSessionId == nil {
+                    // Nothing to watch until a session opens (audit lines are held back only
+                    // during one): an idle agent, or a thousand simulated ones, never wakes.
+                    _ = await openings.next()
+                } else {
+                    try await Task.sleep(for: .milliseconds(250))
+                }
             }
         }
         // A task of its own, not cancelled with this one: a cancelled task would kill the

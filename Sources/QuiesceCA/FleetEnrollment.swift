@@ -33,7 +33,7 @@ public struct FleetEnrollment: Sendable {
     }
 
     public func run(_ vms: [FleetInventory.VM]) async -> [Outcome] {
-        await vms.concurrentMap { vm in await enroll(vm) }
+        await vms.concurrentMap(atMost: agents.maxConcurrentVMs) { vm in await enroll(vm) }
     }
 
     func enroll(_ vm: FleetInventory.VM) async -> Outcome {

@@ -16,6 +16,9 @@ public struct AgentClient: Sendable {
         self.requestTimeout = requestTimeout
     }
 
+    /// How many VMs a fleet command keeps busy at once: one transfer each.
+    public var maxConcurrentVMs: Int { client.maxConcurrentTransfers }
+
     /// Why a call to an agent gave no usable answer.
     public enum CallError: Error, Sendable, CustomStringConvertible {
         case transport(TransportError)
@@ -78,24 +81,27 @@ public struct AgentClient: Sendable {
         }
     }
 
-    /// GETs `path` from `vm` and decodes the JSON answer.
-    public func get<T: Decodable & Sendable>(_ type: T.Type, _ path: String, from vm: FleetInventory.VM) async
-        -> Result<T, CallError>
-    {
-        Self.decode(T.self, path, await call("GET", path, on: vm))
+    /// GETs `path` from `vm` and decodes the JSON answer. `keepConnection` false closes the
+    /// connection after it: the command has nothing more to ask this VM.
+    public func get<T: Decodable & Sendable>(
+        _ type: T.Type, _ path: String, from vm: FleetInventory.VM, keepConnection: Bool = true
+    ) async -> Result<T, CallError> {
+        Self.decode(T.self, path, await call("GET", path, on: vm, keepConnection: keepConnection))
     }
 
     /// PUTs a file to `vm` with its SHA-256 (and its signature) and decodes the JSON answer.
     public func put<T: Decodable & Sendable>(
         _ type: T.Type, _ path: String, on vm: FleetInventory.VM, body: [UInt8], sha256: String,
-        signature: ContentSignature? = nil
+        signature: ContentSignature? = nil, keepConnection: Bool = true
     ) async -> Result<T, CallError> {
         var headers = [
             (name: "Content-Type", value: "application/octet-stream"),
             (name: AgentRoutes.contentSHA256Header, value: sha256),
         ]
         if let signature { headers.append((name: ContentSignature.header, value: signature.line)) }
-        return Self.decode(T.self, path, await call("PUT", path, on: vm, body: body, headers: headers))
+        return Self.decode(
+            T.self, path,
+            await call("PUT", path, on: vm, body: body, headers: headers, keepConnection: keepConnection))
     }
 
     /// POSTs `body` as JSON to `vm` and decodes the JSON answer.
@@ -134,7 +140,7 @@ public struct AgentClient: Sendable {
     public func call(
         _ method: String, _ path: String, on vm: FleetInventory.VM, body: [UInt8]? = nil,
         headers: [(name: String, value: String)] = [],
-        timeout: Duration? = nil
+        timeout: Duration? = nil, keepConnection: Bool = true
     ) async -> Result<[UInt8], CallError> {
         guard vm.transportIsSafe else {
             return .failure(
@@ -157,7 +163,7 @@ public struct AgentClient: Sendable {
         let request = HTTPClientRequest(
             method: method, url: "\(scheme)://\(vm.address)\(path)",
             headers: authorization + headers, body: body, timeout: timeout ?? requestTimeout,
-            tls: vm.tls.map(ClientTLS.init))
+            tls: vm.tls.map(ClientTLS.init), keepConnection: keepConnection)
         let response: HTTPClientResponse
         do {
             response = try await client.send(request)

@@ -10,12 +10,15 @@ import Synchronization
 ///     let response = try await client.send(HTTPClientRequest(method: "GET", url: "http://127.0.0.1:7710/v1/health"))
 public final class CurlClient: Sendable {
     private let loop: CurlLoop
+    /// Transfers in flight at once; a fleet command keeps as many VMs busy.
+    public let maxConcurrentTransfers: Int
 
     /// - Parameters:
     ///   - maxConcurrentTransfers: transfers in flight at once; the rest wait their turn.
     ///   - tls: how agents' certificates are checked and the coordinator's own certificate.
     public init(maxConcurrentTransfers: Int = 256, tls: ClientTLS = ClientTLS()) {
         CurlGlobal.initialize()
+        self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
         loop = CurlLoop(maxConcurrentTransfers: maxConcurrentTransfers, tls: tls)
         let loop = loop
         let thread = Thread { loop.run() }

@@ -16,8 +16,11 @@ final class CurlLoop: @unchecked Sendable {
         multi = curl_multi_init()
         self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
         self.tls = tls
-        // Keep a connection per agent between phases: the default cache is far smaller than a fleet.
-        _ = quiesce_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 10_000)
+        // Room for a connection per transfer in flight and as many recently idle: a group's phases
+        // reuse every member's connection (its client's concurrency is the group's size), and a
+        // fleet command's finished VMs give theirs up. libcurl walks the whole cache each time a
+        // transfer ends, so a cache of every agent made a 10,000-agent sweep quadratic.
+        _ = quiesce_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 2 * self.maxConcurrentTransfers)
     }
 
     func submit(_ transfer: Transfer) {

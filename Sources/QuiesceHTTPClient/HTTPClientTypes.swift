@@ -12,13 +12,17 @@ public struct HTTPClientRequest: Sendable {
     public var tls: ClientTLS?
     /// A longer answer is cut off (`tooLarge`): whatever answers, it cannot fill the coordinator's memory.
     public var maxResponseBytes: Int
+    /// False for the last request to an agent for a while: its connection is closed after the
+    /// answer instead of waiting in the cache, which libcurl walks each time a transfer ends.
+    public var keepConnection: Bool
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
         timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5), tls: ClientTLS? = nil,
-        maxResponseBytes: Int = 8 << 20
+        maxResponseBytes: Int = 8 << 20, keepConnection: Bool = true
     ) {
         self.maxResponseBytes = maxResponseBytes
+        self.keepConnection = keepConnection
         self.method = method
         self.url = url
         self.headers = headers

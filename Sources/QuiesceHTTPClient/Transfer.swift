@@ -60,6 +60,7 @@ final class Transfer: @unchecked Sendable {
         quiesce_curl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, transferWrite)
         quiesce_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
         quiesce_curl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, transferHeader)
+        if !request.keepConnection { quiesce_curl_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1) }
         if request.method == "HEAD" { quiesce_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1) }
         var headers = request.headers.map { "\($0.name): \($0.value)" }
         if let body = request.body {
@@ -149,22 +150,26 @@ private func transferWrite(
     return length
 }
 
-/// libcurl's header callback: one header line at a time.
+/// libcurl's header callback: one header line at a time, taken apart as bytes (a fleet
+/// command reads tens of thousands of them).
 private func transferHeader(
     _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-    }
-    if line.hasPrefix("HTTP/") {
-        transfer.responseHeaders = [:]  // a new response (after a 100 Continue, say)
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        transfer.responseHeaders[name] = line[line.index(after: colon)...].trimmingCharacters(
-            in: .whitespacesAndNewlines)
+    data.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+        let line = UnsafeBufferPointer(start: start, count: length)
+        if line.starts(with: "HTTP/".utf8) {
+            transfer.responseHeaders = [:]  // a new response (after a 100 Continue, say)
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+            var value = line[(colon + 1)...]
+            while let first = value.first, isSpace(first) { value = value.dropFirst() }
+            while let last = value.last, isSpace(last) { value = value.dropLast() }
+            let name = line[..<colon].map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+            transfer.responseHeaders[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+        }
     }
     return length
 }

@@ -10,6 +10,9 @@ import ServiceLifecycle
 /// (instant, nothing frozen), and the fault plan's faults wrap the agent's handlers.
 public struct FleetSimulator: Sendable {
     public var count: Int
+    /// The first agent's number: this process runs agents `first..<first + count`, so a fleet
+    /// larger than one process serves is split over several that share a root.
+    public var first: Int
     public var basePort: Int
     public var root: String
     public var tokenFile: String
@@ -19,10 +22,11 @@ public struct FleetSimulator: Sendable {
     public var instantScripts: Bool
 
     public init(
-        count: Int, basePort: Int, root: String, tokenFile: String, faults: FaultPlan = FaultPlan(),
+        count: Int, first: Int = 0, basePort: Int, root: String, tokenFile: String, faults: FaultPlan = FaultPlan(),
         instantScripts: Bool = false
     ) {
         self.count = count
+        self.first = first
         self.basePort = basePort
         self.root = root
         self.tokenFile = tokenFile
@@ -33,8 +37,8 @@ public struct FleetSimulator: Sendable {
     /// The services to run: a server and a session keeper per agent that accepts connections.
     public func services() throws(AgentError) -> [any Service] {
         var services: [any Service] = []
-        for index in 0..<count {
-            let agentFaults = faults.faults(for: index, of: count)
+        for index in first..<first + count {
+            let agentFaults = faults.faults(for: index, of: first + count)
             if agentFaults.refuseConnection == true { continue }
             let settings = self.settings(for: index)
             do {

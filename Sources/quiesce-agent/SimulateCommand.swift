@@ -15,11 +15,14 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             Agent i listens on 127.0.0.1:(base-port + i) with its files under ROOT/agent-i: real HTTP, \
             authentication, pushes, sessions and scripts; the freeze and the snapshot are simulated. \
+            A fleet too large for one process is split over several sharing ROOT and base port, each \
+            with its own --first (ten of 1,000: --first 0, --first 1000, ...). \
             A faults file (JSON, see FaultPlan) adds latency, failures, hangs, dropped or refused connections.
             """
     )
 
     @Option(help: "How many agents.") var count: Int
+    @Option(help: "The first agent's number i (agents i to i+count-1).") var first = 0
     @Option(help: "The first agent's port on 127.0.0.1.") var basePort: Int
     @Option(help: "A directory for the agents' files.") var root: String
     @Option(help: "The token every agent accepts (a file of mode 0600).") var tokenFile: String
@@ -28,8 +31,10 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-        guard (1...65535).contains(basePort), basePort + count - 1 <= 65535 else {
-            throw ValidationError("--base-port \(basePort) with --count \(count) runs past port 65535")
+        guard first >= 0 else { throw ValidationError("--first must be 0 or more") }
+        guard (1...65535).contains(basePort), basePort + first + count - 1 <= 65535 else {
+            throw ValidationError(
+                "--base-port \(basePort) with --first \(first) and --count \(count) runs past port 65535")
         }
     }
 
@@ -51,7 +56,7 @@ struct SimulateCommand: AsyncParsableCommand {
             )
         }
         let simulator = FleetSimulator(
-            count: count, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan,
+            count: count, first: first, basePort: basePort, root: root, tokenFile: tokenFile, faults: plan,
             instantScripts: instantScripts)
         let services: [any Service]
         do {
@@ -62,7 +67,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         CurrentProcess.writeToStandardError(
-            "quiesce-agent: simulating \(count) agents on 127.0.0.1:\(basePort)-\(basePort + count - 1)\n")
+            "quiesce-agent: simulating agents \(first)-\(first + count - 1) on 127.0.0.1:\(basePort + first)-"
+                + "\(basePort + first + count - 1)\n")
         var configuration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-simulate"))
         // Hanging agents never finish their requests by themselves: cut them off.

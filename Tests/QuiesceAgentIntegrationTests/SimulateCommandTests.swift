@@ -45,6 +45,20 @@ struct SimulateCommandTests {
         #expect(try failed.json()["code"] as? String == "SimulatedFault")
     }
 
+    @Test func aFleetSplitOverProcessesNumbersItsAgentsFromFirst() async throws {
+        let fleet = try await SimulatedFleet(count: 2, first: 3)
+        defer { fleet.stop() }
+        let config = Array(#"{"preScriptLocation": "", "postScriptLocation": ""}"#.utf8)
+        let pushed = try await fleet.agent(4).send(
+            "PUT", "/v1/plugin-config", token: SimulatedFleet.token, body: config)
+        #expect(pushed.status == 200)
+        #expect(FileManager.default.fileExists(atPath: fleet.home(4) + "/VMSnapshotScriptPluginConfig.json"))
+        #expect(!FileManager.default.fileExists(atPath: fleet.home(0)), "agents 0 to 2 belong to another process")
+        await #expect(throws: (any Error).self, "nothing listens for agent 2") {
+            _ = try await fleet.agent(2).send("GET", "/v1/health")
+        }
+    }
+
     @Test func instantScriptsAreReportedAsSucceededWithoutRunning() async throws {
         let fleet = try await SimulatedFleet(count: 1, instantScripts: true)
         defer { fleet.stop() }

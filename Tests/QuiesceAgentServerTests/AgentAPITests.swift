@@ -114,6 +114,8 @@ struct AgentAPITests {
         let compliance = try await server.send("GET", AgentRoutes.compliance)
         let files = try #require(try compliance.json()["files"] as? [[String: Any]])
         #expect(files.first { $0["role"] as? String == "preScript" }?["sha256"] as? String == digest)
+        let agent = try #require(try compliance.json()["agent"] as? [String: Any], "a sweep needs no second request")
+        #expect(agent["version"] as? String == QuiesceVersion.current)
 
         // A config pointing outside the root: the push of its script is refused, nothing written.
         let outside = Array(#"{"preScriptLocation": "/tmp/evil.sh", "postScriptLocation": "/tmp/evil2.sh"}"#.utf8)

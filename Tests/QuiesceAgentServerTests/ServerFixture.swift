@@ -100,6 +100,11 @@ struct ServerFixture {
 
     func stop() {
         task.cancel()
-        directory.remove()
+        // The server may still write its state while it winds down: remove the directory after it has.
+        let (task, directory) = (self.task, self.directory)
+        Task {
+            _ = await task.result
+            directory.remove()
+        }
     }
 }

@@ -1,17 +1,15 @@
 import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
+import QuiesceTestSupport
 import Testing
 
 @Suite("Push bundle")
 struct PushBundleTests {
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "quiesce-bundle-\(UUID().uuidString)-\(name)"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     @Test func aValidBundleCarriesEachFilesHashInPushOrder() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let write = { try directory.write($0, $1) }
         let config = try write("c.json", #"{"preScriptLocation": "/s/pre.sh", "postScriptLocation": "/s/post.sh"}"#)
         let pre = try write("pre.sh", "#!/bin/sh\n")
         let bundle = try PushBundle.load(pluginConfig: config, preScript: pre, postScript: nil)
@@ -21,6 +19,9 @@ struct PushBundleTests {
     }
 
     @Test func everyProblemIsListedBeforeAnythingIsSent() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let write = { try directory.write($0, $1) }
         let config = try write("c.json", #"{"preScriptLocation": "/s/pre.sh", "postScriptLocation": "", "colour": 1}"#)
         let pre = try write("pre.sh", "echo no shebang\n")
         let post = try write("post.sh", "#!/bin/sh\n")

@@ -15,24 +15,27 @@ public struct SimulatedFleet: Sendable {
     }
 
     /// Waits until every agent in `ready` (all by default) answers its health check: agents start
-    /// side by side, so one answering says nothing of the others.
-    public init(count: Int, faults: String = "{}", instantScripts: Bool = false, ready: [Int]? = nil) async throws {
+    /// side by side, so one answering says nothing of the others. With `first`, the agents are
+    /// `first..<first + count` (`simulate --first`), agent i still on `base + i`.
+    public init(
+        count: Int, first: Int = 0, faults: String = "{}", instantScripts: Bool = false, ready: [Int]? = nil
+    ) async throws {
         let directory = try TemporaryDirectory()
         self.directory = directory
         do {
             tokenFile = try directory.write("token", Self.token + "\n", mode: 0o600)
             let plan = try directory.write("faults.json", faults)
-            base = try FreePorts.range(count: count)
+            base = try FreePorts.range(count: first + count)
             process = try AgentBinary.start(
                 [
-                    "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", directory.url("fleet"),
-                    "--token-file", tokenFile, "--faults", plan,
+                    "simulate", "--count", "\(count)", "--first", "\(first)", "--base-port", "\(base)", "--root",
+                    directory.url("fleet"), "--token-file", tokenFile, "--faults", plan,
                 ] + (instantScripts ? ["--instant-scripts"] : []))
         } catch {
             directory.remove()
             throw error
         }
-        for index in ready ?? Array(0..<count) {
+        for index in ready ?? Array(first..<first + count) {
             let agent = RawHTTPClient(port: base + index)
             guard await eventually(within: 15, { (try? await agent.send("GET", "/v1/health"))?.status == 200 }) else {
                 stop()

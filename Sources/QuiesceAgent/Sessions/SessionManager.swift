@@ -14,6 +14,10 @@ public actor SessionManager {
     private var finished: [String: SessionState] = [:]
     /// Shutdown waiting for whoever holds the session to finish it.
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    /// An element each time a session opens, for the one task that watches leases (the newest
+    /// is kept until read): it sleeps on this while no session is open instead of polling.
+    public nonisolated let openings: AsyncStream<Void>
+    private let opened: AsyncStream<Void>.Continuation
 
     /// `recovering` true refuses new sessions (503 `Recovering`) until `recovered(_:)`.
     public init(
@@ -23,6 +27,7 @@ public actor SessionManager {
         self.makeRunner = makeRunner
         self.onFinished = onFinished
         machine = SessionMachine(recovering: recovering)
+        (openings, opened) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The sessions an earlier agent left open are finished: their reports answer from now on,
@@ -49,6 +54,7 @@ public actor SessionManager {
         case .open:
             let runner = makeRunner(request.id)
             self.runner = runner
+            opened.yield()
             return await carryOut(machine.opened(next: await runner.nextPhase, now: .now))
         }
     }

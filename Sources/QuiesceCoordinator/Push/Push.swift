@@ -40,7 +40,7 @@ public enum Push {
     private static func push(
         _ bundle: PushBundle, to vms: [FleetInventory.VM], canary: Bool, agents: AgentClient, progress: FleetProgress?
     ) async -> [PushReport.VM] {
-        await vms.concurrentMap { vm in
+        await vms.concurrentMap(atMost: agents.maxConcurrentVMs) { vm in
             let result = await push(bundle, to: vm, canary: canary, agents: agents)
             progress?.advance()
             return result
@@ -52,9 +52,11 @@ public enum Push {
         -> PushReport.VM
     {
         var report = PushReport.VM(name: vm.name, address: vm.address, status: .unchanged, canary: canary)
-        for file in bundle.files {
+        for (index, file) in bundle.files.enumerated() {
+            let last = index == bundle.files.count - 1
             switch await agents.put(
-                WriteResult.self, file.route, on: vm, body: file.bytes, sha256: file.sha256, signature: file.signature)
+                WriteResult.self, file.route, on: vm, body: file.bytes, sha256: file.sha256, signature: file.signature,
+                keepConnection: !(last && !canary))
             {
             case .success(let written):
                 report.written.append(

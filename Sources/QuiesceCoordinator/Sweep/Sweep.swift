@@ -21,7 +21,7 @@ public enum Sweep {
     public static func run(
         _ vms: [FleetInventory.VM], agents: AgentClient, expected: Expected = [:], progress: FleetProgress? = nil
     ) async -> SweepReport {
-        let results = await vms.concurrentMap { vm in
+        let results = await vms.concurrentMap(atMost: agents.maxConcurrentVMs) { vm in
             let result = await check(vm, agents: agents, expected: expected[vm.name] ?? [:])
             progress?.advance()
             return result
@@ -33,7 +33,18 @@ public enum Sweep {
         -> SweepReport.VM
     {
         var report = SweepReport.VM(name: vm.name, address: vm.address, reachable: true, compliant: false)
-        switch await agents.get(AgentVersion.self, AgentRoutes.version, from: vm) {
+        // One request per VM: the compliance answer names the agent (an older agent's does not,
+        // and its version is asked for next).
+        let answer = await agents.get(CheckReport.self, AgentRoutes.compliance, from: vm, keepConnection: false)
+        let version: Result<AgentVersion, AgentClient.CallError>
+        if case .success(let check) = answer, let agent = check.agent {
+            version = .success(agent)
+        } else if case .failure(let error) = answer, error.isUnreachable {
+            version = .failure(error)
+        } else {
+            version = await agents.get(AgentVersion.self, AgentRoutes.version, from: vm, keepConnection: false)
+        }
+        switch version {
         case .success(let version):
             report.agentVersion = version.version
             report.certificateNotAfter = version.certificateNotAfter
@@ -48,7 +59,7 @@ public enum Sweep {
             report.problems.append(error.description)
             return report
         }
-        switch await agents.get(CheckReport.self, AgentRoutes.compliance, from: vm) {
+        switch answer {
         case .success(let check):
             report.predictedConsistency = check.predictedConsistency
             report.wouldFreeze = check.freeze.enabled ? check.freeze.mounts : []
