@@ -2,8 +2,8 @@ import Foundation
 import QuiesceAPI
 
 // fleet-commands: `quiesce push` (config plus two scripts, changed on every run) and `quiesce
-// sweep` against N simulated agents (`quiesce-agent simulate --instant-scripts`, one process,
-// real HTTP on loopback), for N = 100 and 1,000: wall time of the whole command and the
+// sweep` against N simulated agents (`quiesce-agent simulate --instant-scripts`, processes of
+// 1,000, real HTTP on loopback), for N = 100, 1,000 and 10,000: wall time of the whole command and the
 // coordinator's peak RSS, medians over the runs. Baselines in the same run: `quiesce inventory`
 // over the same fleet (process start and inventory loading, the floor of every command) and the
 // same push and sweep one VM at a time (`--max-concurrent 1`), the way a loop over ssh works.
@@ -13,6 +13,9 @@ struct Measured {
     var milliseconds: Double
     var peakKiB: Int
     var status: Int32
+    /// The command's own CPU time, user and system: what is left of its wall time here is the
+    /// simulated agents' share of the same two cores.
+    var cpuMilliseconds: Double = 0
 }
 
 func measure(_ arguments: [String]) -> Measured {
@@ -33,27 +36,29 @@ func measure(_ arguments: [String]) -> Measured {
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)
     let milliseconds = (ContinuousClock.now - start) / .milliseconds(1)
-    return Measured(milliseconds: milliseconds, peakKiB: usage.ru_maxrss, status: (status >> 8) & 0xFF)
+    let inMilliseconds = { (time: timeval) -> Double in Double(time.tv_sec) * 1000 + Double(time.tv_usec) / 1000 }
+    let cpu = inMilliseconds(usage.ru_utime) + inMilliseconds(usage.ru_stime)
+    return Measured(
+        milliseconds: milliseconds, peakKiB: usage.ru_maxrss, status: (status >> 8) & 0xFF, cpuMilliseconds: cpu)
 }
 
-func fleetCommands(runs: Int) {
+func fleetCommands(runs: Int, counts: [Int] = [100, 1000, 10_000]) {
     let agent = agentExecutable()
     let coordinator = (agent as NSString).deletingLastPathComponent + "/quiesce"
     guard FileManager.default.isExecutableFile(atPath: coordinator) else {
         fail("no quiesce beside this binary: \(coordinator)")
     }
     print("fleet-commands: medians of \(runs) runs; wall time of the whole command, coordinator peak RSS")
-    for count in [100, 1000] {
-        let work = shell(["mktemp", "-d", "/tmp/quiesce-fleet.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    for count in counts {
+        // On tmpfs, as a real agent's state under /run is: the simulators' fsyncs are not the
+        // coordinator's cost.
+        let work = shell(["mktemp", "-d", "/dev/shm/quiesce-fleet.XXXXXX"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        // Apart from the previous fleet's ports, which may linger in TIME_WAIT.
-        let base = 20_000 + Int(getpid() % 10) * 2200 + (count == 100 ? 0 : 1100)
-        let simulator = startSimulator(agent: agent, count: count, base: base, work: work)
-        defer {
-            simulator.terminate()
-            simulator.waitUntilExit()
-            stopOnExit = nil
-        }
+        // Each size on ports of its own, below the ephemeral range (32768 and up).
+        let base = [100: 31_500, 1000: 30_300, 10_000: 20_000][count] ?? 20_000
+        let simulator = SimulatedAgents(agent: agent, count: count, base: base, work: work)
+        defer { simulator.stop() }
         let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["all"]}"# }
         writeFile(
             "\(work)/fleet.json",
@@ -88,7 +93,8 @@ func fleetCommands(runs: Int) {
         let sweeps = (0..<runs).map { _ in sweep() }
         let serialPushes = (0..<runs).map { push(runs + $0, serial: true) }
         let serialSweeps = (0..<runs).map { _ in sweep(serial: true) }
-        print("  \(count) agents")
+        let processes = simulator.processes.count
+        print("  \(count) agents (\(processes) simulate process\(processes == 1 ? "" : "es"))")
         report("inventory (floor)", floor, against: nil)
         report("push, config + 2 scripts", pushes, against: serialPushes)
         report("sweep", sweeps, against: serialSweeps)
@@ -97,8 +103,8 @@ func fleetCommands(runs: Int) {
     }
 }
 
-/// The simulator to stop if the benchmark fails.
-nonisolated(unsafe) var stopOnExit: Process?
+/// The simulators to stop if the benchmark fails.
+nonisolated(unsafe) var stopOnExit: [Process] = []
 
 private func check(_ measured: Measured, _ what: String) -> Measured {
     guard measured.status == 0 else {
@@ -114,8 +120,9 @@ private func report(_ label: String, _ runs: [Measured], against serial: [Measur
     var line =
         "    " + label.padding(toLength: 26, withPad: " ", startingAt: 0)
         + String(
-            format: "median %8.1f ms (min %.1f, max %.1f)  peak RSS %.1f MiB", wall, runs.map(\.milliseconds).min()!,
-            runs.map(\.milliseconds).max()!, rss / 1024)
+            format: "median %8.1f ms (min %.1f, max %.1f)  CPU %.1f ms  peak RSS %.1f MiB", wall,
+            runs.map(\.milliseconds).min()!, runs.map(\.milliseconds).max()!, median(runs.map(\.cpuMilliseconds)),
+            rss / 1024)
     if let serial {
         line += String(format: "  %.1fx faster than one at a time", median(serial.map(\.milliseconds)) / wall)
     }

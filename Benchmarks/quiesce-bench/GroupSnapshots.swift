@@ -25,12 +25,8 @@ func groupSnapshots(runs: Int) async {
             count == 1000
             ? 20_000 + Int(getpid() % 10) * 1000
             : 30_000 + Int(getpid() % 10) * 300 + (count == 100 ? 150 : count == 10 ? 20 : 0)
-        let simulator = startSimulator(agent: agent, count: count, base: base, work: work)
-        defer {
-            simulator.terminate()
-            simulator.waitUntilExit()
-            stopOnExit = nil
-        }
+        let simulator = SimulatedAgents(agent: agent, count: count, base: base, work: work)
+        defer { simulator.stop() }
         let scripts = "\(work)/fleet/scripts"
         let vms = (0..<count).map { #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["g"]}"# }
         writeFile(
@@ -145,27 +141,44 @@ private func realMembers(runs: Int, agent: String) async {
     }
 }
 
-func startSimulator(agent: String, count: Int, base: Int, work: String) -> Process {
-    writeFile("\(work)/token", "bench-token-0123456789abcdef\n")
-    writeFile("\(work)/faults.json", "{}")
-    let simulator = Process()
-    simulator.executableURL = URL(fileURLWithPath: agent)
-    simulator.arguments = [
-        "simulate", "--count", "\(count)", "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file",
-        "\(work)/token",
-        "--faults", "\(work)/faults.json", "--instant-scripts",
-    ]
-    simulator.standardOutput = FileHandle.nullDevice
-    do { try simulator.run() } catch { fail("cannot start the simulator: \(error)") }
-    stopOnExit = simulator
-    let deadline = Date().addingTimeInterval(60)
-    for index in 0..<count {
-        while !answers(port: base + index, path: "/v1/health") {
-            guard Date() < deadline else { fail("simulated agent \(index) did not answer within 60 s") }
-            usleep(20_000)
+/// `quiesce-agent simulate` processes of at most 1,000 agents each (`--first`), sharing one root
+/// under `work`: agent i on `base + i`. Waits until every agent answers its health check.
+struct SimulatedAgents {
+    static let perProcess = 1000
+    let processes: [Process]
+
+    init(agent: String, count: Int, base: Int, work: String) {
+        writeFile("\(work)/token", "bench-token-0123456789abcdef\n")
+        writeFile("\(work)/faults.json", "{}")
+        var processes: [Process] = []
+        for first in stride(from: 0, to: count, by: Self.perProcess) {
+            let simulator = Process()
+            simulator.executableURL = URL(fileURLWithPath: agent)
+            simulator.arguments = [
+                "simulate", "--count", "\(min(Self.perProcess, count - first))", "--first", "\(first)",
+                "--base-port", "\(base)", "--root", "\(work)/fleet", "--token-file", "\(work)/token",
+                "--faults", "\(work)/faults.json", "--instant-scripts",
+            ]
+            simulator.standardOutput = FileHandle.nullDevice
+            do { try simulator.run() } catch { fail("cannot start the simulator: \(error)") }
+            processes.append(simulator)
+            stopOnExit = processes
+        }
+        self.processes = processes
+        let deadline = Date().addingTimeInterval(60 + Double(count) / 200)
+        for index in 0..<count {
+            while !answers(port: base + index, path: "/v1/health") {
+                guard Date() < deadline else { fail("simulated agent \(index) did not answer in time") }
+                usleep(20_000)
+            }
         }
     }
-    return simulator
+
+    func stop() {
+        for process in processes { process.terminate() }
+        for process in processes { process.waitUntilExit() }
+        stopOnExit = []
+    }
 }
 
 func writeFile(_ path: String, _ text: String, mode: Int = 0o600) {

@@ -15,7 +15,7 @@ import QuiesceSystem
 // image spaced like the cycles.
 
 func fail(_ message: String) -> Never {
-    if let simulator = stopOnExit, simulator.isRunning { simulator.terminate() }
+    for simulator in stopOnExit where simulator.isRunning { simulator.terminate() }
     FileHandle.standardError.write(Data("quiesce-bench: \(message)\n".utf8))
     exit(2)
 }
@@ -142,7 +142,9 @@ case "freeze-overhead":
 case "agent-footprint":
     agentFootprint()
 case "fleet-commands":
-    fleetCommands(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
+    fleetCommands(
+        runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5,
+        counts: arguments.count > 2 ? arguments[2].split(separator: ",").compactMap { Int($0) } : [100, 1000, 10_000])
 case "group-snapshot":
     await groupSnapshots(runs: arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10)
 case "stall":
@@ -157,7 +159,8 @@ case "soak":
         sessions: arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000)
 default:
     fail(
-        "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] | group-snapshot "
+        "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] [sizes,...] | "
+            + "group-snapshot "
             + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs]"
     )
 }

@@ -10,6 +10,8 @@ public enum AgentRoutes {
     public static let scriptTemplate = "/v1/scripts/:phase"
     /// `/v1/scripts/pre` or `/v1/scripts/post`.
     public static func script(_ phase: ScriptPhase) -> String { fill(scriptTemplate, ["phase": phase.rawValue]) }
+    /// The plugin config and its scripts in one request, checked together, written together.
+    public static let bundle = "/v1/bundle"
     public static let compliance = "/v1/compliance"
     public static let metrics = "/v1/metrics"
 
@@ -104,6 +106,58 @@ public struct WriteResult: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.changed = changed
     }
+}
+
+/// `PUT /v1/bundle`: the plugin config and the scripts it names, in one request. Every file is
+/// checked (the scripts against this config) before any is written; the scripts are written
+/// first, so the new config never names a script that is not there yet.
+public struct BundleUpload: Codable, Sendable, Equatable {
+    public struct File: Codable, Sendable, Equatable {
+        /// The file's bytes, base64.
+        public var content: String
+        /// The bytes' SHA-256, lowercase hex: damage on the way is refused, not written.
+        public var sha256: String
+        /// The detached signature line, as the `X-Content-Signature` header carries it.
+        public var signature: String?
+
+        public init(bytes: [UInt8], sha256: String, signature: String?) {
+            content = Data(bytes).base64EncodedString()
+            self.sha256 = sha256
+            self.signature = signature
+        }
+    }
+
+    public var pluginConfig: File
+    public var preScript: File?
+    public var postScript: File?
+
+    public init(pluginConfig: File, preScript: File?, postScript: File?) {
+        self.pluginConfig = pluginConfig
+        self.preScript = preScript
+        self.postScript = postScript
+    }
+
+    /// The keys `StrictRequestBody` allows, at the top and in each file.
+    public static let keys: Set<String> = ["pluginConfig", "preScript", "postScript"]
+    public static let nestedKeys = Dictionary(
+        uniqueKeysWithValues: keys.map { ($0, ["content", "sha256", "signature"] as Set<String>) })
+}
+
+/// `PUT /v1/bundle`: what was written, in the order it was.
+public struct BundleWritten: Codable, Sendable, Equatable {
+    public struct File: Codable, Sendable, Equatable {
+        public var role: FileCheck.Role
+        public var result: WriteResult
+
+        public init(role: FileCheck.Role, result: WriteResult) {
+            self.role = role
+            self.result = result
+        }
+    }
+
+    public var files: [File]
+
+    public init(files: [File]) { self.files = files }
 }
 
 /// The agent's version, reported on the API and by `--version`.

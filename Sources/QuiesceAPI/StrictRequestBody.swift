@@ -12,9 +12,11 @@ public enum StrictRequestBody {
         init(_ message: String) { self.message = message }
     }
 
-    /// The body as `T`; nil for an empty body when `optional`.
+    /// The body as `T`; nil for an empty body when `optional`. `nestedKeys` are the keys allowed
+    /// in the objects under some top-level keys.
     public static func decode<T: Decodable>(
-        _ type: T.Type, from bytes: [UInt8], allowedKeys: Set<String>, optional: Bool = false
+        _ type: T.Type, from bytes: [UInt8], allowedKeys: Set<String>, nestedKeys: [String: Set<String>] = [:],
+        optional: Bool = false
     )
         throws(Refusal) -> T?
     {
@@ -32,11 +34,9 @@ public enum StrictRequestBody {
         guard case .object(let keys) = value else {
             throw Refusal("the body must be a JSON object, found \(value.typeName)")
         }
-        let unknown = keys.keys.filter { !allowedKeys.contains($0) }.sorted()
-        guard unknown.isEmpty else {
-            throw Refusal(
-                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "`\($0)`" }.joined(separator: ", ")); "
-                    + "this request takes \(allowedKeys.sorted().map { "`\($0)`" }.joined(separator: ", "))")
+        try refuseUnknown(keys.keys, allowed: allowedKeys, in: "this request")
+        for (key, allowed) in nestedKeys {
+            if case .object(let nested) = keys[key] { try refuseUnknown(nested.keys, allowed: allowed, in: "`\(key)`") }
         }
         do {
             return try QuiesceJSON.decoder().decode(T.self, from: Data(bytes))
@@ -47,6 +47,17 @@ public enum StrictRequestBody {
             throw Refusal("the field `\(key.stringValue)` is required")
         } catch {
             throw Refusal("the body does not fit this request: \(error)")
+        }
+    }
+
+    private static func refuseUnknown(
+        _ keys: Dictionary<String, JSONValue>.Keys, allowed: Set<String>, in place: String
+    ) throws(Refusal) {
+        let unknown = keys.filter { !allowed.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw Refusal(
+                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "`\($0)`" }.joined(separator: ", ")); "
+                    + "\(place) takes \(allowed.sorted().map { "`\($0)`" }.joined(separator: ", "))")
         }
     }
 }

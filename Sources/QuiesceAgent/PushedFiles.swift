@@ -1,3 +1,4 @@
+import FoundationEssentials
 import QuiesceAPI
 import QuiesceSystem
 
@@ -30,16 +31,7 @@ public struct PushedFiles: Sendable {
     /// Replaces the plugin config after checking it with the same loader the cycle uses.
     /// `signature` is the detached signature line that came with it (see `SignatureRule`).
     public func replacePluginConfig(_ bytes: [UInt8], signature: String? = nil) throws(Refusal) -> WriteResult {
-        do {
-            _ = try PluginConfig.parse(bytes, path: settings.pluginConfigPath)
-        } catch {
-            throw Refusal(
-                code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message],
-                cause: error)
-        }
-        let path = settings.pluginConfigPath
-        let kept = try keptSignature(signature, of: bytes, role: .pluginConfig, path: path)
-        return try write(bytes, to: path, mode: 0o600, directoryMode: 0o755, signature: kept)
+        try write(try planPluginConfig(bytes, signature: signature).write)
     }
 
     /// Replaces the pre- or post-script the current plugin config names, after checking the
@@ -47,6 +39,89 @@ public struct PushedFiles: Sendable {
     public func replaceScript(
         _ phase: ScriptPhase, _ bytes: [UInt8], sha256: String?, signature: String? = nil
     ) throws(Refusal) -> WriteResult {
+        try write(try planScript(phase, bytes, sha256: sha256, signature: signature, config: try currentConfig()))
+    }
+
+    /// The config and the scripts it names, each checked as its own push is (the scripts against
+    /// this config) before anything is written; then the scripts, then the config, so the new
+    /// config never names a script not written yet. A refusal writes nothing; a write that fails
+    /// part-way says what was already written.
+    public func replaceBundle(_ upload: BundleUpload) throws(Refusal) -> BundleWritten {
+        let configBytes = try Self.bytes(of: upload.pluginConfig, role: .pluginConfig)
+        let (configWrite, config) = try planPluginConfig(configBytes, signature: upload.pluginConfig.signature)
+        var writes: [(FileCheck.Role, PlannedWrite)] = []
+        for phase in ScriptPhase.allCases {
+            guard let file = phase == .pre ? upload.preScript : upload.postScript else { continue }
+            let bytes = try Self.bytes(of: file, role: phase.fileRole)
+            writes.append(
+                (
+                    phase.fileRole,
+                    try planScript(phase, bytes, sha256: file.sha256, signature: file.signature, config: config)
+                ))
+        }
+        writes.append((.pluginConfig, configWrite))
+        var written: [BundleWritten.File] = []
+        for (role, planned) in writes {
+            do {
+                written.append(BundleWritten.File(role: role, result: try write(planned)))
+            } catch  where !written.isEmpty {
+                var partial = error
+                partial.message +=
+                    "; already written: "
+                    + written.map { "\($0.role.rawValue) \($0.result.path)" }.joined(separator: ", ")
+                    + ". Push again"
+                throw partial
+            }
+        }
+        return BundleWritten(files: written)
+    }
+
+    /// A file checked and ready to write.
+    struct PlannedWrite {
+        var bytes: [UInt8]
+        var path: String
+        var mode: UInt32
+        var directoryMode: UInt32
+        /// The directory the file lands in must resolve to a place under it.
+        var root: String?
+        var signature: String?
+    }
+
+    private func planPluginConfig(_ bytes: [UInt8], signature: String?) throws(Refusal) -> (
+        write: PlannedWrite, config: PluginConfig
+    ) {
+        let config: PluginConfig
+        do {
+            config = try PluginConfig.parse(bytes, path: settings.pluginConfigPath).config
+        } catch {
+            throw Refusal(
+                code: error.code, message: "the plugin config was not written: it is invalid", details: [error.message],
+                cause: error)
+        }
+        let path = settings.pluginConfigPath
+        let kept = try keptSignature(signature, of: bytes, role: .pluginConfig, path: path)
+        return (PlannedWrite(bytes: bytes, path: path, mode: 0o600, directoryMode: 0o755, signature: kept), config)
+    }
+
+    /// The plugin config on disk, which names where a script pushed alone goes.
+    private func currentConfig() throws(Refusal) -> PluginConfig {
+        do {
+            return try PluginConfig.parse(
+                try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath
+            ).config
+        } catch let error as PluginConfig.Invalid {
+            throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", cause: error)
+        } catch {
+            throw Refusal(
+                code: .incorrectJSONConfigFile,
+                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))",
+                cause: error)
+        }
+    }
+
+    private func planScript(
+        _ phase: ScriptPhase, _ bytes: [UInt8], sha256: String?, signature: String?, config: PluginConfig
+    ) throws(Refusal) -> PlannedWrite {
         guard let expected = sha256?.lowercased(), expected.count == 64 else {
             throw Refusal(
                 code: .badRequest,
@@ -58,19 +133,6 @@ public struct PushedFiles: Sendable {
                 code: .hashMismatch,
                 message: "the body's SHA-256 is \(actual), the header says \(expected): the script was damaged or "
                     + "truncated on the way; nothing was written")
-        }
-        let config: PluginConfig
-        do {
-            config = try PluginConfig.parse(
-                try FileReader.read(settings.pluginConfigPath), path: settings.pluginConfigPath
-            ).config
-        } catch let error as PluginConfig.Invalid {
-            throw Refusal(code: error.code, message: "push a valid plugin config first: \(error.message)", cause: error)
-        } catch {
-            throw Refusal(
-                code: .incorrectJSONConfigFile,
-                message: "push a plugin config first: \(settings.pluginConfigPath) cannot be read (\(error))",
-                cause: error)
         }
         let path = config.script(phase).location
         let key = phase.locationKey
@@ -99,7 +161,23 @@ public struct PushedFiles: Sendable {
             }
         }
         let kept = try keptSignature(signature, of: bytes, role: .script, path: path)
-        return try write(bytes, to: path, mode: 0o700, directoryMode: 0o700, within: root, signature: kept)
+        return PlannedWrite(bytes: bytes, path: path, mode: 0o700, directoryMode: 0o700, root: root, signature: kept)
+    }
+
+    /// A bundle file's bytes, checked against its SHA-256.
+    private static func bytes(of file: BundleUpload.File, role: FileCheck.Role) throws(Refusal) -> [UInt8] {
+        guard let data = Data(base64Encoded: file.content) else {
+            throw Refusal(code: .badRequest, message: "`\(role.rawValue).content` is not base64; nothing was written")
+        }
+        let bytes = [UInt8](data)
+        let actual = ContentHash.sha256(of: bytes)
+        guard actual == file.sha256.lowercased() else {
+            throw Refusal(
+                code: .hashMismatch,
+                message: "the \(role.rawValue)'s SHA-256 is \(actual), `\(role.rawValue).sha256` says \(file.sha256): "
+                    + "it was damaged or truncated on the way; nothing was written")
+        }
+        return bytes
     }
 
     /// The signature line to keep beside the file, after checking it, in its one written form:
@@ -141,10 +219,10 @@ public struct PushedFiles: Sendable {
     /// The signature goes beside the file first, so that in between a cycle finds a signature
     /// that does not match and runs nothing, never an unchecked file; it is put back when the
     /// file cannot be written.
-    private func write(
-        _ bytes: [UInt8], to path: String, mode: UInt32, directoryMode: UInt32, within root: String? = nil,
-        signature: String?
-    ) throws(Refusal) -> WriteResult {
+    private func write(_ planned: PlannedWrite) throws(Refusal) -> WriteResult {
+        let (bytes, path, mode, directoryMode, root, signature) = (
+            planned.bytes, planned.path, planned.mode, planned.directoryMode, planned.root, planned.signature
+        )
         let digest = ContentHash.sha256(of: bytes)
         let signaturePath = path + ContentSignature.fileSuffix
         let previousSignature = try? FileReader.read(signaturePath, limit: 4096)

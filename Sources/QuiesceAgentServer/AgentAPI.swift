@@ -64,6 +64,13 @@ public struct AgentAPI: Sendable {
                         phase, request.body, sha256: request.headers.first(name: AgentRoutes.contentSHA256Header),
                         signature: request.headers.first(name: ContentSignature.header)))
             },
+            Route(.PUT, AgentRoutes.bundle, bodyLimit: Self.bundleBodyLimit(settings.server), mutating: true) {
+                request in
+                let upload = try StrictRequestBody.decode(
+                    BundleUpload.self, from: request.body, allowedKeys: BundleUpload.keys,
+                    nestedKeys: BundleUpload.nestedKeys)!
+                return try .json(try files.replaceBundle(upload))
+            },
             Route(.GET, AgentRoutes.compliance) { _ in
                 var check = ComplianceCheck.run(settings: settings)
                 check.agent = await Self.version(sessions: sessions, credentials: credentials)
@@ -118,6 +125,11 @@ public struct AgentAPI: Sendable {
     private struct EmptyRequest: Decodable {}
 
     static let hostname = CurrentProcess.hostName
+
+    /// A config and two scripts at their own limits, base64 (4 bytes for 3), and room for the JSON.
+    static func bundleBodyLimit(_ server: AgentSettings.Server) -> Int {
+        (server.configBodyLimit + 2 * server.scriptBodyLimit) / 3 * 4 + 4096
+    }
 
     /// What `GET /v1/version` answers, and the compliance answer carries.
     private static func version(sessions: SessionManager, credentials: AgentCredentials) async -> AgentVersion {

@@ -108,6 +108,20 @@ public struct AgentClient: Sendable {
     public func post<T: Decodable & Sendable>(
         _ type: T.Type, _ path: String, on vm: FleetInventory.VM, json body: some Encodable, timeout: Duration? = nil
     ) async -> Result<T, CallError> {
+        await send("POST", T.self, path, on: vm, json: body, timeout: timeout)
+    }
+
+    /// PUTs `body` as JSON to `vm` and decodes the JSON answer.
+    public func put<T: Decodable & Sendable>(
+        _ type: T.Type, _ path: String, on vm: FleetInventory.VM, json body: some Encodable, keepConnection: Bool = true
+    ) async -> Result<T, CallError> {
+        await send("PUT", T.self, path, on: vm, json: body, keepConnection: keepConnection)
+    }
+
+    private func send<T: Decodable & Sendable>(
+        _ method: String, _ type: T.Type, _ path: String, on vm: FleetInventory.VM, json body: some Encodable,
+        timeout: Duration? = nil, keepConnection: Bool = true
+    ) async -> Result<T, CallError> {
         let bytes: [UInt8]
         do {
             bytes = Array(try QuiesceJSON.encoder().encode(body))
@@ -116,7 +130,9 @@ public struct AgentClient: Sendable {
         }
         let headers = [(name: "Content-Type", value: "application/json")]
         return Self.decode(
-            T.self, path, await call("POST", path, on: vm, body: bytes, headers: headers, timeout: timeout))
+            T.self, path,
+            await call(
+                method, path, on: vm, body: bytes, headers: headers, timeout: timeout, keepConnection: keepConnection))
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ path: String, _ answer: Result<[UInt8], CallError>)

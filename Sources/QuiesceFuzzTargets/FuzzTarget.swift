@@ -17,7 +17,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case agentSettings = "agent-settings"
     /// The coordinator's fleet inventory.
     case fleetInventory = "fleet-inventory"
-    /// The session routes' JSON bodies; the first byte picks the route.
+    /// The session routes' and the bundle route's JSON bodies; the first byte picks the route.
     case requestBodies = "request-bodies"
     /// `/proc/self/mountinfo`, and the freeze candidates chosen from it.
     case mountinfo
@@ -44,7 +44,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     private static func decodeRequestBody(_ bytes: [UInt8]) {
         guard let route = bytes.first else { return }
         let body = Array(bytes.dropFirst())
-        switch route % 4 {
+        switch route % 5 {
         case 0:
             _ = try? StrictRequestBody.decode(SessionRequest.self, from: body, allowedKeys: ["id", "leaseSeconds"])
         case 1:
@@ -53,10 +53,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case 2:
             _ = try? StrictRequestBody.decode(
                 FinishPhaseRequest.self, from: body, allowedKeys: ["abortReason"], optional: true)
-        default:
+        case 3:
             let freeze = try? StrictRequestBody.decode(
                 FreezePhaseRequest.self, from: body, allowedKeys: ["freezeAt"], optional: true)
             try? freeze?.checkLead()
+        default:
+            _ = try? StrictRequestBody.decode(
+                BundleUpload.self, from: body, allowedKeys: BundleUpload.keys,
+                nestedKeys: BundleUpload.nestedKeys)
         }
     }
 }

@@ -3,11 +3,13 @@ import QuiesceAPI
 import QuiesceAgentServer
 
 extension AgentFaults {
-    /// `router` with these faults in front of every handler; the real agent's request path
-    /// (authentication, limits, the session gate) is untouched.
+    /// `router` with these faults in front of every handler, less the routes it must not have;
+    /// the real agent's request path (authentication, limits, the session gate) is untouched.
     public func wrap(_ router: Router) -> Router {
         Router(
-            routes: router.routes.map { route in
+            routes: router.routes.filter { route in
+                !(withoutRoutes ?? []).contains { $0.split(separator: "/") == route.pattern }
+            }.map { route in
                 var route = route
                 let handler = route.handler
                 route.handler = { request in

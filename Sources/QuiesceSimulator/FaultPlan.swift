@@ -47,6 +47,9 @@ public struct AgentFaults: Codable, Sendable, Equatable {
     public var garbage: [String]?
     /// Never answer these phases or paths (until the client gives up).
     public var hang: [String]?
+    /// Routes this agent does not have (its router answers 404 `NotFound`), as an agent from
+    /// before they existed: `["/v1/bundle"]`.
+    public var withoutRoutes: [String]?
 
     public init() {}
 

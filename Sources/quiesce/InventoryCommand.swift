@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuiesceAPI
 import QuiesceCoordinator
 
 struct InventoryCommand: ParsableCommand {
@@ -14,14 +15,7 @@ struct InventoryCommand: ParsableCommand {
     func run() throws {
         let (inventory, selected) = try options.selectedVMs()
         if options.json {
-            let vms = selected.map { vm in
-                [
-                    "name": vm.name, "address": vm.address, "groups": vm.groups, "labels": vm.labels,
-                    "tokenFile": vm.tokenFile ?? NSNull(),
-                ] as [String: Any]
-            }
-            let data = try JSONSerialization.data(
-                withJSONObject: ["vms": vms], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try QuiesceJSON.encoder(pretty: true).encode(["vms": selected.map(Listed.init)])
             print(String(decoding: data, as: UTF8.self))
             return
         }
@@ -36,5 +30,27 @@ struct InventoryCommand: ParsableCommand {
         print(TextTable.render(rows), terminator: "")
         let groups = inventory.groups.values.sorted { $0.name < $1.name }.map { "\($0.name) (\($0.policy.rawValue))" }
         print("\(selected.count) of \(inventory.vms.count) VMs; groups: \(groups.joined(separator: ", "))")
+    }
+}
+
+/// A VM as `inventory --json` lists it; a VM without a token file says so with null.
+private struct Listed: Encodable {
+    var name, address: String
+    var groups: [String]
+    var labels: [String: String]
+    var tokenFile: String?
+
+    init(_ vm: FleetInventory.VM) {
+        (name, address, groups, labels, tokenFile) = (vm.name, vm.address, vm.groups, vm.labels, vm.tokenFile)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        enum Key: String, CodingKey { case name, address, groups, labels, tokenFile }
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(address, forKey: .address)
+        try container.encode(groups, forKey: .groups)
+        try container.encode(labels, forKey: .labels)
+        try container.encode(tokenFile, forKey: .tokenFile)
     }
 }

@@ -37,16 +37,18 @@ struct PushCommandTests {
     @Test func aPushReportsEveryVMForWhatItIs() async throws {
         let faults = #"""
             {"agents": {
-              "1": {"latencyMs": {"/v1/scripts/pre": 300}},
+              "1": {"latencyMs": {"/v1/bundle": 300}},
               "2": {"refuseConnection": true},
-              "3": {"hang": ["/v1/plugin-config"]},
-              "4": {"garbage": ["/v1/plugin-config"]},
-              "5": {"fail": ["/v1/scripts/post"]}}}
+              "3": {"hang": ["/v1/bundle"]},
+              "4": {"garbage": ["/v1/bundle"]},
+              "5": {"withoutRoutes": ["/v1/bundle"], "fail": ["/v1/scripts/post"]},
+              "7": {"withoutRoutes": ["/v1/bundle"]}}}
             """#
-        let fleet = try await SimulatedFleet(count: 7, faults: faults, instantScripts: true, ready: [0, 1, 3, 4, 5, 6])
+        let fleet = try await SimulatedFleet(
+            count: 8, faults: faults, instantScripts: true, ready: [0, 1, 3, 4, 5, 6, 7])
         defer { fleet.stop() }
         _ = try fleet.directory.write("wrong.token", "not-the-token\n")
-        let inventory = try fleet.inventory(count: 7, timeoutSeconds: 2, extra: [6: #""tokenFile": "wrong.token""#])
+        let inventory = try fleet.inventory(count: 8, timeoutSeconds: 2, extra: [6: #""tokenFile": "wrong.token""#])
         let files = try Files(fleet)
 
         let result = try await fleet.coordinator(["push", "--fleet", inventory, "--json"] + files.arguments)
@@ -61,14 +63,17 @@ struct PushCommandTests {
         #expect((vms["a3"]?["problem"] as? String)?.contains("timeout") == true)
         #expect(vms["a4"]?["status"] as? String == "failed")
         #expect((vms["a4"]?["problem"] as? String)?.contains("not what this coordinator understands") == true)
+        // An agent without the bundle route gets the files one by one, and a failure part-way says so.
         #expect(vms["a5"]?["status"] as? String == "failed")
         #expect(
             (vms["a5"]?["problem"] as? String)?.contains("has the new pluginConfig and preScript but not the rest")
                 == true)
+        #expect(vms["a7"]?["status"] as? String == "pushed")
+        #expect((vms["a7"]?["written"] as? [Any])?.count == 3)
         #expect(vms["a6"]?["status"] as? String == "failed")
         #expect((vms["a6"]?["problem"] as? String)?.contains("refused the token (401)") == true)
         let summary = try #require(report["summary"] as? [String: Int])
-        #expect(summary["pushed"] == 2 && summary["failed"] == 3 && summary["unreachable"] == 2)
+        #expect(summary["pushed"] == 3 && summary["failed"] == 3 && summary["unreachable"] == 2)
         let config = try String(contentsOfFile: fleet.home(0) + "/VMSnapshotScriptPluginConfig.json", encoding: .utf8)
         #expect(config == (try String(contentsOfFile: files.config, encoding: .utf8)))
         #expect(

@@ -47,11 +47,36 @@ public enum Push {
         }
     }
 
-    /// One VM: each file in turn, stopping at the first refusal.
+    /// One VM: the whole bundle in one request, which the agent checks whole before writing any
+    /// of it; an agent without the bundle route (404) gets each file in turn.
     static func push(_ bundle: PushBundle, to vm: FleetInventory.VM, canary: Bool, agents: AgentClient) async
         -> PushReport.VM
     {
         var report = PushReport.VM(name: vm.name, address: vm.address, status: .unchanged, canary: canary)
+        switch await agents.put(
+            BundleWritten.self, AgentRoutes.bundle, on: vm, json: bundle.upload, keepConnection: canary)
+        {
+        case .success(let written):
+            report.written = written.files.map {
+                PushReport.WrittenFile(role: $0.role, path: $0.result.path, changed: $0.result.changed)
+            }
+            if report.written.contains(where: \.changed) { report.status = .pushed }
+            return report
+        case .failure(.refused(404, let body)) where body?.code == .notFound:
+            return await pushEachFile(bundle, to: vm, report: report, agents: agents)
+        case .failure(let error):
+            report.status = error.isUnreachable ? .unreachable : (error.isSessionUnderWay ? .skipped : .failed)
+            report.problem = "the bundle (\(bundle.files.map(\.source).joined(separator: ", "))): \(error)"
+            return report
+        }
+    }
+
+    /// An agent from before the bundle route: each file in turn, stopping at the first refusal.
+    private static func pushEachFile(
+        _ bundle: PushBundle, to vm: FleetInventory.VM, report: PushReport.VM, agents: AgentClient
+    ) async -> PushReport.VM {
+        var report = report
+        let canary = report.canary
         for (index, file) in bundle.files.enumerated() {
             let last = index == bundle.files.count - 1
             switch await agents.put(

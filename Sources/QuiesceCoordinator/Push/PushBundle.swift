@@ -36,9 +36,18 @@ public struct PushBundle: Sendable {
     public var config: PluginConfig
     public var scripts: [ScriptPhase: File]
 
-    /// Every file, in the order they are pushed: the config first, since each agent checks a
-    /// script against the paths of the config it already has.
+    /// Every file, in the order they are pushed one at a time: the config first, since each agent
+    /// checks a script against the paths of the config it already has.
     public var files: [File] { [pluginConfig] + ScriptPhase.allCases.compactMap { scripts[$0] } }
+
+    /// The whole bundle as one request (`PUT /v1/bundle`).
+    public var upload: BundleUpload {
+        let wire = { (file: File) in
+            BundleUpload.File(bytes: file.bytes, sha256: file.sha256, signature: file.signature?.line)
+        }
+        return BundleUpload(
+            pluginConfig: wire(pluginConfig), preScript: scripts[.pre].map(wire), postScript: scripts[.post].map(wire))
+    }
 
     /// What a sweep should find on each of `vms` once they have this bundle.
     public func expectedFiles(on vms: [String], origin: String) -> Sweep.Expected {
