@@ -117,7 +117,7 @@ public struct BundleUpload: Codable, Sendable, Equatable {
         public var content: String
         /// The bytes' SHA-256, lowercase hex: damage on the way is refused, not written.
         public var sha256: String
-        /// The detached signature line, as the `X-Content-Signature` header carries it.
+        /// The detached signature line, as the `X-Quiesce-Signature` header carries it.
         public var signature: String?
 
         public init(bytes: [UInt8], sha256: String, signature: String?) {
