@@ -30,8 +30,11 @@ done
 version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/QuiesceAPI/AgentRoutes.swift)
 arch=$(dpkg --print-architecture)
 maintainer="Quiesce <packaging@quiesce.invalid>"
+# Nothing is exported from the executables: a static binary has no one to export to, and the
+# dynamic symbol table it would carry is 3.4 MB of the agent (docs/benchmarks.md, agent-size).
+link=(-Xlinker --no-export-dynamic)
 for product in "${products[@]}"; do
-    swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --product "$product"
+    swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --product "$product" "${link[@]}"
 done
 bin=$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)
 

@@ -181,7 +181,9 @@ public enum FreezeGuard {
         }
     }
 
-    static func now() -> Double { Date().timeIntervalSince1970 * 1000 }
+    /// Milliseconds since the epoch, to the microsecond, as events carry them: the clock the
+    /// agreed instant is on.
+    static func now() -> Double { Double(WallClock.nowMicroseconds()) / 1000 }
 
     /// Writes one event as a JSON line to the agent; a vanished agent is ignored (EPIPE).
     static func send(_ event: GuardEvent) {
