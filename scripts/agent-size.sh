@@ -18,7 +18,7 @@ swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 strip --strip-unneeded -o "$stripped" "$bin/quiesce-agent"
 printf 'quiesce-agent, static and stripped: %s bytes\n\nlargest sections:\n' "$(stat -c %s "$stripped")"
-size -A "$stripped" | awk 'NR > 2 && $2 > 100000 { printf "  %-20s %12d\n", $1, $2 }' | sort -k2 -n -r
+size -A "$stripped" | awk 'NR > 2 && $1 != "Total" && $2 > 100000 { printf "  %-20s %12d\n", $1, $2 }' | sort -k2 -n -r
 python3 - "$map" <<'PY'
 import collections, re, sys
 
