@@ -67,13 +67,17 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         var day = calendar.startOfDay(for: date)
+        // On the first day, the times before `date`'s own hour and minute are passed already.
+        let now = calendar.dateComponents([.hour, .minute], from: date)
+        var earliest = (hour: now.hour ?? 0, minute: now.minute ?? 0)
+        let (hours, minutes) = (self.hours.sorted(), self.minutes.sorted())
         for _ in 0..<(8 * 366) {
             let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
             if let month = parts.month, let dayOfMonth = parts.day, let weekday = parts.weekday,
                 months.contains(month), matches(day: dayOfMonth, weekday: weekday - 1)
             {
-                for hour in hours.sorted() {
-                    for minute in minutes.sorted() {
+                for hour in hours where hour >= earliest.hour {
+                    for minute in minutes where hour > earliest.hour || minute >= earliest.minute {
                         var wanted = parts
                         wanted.weekday = nil
                         (wanted.hour, wanted.minute) = (hour, minute)
@@ -83,6 +87,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
             }
             guard let following = calendar.date(byAdding: .day, value: 1, to: day) else { return nil }
             day = calendar.startOfDay(for: following)
+            earliest = (0, 0)
         }
         return nil
     }
