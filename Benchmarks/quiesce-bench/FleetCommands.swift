@@ -48,7 +48,7 @@ func fleetCommands(runs: Int, counts: [Int] = [100, 1000, 10_000]) {
     guard FileManager.default.isExecutableFile(atPath: coordinator) else {
         fail("no quiesce beside this binary: \(coordinator)")
     }
-    print("fleet-commands: medians of \(runs) runs; wall time of the whole command, coordinator peak RSS")
+    print("fleet-commands: medians of \(runs) runs; wall time of the whole command, its CPU time and peak RSS")
     for count in counts {
         // On tmpfs, as a real agent's state under /run is: the simulators' fsyncs are not the
         // coordinator's cost.
