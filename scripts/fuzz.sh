@@ -23,7 +23,7 @@ swift build --product quiesce-fuzz --scratch-path .build/fuzz --sanitize fuzzer 
 binary=.build/fuzz/debug/quiesce-fuzz
 
 work=$(mktemp -d /tmp/quiesce-fuzz.XXXXXX)
-echo "scratch corpus and crash inputs: $work"
+echo "scratch corpus and crash inputs: $work (removed when nothing crashes)"
 # libFuzzer reports the crash itself; Swift's backtracer would hold the process up meanwhile.
 export SWIFT_BACKTRACE=enable=no
 for target in "${targets[@]}"; do
@@ -39,3 +39,4 @@ for target in "${targets[@]}"; do
     grep -E "stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb" "$work/$target.log" | sed "s/^/   /"
 done
 echo "fuzz: no crash in ${#targets[@]} target(s), ${seconds} s each"
+rm -rf "$work"

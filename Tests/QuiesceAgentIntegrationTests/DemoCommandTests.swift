@@ -56,11 +56,10 @@ struct DemoCommandTests {
 
     @Test func anInterruptedDemoStillCleansUp() async throws {
         let before = try demoDirectories()
+        let timeline = NSTemporaryDirectory() + "quiesce-demo-interrupted-\(UUID().uuidString).html"
+        defer { try? FileManager.default.removeItem(atPath: timeline) }
         let demo = try AgentBinary.start(
-            [
-                "demo", "--timeline", NSTemporaryDirectory() + "quiesce-demo-interrupted.html", "--recipes",
-                RecipeConfigTests.recipes.path,
-            ], program: "quiesce")
+            ["demo", "--timeline", timeline, "--recipes", RecipeConfigTests.recipes.path], program: "quiesce")
         // Interrupt once the demo has set its VMs up (its first line names their directory).
         _ = await eventually(within: 20) { (try? demoDirectories().subtracting(before).isEmpty) == false }
         try await Task.sleep(for: .milliseconds(400))

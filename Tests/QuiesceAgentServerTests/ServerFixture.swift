@@ -100,7 +100,8 @@ struct ServerFixture {
 
     func stop() {
         task.cancel()
-        // The server may still write its state while it winds down: remove the directory after it has.
+        directory.remove()
+        // The server may still write its state while it winds down: remove it again after it has.
         let (task, directory) = (self.task, self.directory)
         Task {
             _ = await task.result
