@@ -1,6 +1,7 @@
 import Foundation
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceSystem
 import QuiesceTestSupport
 
 /// A real agent server on 127.0.0.1 port 0 in this process, with its own temp root: token file,
@@ -72,8 +73,8 @@ struct ServerFixture {
             let script =
                 "#!/bin/sh\necho \"$QUIESCE_PHASE $QUIESCE_SESSION_ID ${QUIESCE_PRE_RESULT:-} "
                 + "${QUIESCE_SNAPSHOT_RESULT:-}\" >> \(directory.url("ran.log"))\n\(body)\n"
-            try script.write(toFile: "\(scripts)/\(name)", atomically: false, encoding: .utf8)
-            chmod("\(scripts)/\(name)", 0o700)
+            // Close-on-exec: see TemporaryDirectory.write.
+            try AtomicFile.write(Array(script.utf8), to: "\(scripts)/\(name)", mode: 0o700)
         }
         let config =
             "{\"preScriptLocation\": \"\(scripts)/pre.sh\", \"postScriptLocation\": \"\(scripts)/post.sh\", "

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QuiesceSystem
 
 /// A directory under the system temp dir, removed again by `remove()`.
 ///
@@ -24,7 +25,9 @@ public struct TemporaryDirectory: Sendable {
         let file = url(name)
         let directory = (file as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try contents.write(toFile: file, atomically: false, encoding: .utf8)
+        // Close-on-exec, as the agent writes: a write descriptor that a test running beside this one
+        // passed on to a long-lived child would make executing this file fail with ETXTBSY.
+        try AtomicFile.write(Array(contents.utf8), to: file, mode: mode)
         try chmod(name, mode)
         return file
     }
