@@ -16,12 +16,10 @@ public struct MissedRuns: Sendable, Equatable {
     public init(_ schedule: CronSchedule, lastPlanned: Date, now: Date, catchUpWithin: Duration = .seconds(3600)) {
         // Counted in full, kept only at the ends: an every-minute schedule down for a week is 10,080.
         var (count, first, last, beforeLast): (Int, Date?, Date?, Date?) = (0, nil, nil, nil)
-        var cursor = lastPlanned
-        while let next = schedule.next(after: cursor), next <= now {
+        while let next = schedule.next(after: last ?? lastPlanned), next <= now {
             count += 1
             first = first ?? next
             (beforeLast, last) = (last, next)
-            cursor = next
         }
         if let last, now.timeIntervalSince(last) <= catchUpWithin / .seconds(1) {
             (self.count, self.first, self.last, catchUp) = (count - 1, count > 1 ? first : nil, beforeLast, last)
