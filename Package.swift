@@ -29,10 +29,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         // TLS and mutual TLS for the agent's listener.
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
-        // Signals, graceful shutdown and cancellation for `serve`.
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
-        // ServiceGroup's logger; already a dependency of the lifecycle package.
-        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // The coordinator's history: SQLite, embedded, with migrations and typed records.
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // SHA-256, Ed25519 signatures of pushed files, the agent's P-256 key and its enrollment proofs.
@@ -97,7 +93,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -107,7 +102,6 @@ let package = Package(
             dependencies: [
                 "QuiesceAgent", "QuiesceAgentServer", "QuiesceAPI", "QuiesceSystem",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -120,9 +114,6 @@ let package = Package(
                 "QuiesceSimulator",
                 "QuiesceSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -1,28 +1,28 @@
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceSystem
-import ServiceLifecycle
 
 /// A whole agent: its HTTP server and the session keeper, sharing one `SessionManager`.
 /// `quiesce-agent serve`, the fleet simulator and the tests all put it together with
 /// `buildAgent(settings:)`, so what they run is what ships.
 ///
 ///     let agent = try buildAgent(settings: settings)
-///     try await ServiceGroup(services: agent.services, ...).run()
+///     try await ServiceRunner(services: agent.services).run()
 public struct Agent: Sendable {
     public var server: AgentServer
     public let sessionKeeper: SessionService
 
-    /// The services to run, the server first: a `ServiceGroup` shuts down in reverse, so the
+    /// The services to run, the server first: a `ServiceRunner` shuts down in reverse, so the
     /// open session is finished (thaw, post-scripts) before the listener goes.
     public var services: [any Service] { [server, sessionKeeper] }
 
-    /// Runs both until the task is cancelled, without a `ServiceGroup`'s signal handling: for an
+    /// Runs both until the task is cancelled, without a `ServiceRunner`'s signal handling: for an
     /// agent inside another program (the tests).
     public func run() async throws {
         let services = services
+        let never = GracefulShutdown()
         try await withThrowingDiscardingTaskGroup { group in
-            for service in services { group.addTask { try await service.run() } }
+            for service in services { group.addTask { try await service.run(shutdown: never) } }
         }
     }
 }

@@ -6,10 +6,9 @@ import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceSystem
-import ServiceLifecycle
 import Synchronization
 
-/// `quiesce-agent serve`: the agent's HTTP API on plain SwiftNIO, as a lifecycle `Service`.
+/// `quiesce-agent serve`: the agent's HTTP API on plain SwiftNIO, as a `Service`.
 ///
 /// Every request is authenticated before its route is even looked up (except `/v1/health`),
 /// its body is bounded by the route's limit as it arrives, and at most
@@ -45,7 +44,7 @@ public struct AgentServer: Service {
         self.metrics = metrics
     }
 
-    public func run() async throws {
+    public func run(shutdown: GracefulShutdown) async throws {
         let connections = Connections(maximum: limits.maxConnections)
         let inFlight = ConcurrencyLimit(maximum: limits.maxConcurrentRequests)
         // The listener and whether shutdown began, under one lock: a listener bound after the
@@ -53,43 +52,42 @@ public struct AgentServer: Service {
         let listener = Mutex<(channel: (any Channel)?, stopped: Bool)>((nil, false))
         var server = try await bind(connections: connections)
         var pause = Duration.milliseconds(100)
-        try await withGracefulShutdownHandler {
-            while true {
-                let stopped = listener.withLock { state in
-                    state.channel = server.channel
-                    return state.stopped
-                }
-                if stopped { server.channel.close(promise: nil) }
-                onListening(server.channel.localAddress?.port ?? address.port)
-                do {
-                    try await accept(on: server, connections: connections, inFlight: inFlight)
-                } catch {
-                    if Task.isCancelled { throw error }
-                    // An accept error NIO does not absorb (out of descriptors, say) ends the
-                    // listener; the agent listens again after a pause instead of exiting with it.
-                    CurrentProcess.writeToStandardError(
-                        "quiesce-agent: the listener failed (\(error)); listening again in \(pause)\n")
-                }
-                while true {
-                    if listener.withLock({ $0.stopped }) { return }
-                    try await Task.sleep(for: pause)
-                    pause = min(pause * 2, .seconds(30))
-                    do {
-                        server = try await bind(connections: connections)
-                        break
-                    } catch {
-                        CurrentProcess.writeToStandardError(
-                            "quiesce-agent: cannot listen on \(address) (\(error)); trying again in \(pause)\n")
-                    }
-                }
-            }
-        } onGracefulShutdown: {
+        shutdown.onTrigger {
             let channel = listener.withLock { state in
                 state.stopped = true
                 return state.channel
             }
             channel?.close(promise: nil)
             connections.shutDown()
+        }
+        while true {
+            let stopped = listener.withLock { state in
+                state.channel = server.channel
+                return state.stopped
+            }
+            if stopped { server.channel.close(promise: nil) }
+            onListening(server.channel.localAddress?.port ?? address.port)
+            do {
+                try await accept(on: server, connections: connections, inFlight: inFlight)
+            } catch {
+                if Task.isCancelled { throw error }
+                // An accept error NIO does not absorb (out of descriptors, say) ends the
+                // listener; the agent listens again after a pause instead of exiting with it.
+                CurrentProcess.writeToStandardError(
+                    "quiesce-agent: the listener failed (\(error)); listening again in \(pause)\n")
+            }
+            while true {
+                if listener.withLock({ $0.stopped }) { return }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(30))
+                do {
+                    server = try await bind(connections: connections)
+                    break
+                } catch {
+                    CurrentProcess.writeToStandardError(
+                        "quiesce-agent: cannot listen on \(address) (\(error)); trying again in \(pause)\n")
+                }
+            }
         }
     }
 

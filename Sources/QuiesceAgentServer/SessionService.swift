@@ -1,7 +1,6 @@
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceSystem
-import ServiceLifecycle
 
 /// Keeps the session leases: a session nobody asked about within its lease is finished by the
 /// agent. At start it first finishes the sessions an earlier agent left open (their post-scripts,
@@ -20,7 +19,7 @@ public struct SessionService: Service {
         self.recovery = recovery
     }
 
-    public func run() async throws {
+    public func run(shutdown: GracefulShutdown) async throws {
         // Not cancelled with this task: a cancelled task would kill the post-scripts it owes.
         let recovery = recovery
         let recovered = await Task { await recovery.finishLeftOpen() }.value
@@ -30,7 +29,7 @@ public struct SessionService: Service {
                     + "\(session.report.errors.last?.message ?? "")\n")
         }
         await sessions.recovered(recovered)
-        try? await cancelWhenGracefulShutdown {
+        try? await shutdown.cancelling {
             var openings = sessions.openings.makeAsyncIterator()
             while !Task.isCancelled {
                 await sessions.expireLease()

@@ -2,7 +2,6 @@ import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
 import QuiesceSystem
-import ServiceLifecycle
 
 /// Many agents in one process, for the coordinator's tests and benchmarks: each the real agent
 /// (`buildAgent`) on its own loopback port with its own root directory, real HTTP,

@@ -1,12 +1,10 @@
 import ArgumentParser
-import Logging
+import Glibc
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
 import QuiesceSystem
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +32,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let sentinel = startSentinel(settings: settings)
         defer { sentinel?.stop() }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // An agent with a join token serves enrollment only, then, once enrolled, everything
         // with mutual TLS: the loop runs at most twice.
         while true {
@@ -57,17 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
                 CurrentProcess.writeToStandardError(
                     "quiesce-agent: listening on \(server.address.host):\(port)\(mode)\n")
             }
-            let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(
-                    services: agent.services, gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: Logger(label: "quiesce-agent")))
+            let group = ServiceRunner(services: agent.services)
             let credentials = agent.server.credentials
-            let reloads = Task { [options] in
-                for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                    Self.reload(credentials, options: options)
-                }
+            let reloads = InterruptTrap.install(signals: [SIGHUP]) { [options] _ in
+                Self.reload(credentials, options: options)
             }
-            defer { reloads.cancel() }
+            defer { reloads.remove() }
             // Set only when this loop itself ends the group to start again enrolled, so that a
             // SIGTERM arriving meanwhile still ends the agent.
             let restartEnrolled = Mutex(false)
@@ -79,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
                 CurrentProcess.writeToStandardError(
                     "quiesce-agent: enrolled; the join token is deleted; serving mutual TLS from now on\n")
                 restartEnrolled.withLock { $0 = true }
-                await group.triggerGracefulShutdown()
+                group.triggerGracefulShutdown()
             }
             defer { enrolled.cancel() }
             do {

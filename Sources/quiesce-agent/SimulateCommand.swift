@@ -1,12 +1,9 @@
 import ArgumentParser
 import FoundationEssentials
-import Logging
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceSimulator
 import QuiesceSystem
-import ServiceLifecycle
-import UnixSignals
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,15 +62,13 @@ struct SimulateCommand: AsyncParsableCommand {
             CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         CurrentProcess.writeToStandardError(
             "quiesce-agent: simulating agents \(first)-\(first + count - 1) on 127.0.0.1:\(basePort + first)-"
                 + "\(basePort + first + count - 1)\n")
-        var configuration = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "quiesce-simulate"))
-        // Hanging agents never finish their requests by themselves: cut them off.
-        configuration.maximumGracefulShutdownDuration = .seconds(5)
-        let group = ServiceGroup(configuration: configuration)
-        try await group.run()
+        do {
+            try await ServiceRunner(services: services, shutdownDeadline: .seconds(5)).run()
+        } catch is ShutdownDeadlinePassed {
+            // Hanging agents never finish their requests by themselves: they were cut off.
+        }
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceSystem
 import QuiesceTestSupport
 import Testing
 
@@ -37,7 +38,7 @@ struct LoopbackBindingTests {
         var agent = try buildAgent(settings: settings, insecurePlaintext: true)
         agent.server.loopbackOnly = true
         do {
-            try await agent.server.run()
+            try await agent.server.run(shutdown: GracefulShutdown())
             Issue.record("the server listened")
         } catch let error as AgentError {
             #expect(error.code == .invalidAgentSettings)
