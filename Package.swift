@@ -86,9 +86,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QuiesceHTTPServer",
+            dependencies: [
+                "QuiesceAPI", "QuiesceSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "QuiesceAgentServer",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceSystem",
+                "QuiesceAgent", "QuiesceAPI", "QuiesceHTTPServer", "QuiesceSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +111,7 @@ let package = Package(
         .target(
             name: "QuiesceSimulator",
             dependencies: [
-                "QuiesceAgent", "QuiesceAgentServer", "QuiesceAPI", "QuiesceSystem",
+                "QuiesceAgent", "QuiesceAgentServer", "QuiesceAPI", "QuiesceHTTPServer", "QuiesceSystem",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
@@ -111,6 +122,7 @@ let package = Package(
                 "QuiesceAgent",
                 "QuiesceAgentServer",
                 "QuiesceAPI",
+                "QuiesceHTTPServer",
                 "QuiesceSimulator",
                 "QuiesceSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -171,7 +183,8 @@ let package = Package(
         .testTarget(
             name: "QuiesceAgentServerTests",
             dependencies: [
-                "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
+                "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceHTTPServer", "QuiesceSystem",
+                "QuiesceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

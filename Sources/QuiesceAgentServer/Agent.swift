@@ -1,5 +1,8 @@
+import FoundationEssentials
+import NIOHTTP1
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceHTTPServer
 import QuiesceSystem
 
 /// A whole agent: its HTTP server and the session keeper, sharing one `SessionManager`.
@@ -9,7 +12,9 @@ import QuiesceSystem
 ///     let agent = try buildAgent(settings: settings)
 ///     try await ServiceRunner(services: agent.services).run()
 public struct Agent: Sendable {
-    public var server: AgentServer
+    public var server: HTTPServer
+    /// The server's, kept as their own type for SIGHUP's reload.
+    public let credentials: AgentCredentials
     public let sessionKeeper: SessionService
 
     /// The services to run, the server first: a `ServiceRunner` shuts down in reverse, so the
@@ -38,7 +43,12 @@ public func buildAgent(
     scripts: (any ScriptRunning)? = nil, sentinel: GroupSentinel? = nil, enrollment: AgentEnrollment? = nil
 ) throws(AgentError) -> Agent {
     let scripts = scripts ?? ScriptRunner(sentinel: sentinel)
-    let address = try ListenAddress.parse(settings.server.listen)
+    let address: ListenAddress
+    do {
+        address = try ListenAddress.parse(settings.server.listen)
+    } catch {
+        throw AgentError(code: .invalidAgentSettings, message: error.description)
+    }
     let credentials =
         enrollment == nil
         ? try AgentCredentials(server: settings.server, owner: settings.requiredOwnerUid) : .none()
@@ -64,9 +74,30 @@ public func buildAgent(
     let audit = AuditLog(path: settings.server.auditLogPath)
     var router = AgentAPI(settings: settings, metrics: metrics, sessions: sessions, credentials: credentials).router()
     if let enrollment { router.routes = router.routes.filter { !$0.requiresAuthentication } + enrollment.routes() }
-    var server = AgentServer(
-        address: address, router: router, credentials: credentials, limits: settings.server, metrics: metrics,
-        sessions: sessions, audit: audit)
+    var server = HTTPServer(
+        name: "quiesce-agent", address: address, router: router, credentials: credentials,
+        limits: HTTPServer.Limits(
+            maxConnections: settings.server.maxConnections,
+            maxConcurrentRequests: settings.server.maxConcurrentRequests,
+            requestTimeoutSeconds: settings.server.requestTimeoutSeconds))
     server.loopbackOnly = !credentials.usesTLS && !insecurePlaintext && enrollment == nil
-    return Agent(server: server, sessionKeeper: SessionService(sessions: sessions, audit: audit, recovery: recovery))
+    // Nothing is written while a session is under way: its freeze may be held.
+    server.gate = { route in
+        guard route.mutating, let session = await sessions.activeSessionId else { return nil }
+        return HTTPError(
+            .conflict, .frozen,
+            "snapshot session \(session) is under way (its freeze may be held); pushes wait until it finishes")
+    }
+    server.answered = { request in
+        metrics.count(status: request.status)
+        guard request.method != .GET && request.method != .HEAD else { return }
+        audit.record(
+            AuditLog.Entry(
+                time: Date(), peer: request.peer, method: "\(request.method)", path: request.path,
+                status: request.status, bodySHA256: request.body.map { ContentHash.sha256(of: $0) }),
+            frozen: await sessions.isFrozen())
+    }
+    return Agent(
+        server: server, credentials: credentials,
+        sessionKeeper: SessionService(sessions: sessions, audit: audit, recovery: recovery))
 }

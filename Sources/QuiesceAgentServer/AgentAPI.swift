@@ -2,6 +2,7 @@ import FoundationEssentials
 import NIOHTTP1
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceHTTPServer
 import QuiesceSystem
 
 /// The agent's routes under `/v1` and their handlers (docs/api.md).

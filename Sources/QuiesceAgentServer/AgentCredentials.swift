@@ -2,6 +2,7 @@ import FoundationEssentials
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceHTTPServer
 import QuiesceSystem
 import Synchronization
 
@@ -10,7 +11,7 @@ import Synchronization
 /// moment when the coordinator is shut out) and its TLS certificate and key. `reload` swaps them
 /// all at once on SIGHUP, or changes nothing when one of them is unusable: connections and
 /// sessions under way are not touched, new connections get the new certificate.
-public final class AgentCredentials: Sendable {
+public final class AgentCredentials: ServerCredentials {
     private struct Current: Sendable {
         var tokens: [BearerToken]
         var tls: NIOSSLContext?

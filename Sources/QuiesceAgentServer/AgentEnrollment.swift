@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceHTTPServer
 import QuiesceSystem
 import Synchronization
 

@@ -17,7 +17,7 @@ public final class RequestMetrics: Sendable {
 
     public init() {}
 
-    func count(status: UInt) {
+    public func count(status: UInt) {
         counts.withLock { $0.requestsByStatus[status, default: 0] += 1 }
     }
 

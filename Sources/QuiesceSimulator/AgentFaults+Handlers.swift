@@ -1,6 +1,7 @@
 import NIOHTTP1
 import QuiesceAPI
 import QuiesceAgentServer
+import QuiesceHTTPServer
 
 extension AgentFaults {
     /// `router` with these faults in front of every handler, less the routes it must not have;

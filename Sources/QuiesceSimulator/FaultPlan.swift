@@ -1,5 +1,6 @@
 import FoundationEssentials
 import QuiesceAPI
+import QuiesceHTTPServer
 
 /// Faults the fleet simulator injects, per agent or at random with a seed (`quiesce-agent
 /// simulate --faults FILE`).

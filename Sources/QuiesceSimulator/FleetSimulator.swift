@@ -1,6 +1,7 @@
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceHTTPServer
 import QuiesceSystem
 
 /// Many agents in one process, for the coordinator's tests and benchmarks: each the real agent

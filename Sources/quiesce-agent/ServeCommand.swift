@@ -3,6 +3,7 @@ import Glibc
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceHTTPServer
 import QuiesceSystem
 import Synchronization
 
@@ -49,13 +50,13 @@ struct ServeCommand: AsyncParsableCommand {
             let server = agent.server
             let mode =
                 enrollment != nil
-                ? " (waiting for enrollment: plaintext, enrollment only)" : server.credentials.usesTLS ? " (TLS)" : ""
+                ? " (waiting for enrollment: plaintext, enrollment only)" : agent.credentials.usesTLS ? " (TLS)" : ""
             agent.server.onListening = { port in
                 CurrentProcess.writeToStandardError(
                     "quiesce-agent: listening on \(server.address.host):\(port)\(mode)\n")
             }
             let group = ServiceRunner(services: agent.services)
-            let credentials = agent.server.credentials
+            let credentials = agent.credentials
             let reloads = InterruptTrap.install(signals: [SIGHUP]) { [options] _ in
                 Self.reload(credentials, options: options)
             }
@@ -78,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
                 try await group.run()
             } catch let error as AgentError {
                 CurrentProcess.writeToStandardError("quiesce-agent: \(error.message)\n")
+                throw ExitCode(2)
+            } catch let error as ListenAddress.Refused {
+                CurrentProcess.writeToStandardError("quiesce-agent: \(error)\n")
                 throw ExitCode(2)
             }
             guard restartEnrolled.withLock({ $0 }) else { return }

@@ -1,6 +1,7 @@
 import NIOHTTP1
 import QuiesceAPI
 import QuiesceAgentServer
+import QuiesceHTTPServer
 import QuiesceTestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import NIOCore
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceHTTPServer
 import QuiesceSystem
 import QuiesceTestSupport
 import Testing
@@ -40,10 +41,9 @@ struct LoopbackBindingTests {
         do {
             try await agent.server.run(shutdown: GracefulShutdown())
             Issue.record("the server listened")
-        } catch let error as AgentError {
-            #expect(error.code == .invalidAgentSettings)
-            #expect(error.message.contains("0.0.0.0 was bound to 0.0.0.0, which"), "\(error.message)")
-            #expect(error.message.contains("not a loopback address"))
+        } catch let error as ListenAddress.Refused {
+            #expect(error.description.contains("0.0.0.0 was bound to 0.0.0.0, which"), "\(error)")
+            #expect(error.description.contains("not a loopback address"))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import QuiesceAgent
 import QuiesceAgentServer
+import QuiesceHTTPServer
 import QuiesceSystem
 import QuiesceTestSupport
 

@@ -1,8 +1,7 @@
 import NIOCore
 import QuiesceAPI
-import QuiesceAgent
 
-/// `host:port` from the settings' `listen` (`[::1]:7710` for IPv6).
+/// `host:port` to listen on (`[::1]:7710` for IPv6).
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -12,7 +11,14 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    public static func parse(_ text: String) throws(AgentError) -> ListenAddress {
+    /// Why an address cannot be listened on, said for the person who wrote it.
+    public struct Refused: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// `what` names the setting in the error: "`listen`", "--listen".
+    public static func parse(_ text: String, what: String = "`listen`") throws(Refused) -> ListenAddress {
         let host: Substring
         let port: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
@@ -26,9 +32,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             port = ""
         }
         guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else {
-            throw AgentError(
-                code: .invalidAgentSettings,
-                message: "`listen` must be \"host:port\", e.g. \"127.0.0.1:7710\", found \"\(text)\"")
+            throw Refused("\(what) must be \"host:port\", e.g. \"127.0.0.1:7710\", found \"\(text)\"")
         }
         return ListenAddress(host: String(host), port: number)
     }

@@ -8,9 +8,9 @@ public struct Route: Sendable {
     public var pattern: [Substring]
     /// The largest body accepted; larger requests get 413 before the handler runs.
     public var bodyLimit: Int
-    /// Only `/v1/health` is open; everything else needs the token.
+    /// Open routes (the agent's `/v1/health`) need no credential.
     public var requiresAuthentication: Bool
-    /// Refused with 409 while a freeze is held.
+    /// Changes the server's files: the agent refuses it with 409 while a freeze is held.
     public var mutating: Bool
     public var handler: @Sendable (HTTPRequest) async throws -> HTTPResponse
 
@@ -26,7 +26,7 @@ public struct Route: Sendable {
         self.handler = handler
     }
 
-    func match(_ path: String) -> [String: String]? {
+    public func match(_ path: String) -> [String: String]? {
         let segments = path.split(separator: "/")
         guard segments.count == pattern.count else { return nil }
         var parameters: [String: String] = [:]

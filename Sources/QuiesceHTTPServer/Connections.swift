@@ -2,9 +2,9 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// The agent's open connections: at most `maximum` at once (the excess is closed as it is
+/// A server's open connections: at most `maximum` at once (the excess is closed as it is
 /// accepted, before a byte is read), and on shutdown each is told to close as soon as it is not
-/// handling a request, so a lingering keep-alive client cannot keep a stopped agent alive.
+/// handling a request, so a lingering keep-alive client cannot keep a stopped server alive.
 ///
 /// It also sees that every accepted connection is served or closed: one accepted just as the
 /// listener closes never reaches the accept loop, and NIO traps on an async channel dropped
@@ -32,7 +32,7 @@ final class Connections: Sendable {
         self.maximum = maximum
     }
 
-    /// Takes `channel` in, or says no when `maximum` are open already or the agent is stopping.
+    /// Takes `channel` in, or says no when `maximum` are open already or the server is stopping.
     func admit(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
         let admitted = state.withLock { state in

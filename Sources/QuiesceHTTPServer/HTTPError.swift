@@ -3,7 +3,7 @@ import NIOHTTP1
 import QuiesceAPI
 
 /// An error of the HTTP layer itself (a route, a token, a body): the `APIError` the server and
-/// its handlers throw when no error of the agent's library says it better.
+/// its handlers throw when no error of the program's own says it better.
 public struct HTTPError: APIError, Sendable {
     public var status: HTTPResponseStatus
     public var code: ErrorCode
@@ -21,17 +21,17 @@ public struct HTTPError: APIError, Sendable {
 
     /// The same answer for a missing and a wrong token, whatever the path: a 401 reveals nothing.
     static let unauthorized = HTTPError(
-        .unauthorized, .unauthorized, "send the agent's token as `Authorization: Bearer <token>`")
+        .unauthorized, .unauthorized, "send the server's token as `Authorization: Bearer <token>`")
 
-    /// What the agent answers for an error that is not an `APIError`: a bug, said as such.
-    static func unexpected(_ error: any Error) -> HTTPError {
-        HTTPError(.internalServerError, .internalError, "the agent failed to answer: \(error)")
+    /// What the server answers for an error that is not an `APIError`: a bug, said as such.
+    static func unexpected(_ error: any Error, by server: String) -> HTTPError {
+        HTTPError(.internalServerError, .internalError, "\(server) failed to answer: \(error)")
     }
 }
 
 extension APIError {
     /// The one place an error becomes a response.
-    var response: HTTPResponse {
+    public var response: HTTPResponse {
         let status = HTTPResponseStatus(statusCode: httpStatus)
         var response =
             (try? HTTPResponse.json(body, status: status))
@@ -43,7 +43,7 @@ extension APIError {
 
 extension HTTPResponse {
     /// A JSON response in the wire encoding every Quiesce component shares.
-    static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> HTTPResponse {
+    public static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> HTTPResponse {
         HTTPResponse(
             status: status, contentType: "application/json", body: Array(try QuiesceJSON.encoder().encode(value)))
     }

@@ -75,7 +75,7 @@ final class RequestClock {
     }
 }
 
-/// Sent through a connection's pipeline when the agent shuts down.
+/// Sent through a connection's pipeline when the server shuts down.
 struct ConnectionShutdownEvent: Sendable {}
 
 /// In front of the HTTP codec (after TLS): the first byte of each request starts its deadline.

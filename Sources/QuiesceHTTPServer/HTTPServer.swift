@@ -4,27 +4,62 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import QuiesceAPI
-import QuiesceAgent
 import QuiesceSystem
 import Synchronization
 
-/// `quiesce-agent serve`: the agent's HTTP API on plain SwiftNIO, as a `Service`.
+/// Who may call a server's closed routes, and its TLS: the agent's tokens and certificate, the
+/// coordinator's dashboard token.
+public protocol ServerCredentials: Sendable {
+    /// The context for the next connection; nil for plaintext.
+    var tls: NIOSSLContext? { get }
+    /// Whether an `Authorization` header (or a client certificate the handshake required) lets
+    /// the request in.
+    func accepts(authorization: String?) -> Bool
+}
+
+/// A request the server answered, as its `answered` hook sees it: for metrics and the audit log.
+public struct AnsweredRequest: Sendable {
+    public var method: HTTPMethod
+    /// Without the query.
+    public var path: String
+    public var peer: String
+    public var status: UInt
+    /// The body as received; nil when the request was refused before it was read.
+    public var body: [UInt8]?
+}
+
+/// The HTTP server of `quiesce-agent serve` and `quiesce serve`, on plain SwiftNIO, as a `Service`.
 ///
-/// Every request is authenticated before its route is even looked up (except `/v1/health`),
-/// its body is bounded by the route's limit as it arrives, and at most
-/// `maxConcurrentRequests` run at once. `Expect: 100-continue` is answered, so curl's uploads
-/// do not wait a second for it.
-public struct AgentServer: Service {
+/// Every request is authenticated before its route is even looked up (except open routes such
+/// as `/v1/health`), its body is bounded by the route's limit as it arrives, and at most
+/// `limits.maxConcurrentRequests` run at once. `Expect: 100-continue` is answered, so curl's
+/// uploads do not wait a second for it.
+public struct HTTPServer: Service {
+    public struct Limits: Sendable {
+        public var maxConnections: Int
+        public var maxConcurrentRequests: Int
+        /// For a request's head and body to arrive, and between requests on a kept-alive connection.
+        public var requestTimeoutSeconds: Int
+
+        public init(maxConnections: Int, maxConcurrentRequests: Int, requestTimeoutSeconds: Int) {
+            self.maxConnections = maxConnections
+            self.maxConcurrentRequests = maxConcurrentRequests
+            self.requestTimeoutSeconds = requestTimeoutSeconds
+        }
+    }
+
+    /// In messages: "quiesce-agent", "quiesce serve".
+    public let name: String
     public let address: ListenAddress
     /// Public and replaceable, so a wrapper (the fleet simulator's faults) can decorate handlers.
     public var router: Router
-    /// Its tokens and TLS certificate, swapped on SIGHUP.
-    public let credentials: AgentCredentials
-    public let limits: AgentSettings.Server
-    public let metrics: RequestMetrics
-    /// The snapshot sessions, which also gate pushes: nothing is written while one is active.
-    public let sessions: SessionManager
-    public let audit: AuditLog
+    public let credentials: any ServerCredentials
+    public let limits: Limits
+    /// Asked before a handler runs; an error answers instead (the agent refuses pushes while a
+    /// snapshot session is under way).
+    public var gate: @Sendable (Route) async -> HTTPError? = { _ in nil }
+    /// Told of every answer once it is decided.
+    public var answered: @Sendable (AnsweredRequest) async -> Void = { _ in }
     /// Called with the bound port once listening (useful with port 0).
     public var onListening: @Sendable (Int) -> Void = { _ in }
     /// Plaintext is allowed on loopback only: the address the name was bound to is checked too,
@@ -32,16 +67,13 @@ public struct AgentServer: Service {
     public var loopbackOnly = false
 
     public init(
-        address: ListenAddress, router: Router, credentials: AgentCredentials, limits: AgentSettings.Server,
-        metrics: RequestMetrics, sessions: SessionManager, audit: AuditLog
+        name: String, address: ListenAddress, router: Router, credentials: any ServerCredentials, limits: Limits
     ) {
-        self.sessions = sessions
-        self.audit = audit
+        self.name = name
         self.address = address
         self.router = router
         self.credentials = credentials
         self.limits = limits
-        self.metrics = metrics
     }
 
     public func run(shutdown: GracefulShutdown) async throws {
@@ -72,9 +104,9 @@ public struct AgentServer: Service {
             } catch {
                 if Task.isCancelled { throw error }
                 // An accept error NIO does not absorb (out of descriptors, say) ends the
-                // listener; the agent listens again after a pause instead of exiting with it.
+                // listener; the server listens again after a pause instead of exiting with it.
                 CurrentProcess.writeToStandardError(
-                    "quiesce-agent: the listener failed (\(error)); listening again in \(pause)\n")
+                    "\(name): the listener failed (\(error)); listening again in \(pause)\n")
             }
             while true {
                 if listener.withLock({ $0.stopped }) { return }
@@ -85,7 +117,7 @@ public struct AgentServer: Service {
                     break
                 } catch {
                     CurrentProcess.writeToStandardError(
-                        "quiesce-agent: cannot listen on \(address) (\(error)); trying again in \(pause)\n")
+                        "\(name): cannot listen on \(address) (\(error)); trying again in \(pause)\n")
                 }
             }
         }
@@ -126,9 +158,8 @@ public struct AgentServer: Service {
         if loopbackOnly, let bound = server.channel.localAddress, !Loopback.contains(bound) {
             try? await server.channel.close()
             let boundTo = bound.ipAddress ?? "\(bound)"
-            throw AgentError(
-                code: .invalidAgentSettings,
-                message: "refusing to serve plaintext HTTP: \(address.host) was bound to \(boundTo), which is not a "
+            throw ListenAddress.Refused(
+                "refusing to serve plaintext HTTP: \(address.host) was bound to \(boundTo), which is not a "
                     + "loopback address. Listen on 127.0.0.1 or ::1, or set up TLS")
         }
         return server
@@ -166,15 +197,10 @@ public struct AgentServer: Service {
         try? await connection.executeThenClose { inbound, outbound in
             var pending: PendingRequest?
             let send = { (head: HTTPRequestHead, response: HTTPResponse, keepAlive: Bool, body: [UInt8]?) in
-                metrics.count(status: response.status.code)
-                if head.method != .GET && head.method != .HEAD {
-                    audit.record(
-                        AuditLog.Entry(
-                            time: Date(), peer: peer, method: "\(head.method)",
-                            path: String(head.uri.prefix { $0 != "?" }),
-                            status: response.status.code, bodySHA256: body.map { ContentHash.sha256(of: $0) }),
-                        frozen: await sessions.isFrozen())
-                }
+                await answered(
+                    AnsweredRequest(
+                        method: head.method, path: String(head.uri.prefix { $0 != "?" }), peer: peer,
+                        status: response.status.code, body: body))
                 var headers = response.headers
                 headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
                 headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
@@ -251,16 +277,11 @@ public struct AgentServer: Service {
         guard inFlight.enter() else {
             return HTTPError(
                 .serviceUnavailable, .busy,
-                "the agent is answering \(limits.maxConcurrentRequests) requests already; retry shortly"
+                "\(name) is answering \(limits.maxConcurrentRequests) requests already; retry shortly"
             ).response
         }
         defer { inFlight.leave() }
-        if request.route.mutating, let session = await sessions.activeSessionId {
-            return HTTPError(
-                .conflict, .frozen,
-                "snapshot session \(session) is under way (its freeze may be held); pushes wait until it finishes"
-            ).response
-        }
+        if let refusal = await gate(request.route) { return refusal.response }
         let (path, query) = Self.split(request.head.uri)
         let httpRequest = HTTPRequest(
             method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
@@ -272,7 +293,7 @@ public struct AgentServer: Service {
         } catch is CloseWithoutAnswer {
             return nil
         } catch {
-            return HTTPError.unexpected(error).response
+            return HTTPError.unexpected(error, by: name).response
         }
     }
 
