@@ -67,8 +67,10 @@ let package = Package(
         .executableTarget(
             name: "quiesce",
             dependencies: [
-                "QuiesceAPI", "QuiesceCA", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "QuiesceAPI", "QuiesceCA", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient",
+                "QuiesceHTTPServer",
+                "QuiesceSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -196,7 +198,9 @@ let package = Package(
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceTestSupport", "quiesce-agent", "quiesce",
+                "QuiesceAgent", "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceTestSupport",
+                "quiesce-agent",
+                "quiesce",
             ],
             swiftSettings: strict
         ),

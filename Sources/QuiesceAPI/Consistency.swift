@@ -7,7 +7,8 @@ public enum Consistency: String, Codable, Sendable, CaseIterable, Comparable {
     case crashConsistent
     case none
 
-    private var rank: Int {
+    /// 3 for application consistency down to 0 for none, as `/metrics` reports it.
+    public var rank: Int {
         switch self {
         case .applicationConsistent: 3
         case .fileSystemConsistent: 2

@@ -85,12 +85,25 @@ extension FleetInventory {
                     }
                     return command
                 }
+                let retentionPath = group.path("retention")
+                let retention = group.object("retention") { retention -> RetentionPolicy? in
+                    let keepLast = retention.integer("keepLast", minimum: 1)
+                    let keepDays = retention.integer("keepDays", minimum: 1)
+                    do {
+                        return try RetentionPolicy(keepLast: keepLast, keepDays: keepDays)
+                    } catch {
+                        retention.problem("`\(retentionPath)`: \(error)")
+                        return nil
+                    }
+                }
                 return Group(
                     name: name, policy: policy, deadlines: deadlines,
                     snapshotCommand: command("snapshotCommand", example: "snapshot-disks"),
-                    verifyCommand: command("verifyCommand", example: "restore-and-check"))
+                    verifyCommand: command("verifyCommand", example: "restore-and-check"),
+                    schedule: Self.readSchedule(&group, "schedule"), retention: retention ?? nil)
             } ?? []
         inventory.groups = Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
+        inventory.sweepSchedule = Self.readSchedule(&root, "sweepSchedule")
         var seen: [String: Int] = [:]
         let vms = root.objectArray("vms") { index, vm -> VM? in
             let name = vm.string("name", required: true) ?? ""
@@ -134,6 +147,24 @@ extension FleetInventory {
         let problems = root.problems + root.unusedKeys.map { "unknown key `\($0)`" } + fileProblems
         guard problems.isEmpty else { throw LoadError(path: path, problems: problems) }
         return inventory
+    }
+
+    /// `{"cron": "30 2 * * *", "timeZone": "Europe/Berlin"}`: the zone is required, as a schedule
+    /// read in whatever zone the coordinator's machine has would move when the machine does.
+    private static func readSchedule(_ object: inout StrictObject, _ key: String) -> CronSchedule? {
+        let path = object.path(key)
+        let schedule = object.object(key) { schedule -> CronSchedule? in
+            let cron = schedule.string("cron", required: true)
+            let zone = schedule.string("timeZone", required: true)
+            guard let cron, let zone else { return nil }
+            do {
+                return try CronSchedule(cron, timeZone: zone)
+            } catch {
+                schedule.problem("`\(path)`: \(error)")
+                return nil
+            }
+        }
+        return schedule ?? nil
     }
 
     private static func readTLS(_ object: inout StrictObject, _ checkFile: (String, String?) -> String?) -> TLSFiles? {

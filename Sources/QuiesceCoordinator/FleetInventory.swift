@@ -7,6 +7,8 @@ public struct FleetInventory: Sendable, Equatable {
     public var vms: [VM]
     public var groups: [String: Group]
     public var defaults: Defaults
+    /// When `quiesce serve` sweeps the whole fleet; nil: it does not.
+    public var sweepSchedule: CronSchedule?
 
     public struct VM: Sendable, Equatable {
         public var name: String
@@ -50,6 +52,10 @@ public struct FleetInventory: Sendable, Equatable {
         /// Run by the coordinator once the group's snapshot is taken, to restore the copies
         /// somewhere and check the application's invariants; its failure fails the run.
         public var verifyCommand: [String]?
+        /// When `quiesce serve` takes the group's snapshot; nil: only by hand.
+        public var schedule: CronSchedule?
+        /// Which of the group's snapshots `quiesce serve` keeps; nil: all of them.
+        public var retention: RetentionPolicy?
     }
 
     public struct Deadlines: Sendable, Equatable {

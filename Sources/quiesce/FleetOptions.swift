@@ -61,9 +61,15 @@ extension FleetOptions {
     /// `atLeast` raises the concurrency for a group snapshot, whose every member must get its
     /// freeze at once.
     func agentClient(for inventory: FleetInventory, atLeast: Int = 0) -> AgentClient {
-        AgentClient(
-            client: CurlClient(
-                maxConcurrentTransfers: max(maxConcurrent, atLeast), tls: ClientTLS(inventory.defaults.tls)),
+        AgentClient(for: inventory, maxConcurrent: max(maxConcurrent, atLeast))
+    }
+}
+
+extension AgentClient {
+    /// A libcurl client with the inventory's TLS files and request timeout.
+    init(for inventory: FleetInventory, maxConcurrent: Int) {
+        self.init(
+            client: CurlClient(maxConcurrentTransfers: maxConcurrent, tls: ClientTLS(inventory.defaults.tls)),
             requestTimeout: .seconds(inventory.defaults.requestTimeoutSeconds))
     }
 }

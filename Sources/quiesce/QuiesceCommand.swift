@@ -7,10 +7,10 @@ import QuiesceSystem
 struct QuiesceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiesce",
-        abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots.",
+        abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots, schedules.",
         subcommands: [
             DemoCommand.self, InventoryCommand.self, PushCommand.self, SweepCommand.self, SnapshotCommand.self,
-            EnrollCommand.self, SignCommand.self, CACommand.self,
+            ServeCommand.self, EnrollCommand.self, SignCommand.self, CACommand.self,
             HistoryCommand.self, ShowCommand.self, DemoRestoreCheckCommand.self,
         ]
     )

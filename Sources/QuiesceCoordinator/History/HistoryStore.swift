@@ -141,7 +141,7 @@ public final class HistoryStore: Sendable {
     }
 
     @discardableResult
-    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(HistoryError) -> T {
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(HistoryError) -> T {
         do {
             return try database.write(body)
         } catch {
@@ -149,7 +149,7 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(HistoryError) -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(HistoryError) -> T {
         do {
             return try database.read(body)
         } catch {
@@ -187,6 +187,20 @@ public final class HistoryStore: Sendable {
                 table.column("runId", .integer).notNull()
                 table.column("pushedAt", .datetime).notNull()
                 table.primaryKey(["vm", "role"])
+            }
+        }
+        migrator.registerMigration("v2: scheduled runs") { db in
+            try db.create(table: "scheduledRun") { table in
+                table.column("job", .text).notNull()
+                table.column("plannedAt", .datetime).notNull()
+                table.column("state", .text).notNull()
+                table.column("owner", .text).notNull()
+                table.column("startedAt", .datetime)
+                table.column("finishedAt", .datetime)
+                table.column("runId", .integer)
+                table.column("note", .text).notNull()
+                // A planned run is one row: whoever inserts it first has claimed it.
+                table.primaryKey(["job", "plannedAt"])
             }
         }
         return migrator

@@ -1,0 +1,150 @@
+import Foundation
+import QuiesceSystem
+
+/// Something `quiesce serve` runs on a schedule: a group's snapshot, the fleet's sweep.
+public struct ScheduledJob: Sendable {
+    /// `snapshot/<group>` or `sweep`: the name its runs are recorded under.
+    public var name: String
+    public var schedule: CronSchedule
+    public var work: @Sendable () async -> Outcome
+
+    public struct Outcome: Sendable {
+        public var succeeded: Bool
+        /// The history run it recorded, if it got that far.
+        public var runId: Int64?
+        public var summary: String
+
+        public init(succeeded: Bool, runId: Int64?, summary: String) {
+            self.succeeded = succeeded
+            self.runId = runId
+            self.summary = summary
+        }
+    }
+
+    public init(name: String, schedule: CronSchedule, work: @escaping @Sendable () async -> Outcome) {
+        self.name = name
+        self.schedule = schedule
+        self.work = work
+    }
+}
+
+/// Runs every job at the times its schedule plans, each job one run at a time: a run that is
+/// still going when the next is due makes that one skipped, not a second run beside it. Every
+/// planned run is claimed in the history store before it starts (`HistoryStore.claim`), and
+/// what became of it recorded: succeeded, failed, missed (`MissedRuns`: the coordinator was
+/// down), skipped, or interrupted (its coordinator died; found at the next start).
+///
+/// On graceful shutdown no run starts, and one under way is let finish: a group snapshot's
+/// thaw and post-scripts are never cut short by a restart of the coordinator.
+public struct Scheduler: Service {
+    public var jobs: [ScheduledJob]
+    public var store: HistoryStore
+    public var clock: any SchedulerClock
+    /// A run found late by at most this much still starts (`MissedRuns`).
+    public var catchUpWithin: Duration = .seconds(3600)
+    /// One line per thing worth telling an operator: a run's start and end, missed runs, errors.
+    public var log: @Sendable (String) -> Void
+
+    public init(
+        jobs: [ScheduledJob], store: HistoryStore, clock: any SchedulerClock = WallSchedulerClock(),
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        self.jobs = jobs
+        self.store = store
+        self.clock = clock
+        self.log = log
+    }
+
+    public func run(shutdown: GracefulShutdown) async throws {
+        do {
+            for run in try store.interruptAbandonedRuns() {
+                log("\(run.job): the run planned for \(Self.stamp(run.plannedAt)) was interrupted: \(run.note)")
+            }
+        } catch {
+            log("cannot check for interrupted runs: \(error)")
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            for job in jobs { group.addTask { try await follow(job, shutdown: shutdown) } }
+        }
+    }
+
+    /// One job's loop: wait for its next planned time, deal with every planned time since the
+    /// last one dealt with, run.
+    private func follow(_ job: ScheduledJob, shutdown: GracefulShutdown) async throws {
+        // A job new to the store starts with its next planned time, not with its past.
+        var cursor = (try? store.lastPlanned(job.name)) ?? nil ?? clock.now()
+        var busyUntil: Date?
+        while !shutdown.isTriggered {
+            guard let next = job.schedule.next(after: cursor) else {
+                log("\(job.name): \(job.schedule) plans no further run")
+                return
+            }
+            if next > clock.now() {
+                do {
+                    try await shutdown.cancelling { try await clock.sleep(until: next) }
+                } catch {
+                    if shutdown.isTriggered { return }
+                    throw error
+                }
+            }
+            let due = MissedRuns(job.schedule, lastPlanned: cursor, now: clock.now(), catchUpWithin: catchUpWithin)
+            if due.count > 0, let first = due.first, let last = due.last {
+                let overlapped = busyUntil.map { first < $0 } ?? false
+                recordNotRun(job, first: first, last: last, count: due.count, overlapped: overlapped)
+                cursor = last
+            }
+            guard let plannedAt = due.catchUp else { continue }
+            cursor = plannedAt
+            if shutdown.isTriggered { return }
+            await runOnce(job, plannedAt: plannedAt)
+            busyUntil = clock.now()
+        }
+    }
+
+    private func runOnce(_ job: ScheduledJob, plannedAt: Date) async {
+        let startedAt = clock.now()
+        do {
+            guard try store.claim(job.name, plannedAt: plannedAt, startedAt: startedAt) else {
+                log("\(job.name): the run planned for \(Self.stamp(plannedAt)) is another coordinator's")
+                return
+            }
+        } catch {
+            log("\(job.name): not run, cannot claim the run planned for \(Self.stamp(plannedAt)): \(error)")
+            return
+        }
+        let late = startedAt.timeIntervalSince(plannedAt)
+        log("\(job.name): started the run planned for \(Self.stamp(plannedAt)) (\(Self.seconds(late)) late)")
+        let outcome = await job.work()
+        log("\(job.name): \(outcome.succeeded ? "succeeded" : "FAILED"): \(outcome.summary)")
+        do {
+            try store.finishScheduled(
+                job.name, plannedAt: plannedAt, state: outcome.succeeded ? .succeeded : .failed, runId: outcome.runId,
+                note: outcome.summary)
+        } catch {
+            log("\(job.name): cannot record the outcome of the run planned for \(Self.stamp(plannedAt)): \(error)")
+        }
+    }
+
+    private func recordNotRun(_ job: ScheduledJob, first: Date, last: Date, count: Int, overlapped: Bool) {
+        let span = count == 1 ? Self.stamp(first) : "\(count) runs from \(Self.stamp(first)) to \(Self.stamp(last))"
+        let note =
+            overlapped
+            ? "\(span) skipped: the previous run was still going, and runs never overlap"
+            : "\(span) missed: no coordinator was running then, and a run more than "
+                + "\(Int(catchUpWithin / .seconds(60))) minutes late does not start"
+        log("\(job.name): \(note)")
+        do {
+            try store.recordNotRun(
+                ScheduledRun(
+                    job: job.name, plannedAt: last, state: overlapped ? .skipped : .missed,
+                    owner: ScheduledRun.thisProcess,
+                    note: note))
+        } catch {
+            log("\(job.name): cannot record that \(note): \(error)")
+        }
+    }
+
+    static func stamp(_ date: Date) -> String { HistoryRun.timestamp(date) }
+
+    static func seconds(_ interval: TimeInterval) -> String { String(format: "%.3f s", interval) }
+}

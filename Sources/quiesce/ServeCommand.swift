@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import NIOSSL
+import QuiesceAPI
+import QuiesceCoordinator
+import QuiesceHTTPServer
+import QuiesceSystem
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the coordinator as a service: scheduled group snapshots and sweeps, /metrics.",
+        discussion: """
+            Takes each group's snapshot at the times its `schedule` plans and sweeps the fleet on \
+            `sweepSchedule` (fleet.example.json), one run of a job at a time, every planned run recorded \
+            in the history with its outcome: succeeded, failed, skipped (the previous run still going), \
+            missed (no coordinator running; the latest is still run if at most an hour late) or \
+            interrupted. `quiesce history` and `show` read the same store. Serves GET /metrics \
+            (Prometheus text) and GET /v1/health on loopback. SIGTERM or SIGINT: no run starts any more, \
+            a running one finishes (thaw, post-scripts), then it exits 0.
+            """
+    )
+
+    @Option(help: "The fleet inventory (see fleet.example.json).")
+    var fleet = "fleet.json"
+
+    @Option(help: "Where /metrics and /v1/health answer: a loopback host:port.")
+    var listen = "127.0.0.1:7720"
+
+    @Option(help: "At most this many requests to agents in flight at once.")
+    var maxConcurrent = 256
+
+    @OptionGroup var state: StateOptions
+
+    func run() async throws {
+        let inventory: FleetInventory
+        let address: ListenAddress
+        do {
+            inventory = try FleetInventory.load(path: fleet)
+            address = try ListenAddress.parse(listen, what: "--listen")
+        } catch {
+            throw UnusableInput(description: "quiesce serve: \(error)")
+        }
+        guard address.isLoopback else {
+            throw UnusableInput(
+                description: "quiesce serve: --listen \(listen) is not a loopback address; /metrics is served on "
+                    + "loopback only (127.0.0.1 or ::1): put a reverse proxy with authentication in front for more")
+        }
+        let store = try state.history()
+        let fleetPath = URL(fileURLWithPath: fleet).standardizedFileURL.path
+        let largestGroup = inventory.groups.keys.map { name in inventory.vms.filter { $0.groups.contains(name) }.count }
+        let agents = AgentClient(for: inventory, maxConcurrent: max(maxConcurrent, largestGroup.max() ?? 0))
+        let jobs = ServiceJobs.make(inventory, fleetPath: fleetPath, store: store, agents: agents)
+        let scheduler = Scheduler(jobs: jobs, store: store) { line in
+            CurrentProcess.writeToStandardError("quiesce serve: \(line)\n")
+        }
+        var server = HTTPServer(
+            name: "quiesce serve", address: address, router: Self.routes(store: store, inventory: inventory),
+            credentials: LoopbackCallers(),
+            limits: HTTPServer.Limits(maxConnections: 64, maxConcurrentRequests: 16, requestTimeoutSeconds: 10))
+        server.loopbackOnly = true
+        let planned =
+            jobs.isEmpty
+            ? "nothing is scheduled: give a group a `schedule`, or the inventory a `sweepSchedule`"
+            : jobs.map { "\($0.name) at \($0.schedule)" }.joined(separator: ", ")
+        server.onListening = { port in
+            CurrentProcess.writeToStandardError(
+                "quiesce serve: listening on \(address.host):\(port); \(planned)\n")
+        }
+        do {
+            // The scheduler stops first and lets a running group snapshot finish; then the server.
+            try await ServiceRunner(services: [server, scheduler]).run()
+        } catch let error as ListenAddress.Refused {
+            throw UnusableInput(description: "quiesce serve: \(error)")
+        }
+    }
+
+    private static func routes(store: HistoryStore, inventory: FleetInventory) -> Router {
+        Router(routes: [
+            Route(.GET, "/v1/health", requiresAuthentication: false) { _ in
+                HTTPResponse(contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
+            },
+            Route(.GET, "/metrics", requiresAuthentication: false) { _ in
+                do {
+                    let text = try FleetMetrics.render(store: store, inventory: inventory)
+                    return HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
+                } catch {
+                    throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
+                }
+            },
+        ])
+    }
+}
+
+/// Everyone who reaches a loopback listener: the machine's own users, as for the CLI itself.
+private struct LoopbackCallers: ServerCredentials {
+    var tls: NIOSSLContext? { nil }
+    func accepts(authorization: String?) -> Bool { true }
+}

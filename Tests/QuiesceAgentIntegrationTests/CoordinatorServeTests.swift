@@ -1,0 +1,82 @@
+import Foundation
+import QuiesceCoordinator
+import QuiesceTestSupport
+import Testing
+
+/// `quiesce serve` against simulated agents: a scheduled group snapshot and sweep run and are
+/// recorded where `quiesce history` reads, `/metrics` tells them, SIGTERM ends it cleanly, and
+/// bad schedules are refused with the field named.
+@Suite("quiesce serve")
+struct CoordinatorServeTests {
+    @Test func scheduledRunsAreRecordedAndShownOnMetrics() async throws {
+        let fleet = try await SimulatedFleet(count: 3, instantScripts: true)
+        defer { fleet.stop() }
+        let every = #"{"cron": "* * * * *", "timeZone": "UTC"}"#
+        let inventory = try fleet.inventory(count: 3, group: #"{"schedule": \#(every), "retention": {"keepLast": 3}}"#)
+        // The sweep runs on its own schedule: added beside the groups.
+        let text = try String(contentsOfFile: inventory, encoding: .utf8)
+        try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(every), "defaults""#)
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        let files = try PushCommandTests.Files(fleet)
+        let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
+        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        // As if a coordinator had last planned both jobs two minutes ago: the minute since is
+        // at most a minute late and runs as soon as the service starts.
+        let store = try HistoryStore(directory: fleet.directory.url("state"))
+        let now = Date().timeIntervalSince1970
+        let twoMinutesAgo = Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60 - 60)
+        for job in ["snapshot/all", "sweep"] {
+            try store.recordNotRun(ScheduledRun(job: job, plannedAt: twoMinutesAgo, state: .succeeded, owner: "x:1"))
+        }
+
+        let port = try FreePorts.one()
+        let service = try AgentBinary.start(
+            ["serve", "--fleet", inventory, "--listen", "127.0.0.1:\(port)", "--state", fleet.directory.url("state")],
+            capturingStandardError: true, program: "quiesce")
+        let client = RawHTTPClient(port: port)
+        var metrics = ""
+        let recorded = await eventually(within: 30) {
+            metrics = (try? await client.send("GET", "/metrics"))?.text ?? ""
+            return metrics.contains(#"quiesce_scheduled_runs_total{job="snapshot/all",state="succeeded"} 2"#)
+                && metrics.contains(#"quiesce_scheduled_runs_total{job="sweep",state="succeeded"} 2"#)
+        }
+        kill(service.process.processIdentifier, SIGTERM)
+        service.process.waitUntilExit()
+        let log = String(decoding: service.errors?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        #expect(recorded, "\(metrics)\n\(log)")
+        #expect(service.process.terminationStatus == 0, "\(log)")
+        #expect(log.contains("listening on 127.0.0.1:\(port)"), "\(log)")
+        #expect(log.contains("snapshot/all: succeeded"), "\(log)")
+        #expect(metrics.contains(#"quiesce_group_last_consistency{consistency="applicationConsistent",group="all"} 3"#))
+        #expect(metrics.contains(#"quiesce_vm_compliant{vm="a2"} 1"#), "\(metrics)")
+        #expect(metrics.contains("# TYPE quiesce_group_last_freeze_skew_seconds gauge"))
+        #expect(metrics.contains(#"quiesce_scheduled_run_lateness_seconds{job="snapshot/all"}"#))
+
+        // The CLI reads the same store.
+        let history = try await fleet.coordinator(["history"])
+        #expect(history.stdout.contains("snapshot") && history.stdout.contains("sweep"), "\(history.stdout)")
+        let runs = try store.scheduledRuns(job: "snapshot/all")
+        #expect(runs.first?.state == .succeeded && runs.first?.runId != nil, "\(runs)")
+    }
+
+    @Test func aBadScheduleOrListenAddressIsRefusedNamingIt() async throws {
+        let fleet = try await SimulatedFleet(count: 1, instantScripts: true)
+        defer { fleet.stop() }
+        let cases: [(group: String, expected: [String])] = [
+            (#"{"schedule": {"cron": "61 * * * *", "timeZone": "UTC"}}"#, ["`groups.all.schedule`", "minute"]),
+            (#"{"schedule": {"cron": "0 2 * * *"}}"#, ["required key `groups.all.schedule.timeZone` is missing"]),
+            (#"{"schedule": {"cron": "0 2 * * *", "timeZone": "Mars/Olympus"}}"#, ["unknown time zone"]),
+            (#"{"retention": {"keepLast": 0}}"#, ["`groups.all.retention.keepLast`"]),
+            (#"{"retention": {}}"#, ["`groups.all.retention`", "keepLast"]),
+        ]
+        for (group, expected) in cases {
+            let inventory = try fleet.inventory(count: 1, group: group)
+            let result = try await fleet.coordinator(["serve", "--fleet", inventory, "--listen", "127.0.0.1:1"])
+            #expect(result.status == 2, "\(group): \(result.stderr)")
+            for part in expected { #expect(result.stderr.contains(part), "\(group): \(result.stderr)") }
+        }
+        let inventory = try fleet.inventory(count: 1)
+        let open = try await fleet.coordinator(["serve", "--fleet", inventory, "--listen", "0.0.0.0:7720"])
+        #expect(open.status == 2 && open.stderr.contains("not a loopback address"), "\(open.stderr)")
+    }
+}
