@@ -14,6 +14,9 @@ public enum AgentRoutes {
     public static let bundle = "/v1/bundle"
     public static let compliance = "/v1/compliance"
     public static let metrics = "/v1/metrics"
+    /// The snapshots this agent's provider keeps here (btrfs, lvm), and retention carried out.
+    public static let snapshots = "/v1/snapshots"
+    public static let snapshotsPrune = "/v1/snapshots/prune"
 
     /// The header carrying a script body's SHA-256, lowercase hex.
     public static let contentSHA256Header = "X-Content-SHA256"
@@ -176,6 +179,8 @@ extension ErrorCode {
     /// The script root, or a directory above it, can be written by someone other than its owner.
     public static let insecureScriptRoot = ErrorCode(rawValue: "InsecureScriptRoot")
     public static let frozen = ErrorCode(rawValue: "Frozen")
+    /// The agent's snapshot provider keeps no snapshots on the VM to list or prune.
+    public static let noManagedSnapshots = ErrorCode(rawValue: "NoManagedSnapshots")
     public static let busy = ErrorCode(rawValue: "Busy")
     public static let writeFailed = ErrorCode(rawValue: "WriteFailed")
     /// The agent failed in a way it has no code for: a bug, reported with its description.

@@ -35,3 +35,19 @@ public struct SnapshotsReport: Codable, Sendable {
         self.errors = errors
     }
 }
+
+/// `POST /v1/snapshots/prune`: the group's retention, applied to each origin's snapshots.
+public struct SnapshotPruneRequest: Codable, Sendable, Equatable {
+    public static let keys: Set<String> = ["keepLast", "keepDays", "dryRun"]
+
+    public var keepLast: Int?
+    public var keepDays: Int?
+    /// List what would go, delete nothing.
+    public var dryRun: Bool?
+
+    public init(_ policy: RetentionPolicy, dryRun: Bool = false) {
+        keepLast = policy.keepLast
+        keepDays = policy.keepDays
+        self.dryRun = dryRun
+    }
+}

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import QuiesceAPI
 
 /// `quiesce-agent snapshots list|prune`: the snapshots the configured provider made on this
@@ -22,12 +23,14 @@ public enum SnapshotManagement {
         }
     }
 
-    /// Deletes all but the newest `keep` snapshots of each origin (none with `dryRun`).
-    public static func prune(_ provider: any ManagedSnapshotProvider, keep: Int, dryRun: Bool) async -> SnapshotsReport
-    {
+    /// Deletes the snapshots `policy` lets go, for each origin on its own (none with `dryRun`):
+    /// the newest of an origin always stays.
+    public static func prune(
+        _ provider: any ManagedSnapshotProvider, policy: RetentionPolicy, dryRun: Bool, now: Date = Date()
+    ) async -> SnapshotsReport {
         var report = await list(provider)
         guard report.errors.isEmpty else { return report }
-        for snapshot in SnapshotRetention.toDelete(report.snapshots, keep: keep) {
+        for snapshot in expired(report.snapshots, policy: policy, now: now) {
             if dryRun {
                 report.deleted.append(snapshot)
                 continue
@@ -40,5 +43,15 @@ public enum SnapshotManagement {
         let deleted = Set(report.deleted.map(\.id))
         report.snapshots.removeAll { !dryRun && deleted.contains($0.id) }
         return report
+    }
+
+    /// What `policy` lets go of `snapshots`, origin by origin, each origin's oldest first.
+    public static func expired(_ snapshots: [SnapshotRecord], policy: RetentionPolicy, now: Date) -> [SnapshotRecord] {
+        Dictionary(grouping: snapshots, by: \.origin).sorted { $0.key < $1.key }.flatMap { _, ofOrigin in
+            let byId = Dictionary(ofOrigin.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return policy.expired(ofOrigin.map { .init(id: $0.id, takenAt: $0.createdAt) }, now: now).compactMap {
+                byId[$0.id]
+            }
+        }
     }
 }

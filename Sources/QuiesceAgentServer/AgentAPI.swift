@@ -77,6 +77,23 @@ public struct AgentAPI: Sendable {
                 check.agent = await Self.version(sessions: sessions, credentials: credentials)
                 return try .json(check)
             },
+            Route(.GET, AgentRoutes.snapshots) { _ in
+                try .json(await SnapshotManagement.list(try Self.managedProvider(settings)))
+            },
+            // Deletes snapshots, so not during a session (one may be taking a snapshot now).
+            Route(.POST, AgentRoutes.snapshotsPrune, bodyLimit: 4096, mutating: true) { request in
+                let asked = try StrictRequestBody.decode(
+                    SnapshotPruneRequest.self, from: request.body, allowedKeys: SnapshotPruneRequest.keys)!
+                let policy: RetentionPolicy
+                do {
+                    policy = try RetentionPolicy(keepLast: asked.keepLast, keepDays: asked.keepDays)
+                } catch {
+                    throw HTTPError(.badRequest, .badRequest, "\(error)")
+                }
+                let provider = try Self.managedProvider(settings)
+                return try .json(
+                    await SnapshotManagement.prune(provider, policy: policy, dryRun: asked.dryRun ?? false))
+            },
             Route(.GET, AgentRoutes.metrics) { _ in
                 HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(metrics.render().utf8))
             },
@@ -130,6 +147,15 @@ public struct AgentAPI: Sendable {
     /// A config and two scripts at their own limits, base64 (4 bytes for 3), and room for the JSON.
     static func bundleBodyLimit(_ server: AgentSettings.Server) -> Int {
         (server.configBodyLimit + 2 * server.scriptBodyLimit) / 3 * 4 + 4096
+    }
+
+    /// The provider whose snapshots live here; 409 for one that keeps none (none, command).
+    private static func managedProvider(_ settings: AgentSettings) throws(HTTPError) -> any ManagedSnapshotProvider {
+        do {
+            return try SnapshotManagement.provider(for: settings)
+        } catch {
+            throw HTTPError(.conflict, .noManagedSnapshots, error.message)
+        }
     }
 
     /// What `GET /v1/version` answers, and the compliance answer carries.

@@ -24,24 +24,38 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     struct Prune: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete all but the newest N snapshots of each origin.",
-            discussion: "Only snapshots Quiesce named (quiesce-...) are ever touched. Exits 1 when a deletion failed."
+            abstract: "Delete the snapshots of each origin that the retention lets go.",
+            discussion: """
+                Keeps the newest --keep of each origin and every one younger than --keep-days (either rule \
+                keeps a snapshot; the newest is never deleted). Only snapshots Quiesce named (quiesce-...) are \
+                ever touched. Exits 1 when a deletion failed.
+                """
         )
 
         @OptionGroup var options: SettingsOptions
 
-        @Option(help: "How many snapshots of each origin to keep.")
-        var keep: Int
+        @Option(help: "How many snapshots of each origin to keep (at least 1).")
+        var keep: Int?
+
+        @Option(help: "Keep every snapshot younger than this many days.")
+        var keepDays: Int?
 
         @Flag(help: "Say what would be deleted without deleting it.")
         var dryRun = false
 
         func validate() throws {
-            guard keep >= 0 else { throw ValidationError("--keep must be 0 or more, found \(keep)") }
+            do {
+                _ = try RetentionPolicy(keepLast: keep, keepDays: keepDays)
+            } catch {
+                throw ValidationError(
+                    "\(error)".replacing("`keepLast`", with: "--keep")
+                        .replacing("`keepDays`", with: "--keep-days"))
+            }
         }
 
         func run() async throws {
-            let report = await SnapshotManagement.prune(try options.managedProvider(), keep: keep, dryRun: dryRun)
+            let policy = try RetentionPolicy(keepLast: keep, keepDays: keepDays)
+            let report = await SnapshotManagement.prune(try options.managedProvider(), policy: policy, dryRun: dryRun)
             try Output.print(report, json: options.json, text: ReportText.render)
             if !report.errors.isEmpty { throw ExitCode.failure }
         }

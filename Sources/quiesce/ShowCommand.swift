@@ -60,6 +60,7 @@ struct ShowCommand: ParsableCommand {
         case .sweep: return try QuiesceJSON.decoder().decode(SweepReport.self, from: data).text(all: true, style: style)
         case .push: return try QuiesceJSON.decoder().decode(PushReport.self, from: data).text(style: style)
         case .snapshot: return try QuiesceJSON.decoder().decode(GroupSnapshotReport.self, from: data).text(style: style)
+        case .prune: return try QuiesceJSON.decoder().decode(PruneReport.self, from: data).text()
         }
     }
 

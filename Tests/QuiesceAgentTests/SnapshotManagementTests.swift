@@ -18,17 +18,26 @@ struct SnapshotManagementTests {
         #expect(SnapshotName.parse("quiesce-notatime-1a2b") == nil)
     }
 
-    @Test func pruneKeepsTheNewestOfEachOrigin() {
-        let record = { (origin: String, seconds: Double) in
+    @Test func retentionAppliesToEachOriginOnItsOwnAndKeepsItsNewest() throws {
+        let day = 86_400.0
+        let now = Date(timeIntervalSince1970: 100 * day)
+        let record = { (origin: String, daysAgo: Double) in
             SnapshotRecord(
-                provider: "btrfs", id: "\(origin)/\(seconds)", origin: origin,
-                createdAt: Date(timeIntervalSince1970: seconds), session: "s")
+                provider: "btrfs", id: "\(origin)/\(Int(daysAgo))", origin: origin,
+                createdAt: now.addingTimeInterval(-daysAgo * day), session: "s")
         }
-        let snapshots = [record("/a", 3), record("/a", 1), record("/b", 5), record("/a", 2), record("/b", 4)]
-        #expect(SnapshotRetention.toDelete(snapshots, keep: 1).map(\.id) == ["/a/1.0", "/a/2.0", "/b/4.0"])
-        #expect(SnapshotRetention.toDelete(snapshots, keep: 2).map(\.id) == ["/a/1.0"])
-        #expect(SnapshotRetention.toDelete(snapshots, keep: 0).count == 5)
-        #expect(SnapshotRetention.toDelete(snapshots, keep: 9).isEmpty)
+        let snapshots = [record("/a", 3), record("/a", 1), record("/b", 50), record("/a", 2), record("/b", 40)]
+        let expired = { (keepLast: Int?, keepDays: Int?) in
+            SnapshotManagement.expired(
+                snapshots, policy: try RetentionPolicy(keepLast: keepLast, keepDays: keepDays), now: now
+            ).map(\.id)
+        }
+        #expect(try expired(1, nil) == ["/a/3", "/a/2", "/b/50"])
+        #expect(try expired(2, nil) == ["/a/3"])
+        #expect(try expired(9, nil).isEmpty)
+        // By age alone: /b's snapshots are all older than 10 days, but its newest stays.
+        #expect(try expired(nil, 10) == ["/b/50"])
+        #expect(try expired(nil, 2) == ["/a/3", "/b/50"])
     }
 
     @Test func lvsJSONIsReadAndForeignVolumesIgnored() throws {

@@ -10,6 +10,8 @@ public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistable
         case push
         case sweep
         case snapshot
+        /// A group's retention carried out: snapshots deleted on its VMs.
+        case prune
     }
 
     public enum Status: String, Codable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How many of a group's snapshots to keep: the newest `keepLast`, and every one younger than
 /// `keepDays`; a snapshot either rule keeps is kept, and the newest is never given up, so a fleet

@@ -1,5 +1,5 @@
 import Foundation
-import QuiesceCoordinator
+import QuiesceAPI
 import Testing
 
 @Suite("Retention policy")

@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+import QuiesceAPI
+
+extension HistoryStore {
+    /// Deletes the group's successful snapshot runs that `policy` lets go of (by start time,
+    /// the newest always kept), with their per-VM rows; failed runs are left to
+    /// `history --prune-days`. Returns the ids deleted (or that would be, with `dryRun`).
+    public func pruneSnapshotRuns(
+        group: String, policy: RetentionPolicy, dryRun: Bool, now: Date
+    ) throws(HistoryError) -> [Int64] {
+        struct GroupOnly: Decodable { var group: String }
+        let runs = try read { db in
+            try HistoryRun.filter(Column("kind") == HistoryRun.Kind.snapshot.rawValue)
+                .filter(Column("status") == HistoryRun.Status.succeeded.rawValue).fetchAll(db)
+        }
+        let ofGroup = runs.filter { run in
+            guard let report = run.report,
+                let decoded = try? QuiesceJSON.decoder().decode(GroupOnly.self, from: Data(report.utf8))
+            else { return false }
+            return decoded.group == group
+        }
+        let expired = policy.expired(
+            ofGroup.compactMap { run in run.id.map { RetentionPolicy.Snapshot(id: String($0), takenAt: run.startedAt) }
+            },
+            now: now
+        ).compactMap { Int64($0.id) }
+        guard !dryRun, !expired.isEmpty else { return expired }
+        try write { db in
+            try db.execute(sql: "DELETE FROM runVM WHERE runId IN (\(expired.map(String.init).joined(separator: ",")))")
+            try db.execute(sql: "DELETE FROM run WHERE id IN (\(expired.map(String.init).joined(separator: ",")))")
+        }
+        return expired
+    }
+}
