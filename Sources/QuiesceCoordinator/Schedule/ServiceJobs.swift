@@ -1,7 +1,7 @@
 import Foundation
 
-/// The jobs an inventory schedules: each group with a `schedule` takes its snapshot, and the
-/// whole fleet is swept on `sweepSchedule`. Each run is recorded in the history as the same
+/// The jobs an inventory schedules: each group with a `schedule` takes its snapshot (then, if it
+/// worked, carries out the group's `retention`), and the whole fleet is swept on `sweepSchedule`. Each run is recorded in the history as the same
 /// command by hand would record it, so `quiesce history` and `show` list both alike.
 public enum ServiceJobs {
     public static func make(
@@ -17,7 +17,18 @@ public enum ServiceJobs {
                         return .init(succeeded: false, runId: nil, summary: "group \(group.name) has no VMs")
                     }
                     let snapshot = GroupSnapshot(group: group, members: members, agents: agents)
-                    return await record(store, fleetPath: fleetPath, targets: members.count) { await snapshot.run() }
+                    let taken = await record(store, fleetPath: fleetPath, targets: members.count) {
+                        await snapshot.run()
+                    }
+                    // Retention after a snapshot that worked: a failing group keeps what it has.
+                    guard taken.succeeded, let retention = group.retention else { return taken }
+                    let pruned = await record(store, fleetPath: fleetPath, targets: members.count) {
+                        await SnapshotPrune.run(
+                            group: group.name, policy: retention, members: members, agents: agents, history: store)
+                    }
+                    return .init(
+                        succeeded: taken.succeeded && pruned.succeeded, runId: taken.runId,
+                        summary: "\(taken.summary); retention: \(pruned.summary)")
                 })
         }
         if let schedule = inventory.sweepSchedule {
