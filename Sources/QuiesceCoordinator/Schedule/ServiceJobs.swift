@@ -1,8 +1,9 @@
 import Foundation
 
 /// The jobs an inventory schedules: each group with a `schedule` takes its snapshot (then, if it
-/// worked, carries out the group's `retention`), and the whole fleet is swept on `sweepSchedule`. Each run is recorded in the history as the same
-/// command by hand would record it, so `quiesce history` and `show` list both alike.
+/// worked, carries out the group's `retention`), and the whole fleet is swept on
+/// `sweepSchedule`. Each run is recorded in the history as the same command by hand would record
+/// it, so `quiesce history` and `show` list both alike.
 public enum ServiceJobs {
     public static func make(
         _ inventory: FleetInventory, fleetPath: String, store: HistoryStore, agents: AgentClient
