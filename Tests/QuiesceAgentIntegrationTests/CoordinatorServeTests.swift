@@ -59,6 +59,49 @@ struct CoordinatorServeTests {
         #expect(runs.first?.state == .succeeded && runs.first?.runId != nil, "\(runs)")
     }
 
+    /// SIGTERM while a group snapshot is under way: the run finishes (thaw, post-scripts) and is
+    /// recorded as succeeded before the service exits, and no agent is left in a session.
+    @Test func sigtermLetsARunningGroupSnapshotFinish() async throws {
+        let fleet = try await SimulatedFleet(
+            count: 2, faults: #"{"agents": {"0": {"latencyMs": {"prepare": 1500}}}}"#, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(
+            count: 2, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)
+        let files = try PushCommandTests.Files(fleet)
+        let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
+        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        let store = try HistoryStore(directory: fleet.directory.url("state"))
+        let now = Date().timeIntervalSince1970
+        try store.recordNotRun(
+            ScheduledRun(
+                job: "snapshot/all", plannedAt: Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60 - 60),
+                state: .succeeded, owner: "x:1"))
+
+        let service = try AgentBinary.start(
+            [
+                "serve", "--fleet", inventory, "--listen", "127.0.0.1:\(try FreePorts.one())", "--state",
+                fleet.directory.url("state"),
+            ],
+            capturingStandardError: true, program: "quiesce")
+        let started = await eventually(within: 20) {
+            (try? store.scheduledRuns(job: "snapshot/all").first?.state) == .running
+        }
+        kill(service.process.processIdentifier, SIGTERM)
+        service.process.waitUntilExit()
+        let log = String(decoding: service.errors?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        #expect(started, "\(log)")
+        #expect(service.process.terminationStatus == 0, "\(log)")
+        let run = try #require(try store.scheduledRuns(job: "snapshot/all").first)
+        #expect(run.state == .succeeded, "\(run) \(log)")
+        let runId = try #require(run.runId)
+        let recorded = try #require(try store.run(runId))
+        #expect(recorded.status == .succeeded, "\(recorded.summary)")
+        for index in 0..<2 {
+            let version = try await fleet.agent(index).send("GET", "/v1/version", token: SimulatedFleet.token).json()
+            #expect(version["activeSession"] == nil && version["frozen"] as? Bool == false, "\(version)")
+        }
+    }
+
     @Test func aBadScheduleOrListenAddressIsRefusedNamingIt() async throws {
         let fleet = try await SimulatedFleet(count: 1, instantScripts: true)
         defer { fleet.stop() }
