@@ -111,20 +111,33 @@ public struct ScriptRunner: ScriptRunning {
         let limit = invocation.tailLimit
         let grace = invocation.killGrace
         let sentinel = sentinel
-        let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
-            execution in
-            let group = execution.processIdentifier.value
-            sentinel?.watch(group)
-            let killer = Task { await Self.killGroup(group, at: deadline, grace: grace) }
-            async let stdout = Self.drain(execution.standardOutput, limit: limit)
-            async let stderr = Self.drain(execution.standardError, limit: limit)
-            let tails = await (stdout, stderr)
-            killer.cancel()
-            let timedOut = await killer.value
-            return (tails.0, tails.1, timedOut)
+        let outputs = (try ScriptOutputPipe(), try ScriptOutputPipe())
+        async let stdout = outputs.0.drain(limit: limit)
+        async let stderr = outputs.1.drain(limit: limit)
+        let result: ExecutionResult<Task<Bool, Never>, FileDescriptorOutput, FileDescriptorOutput>
+        do {
+            result = try await Subprocess.run(
+                configuration, input: .none,
+                output: .fileDescriptor(FileDescriptor(rawValue: outputs.0.writeEnd), closeAfterSpawningProcess: false),
+                error: .fileDescriptor(FileDescriptor(rawValue: outputs.1.writeEnd), closeAfterSpawningProcess: false)
+            ) { execution in
+                let group = execution.processIdentifier.value
+                sentinel?.watch(group)
+                return Task { await Self.killGroup(group, at: deadline, grace: grace) }
+            }
+        } catch {
+            outputs.0.scriptHasExited()
+            outputs.1.scriptHasExited()
+            _ = await (stdout, stderr)
+            throw error
         }
-        let (stdout, stderr, timedOut) = result.closureResult
-        var attempt = Attempt(outcome: .failed, stdout: stdout, stderr: stderr)
+        // Returned once the script itself has exited, whatever it left holding its output.
+        outputs.0.scriptHasExited()
+        outputs.1.scriptHasExited()
+        let killer = result.closureResult
+        killer.cancel()
+        let timedOut = await killer.value
+        var attempt = Attempt(outcome: .failed, stdout: await stdout, stderr: await stderr)
         switch result.terminationStatus {
         case .exited(let code):
             attempt.exitCode = Int(code)
@@ -134,21 +147,6 @@ public struct ScriptRunner: ScriptRunning {
         }
         if timedOut { attempt.outcome = .timedOut }
         return attempt
-    }
-
-    /// Reads a stream to its end (or until the script exits and a leftover grandchild is
-    /// abandoned), keeping the tail.
-    private static func drain(_ stream: SubprocessOutputSequence, limit: Int) async -> OutputTail {
-        var tail = OutputTail(limit: limit)
-        do {
-            for try await buffer in stream {
-                buffer.withUnsafeBytes { tail.append($0) }
-            }
-        } catch {
-            // The stream was cut because the script exited while a descendant kept the pipe:
-            // what was read so far is the output.
-        }
-        return tail
     }
 
     /// At the deadline: SIGTERM to the process group, then SIGKILL once the grace period is over

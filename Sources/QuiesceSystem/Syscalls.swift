@@ -75,6 +75,20 @@ enum Syscalls {
         return info._sifields._sigchld.si_pid == pid
     }
 
+    /// A close-on-exec pipe, made so in one call: a child another thread spawns meanwhile must not
+    /// inherit it. `pipe2` is not exported to Swift; it is looked up at run time (glibc 2.9).
+    static func closeOnExecPipe(subject: String) throws(SystemError) -> (read: CInt, write: CInt) {
+        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<CInt>, CInt) -> CInt
+        guard let symbol = dlsym(nil, "pipe2") else {
+            throw SystemError(call: "dlsym(pipe2)", subject: subject, errno: .noFunction)
+        }
+        var ends: [CInt] = [-1, -1]
+        guard unsafeBitCast(symbol, to: Pipe2.self)(&ends, O_CLOEXEC) == 0 else {
+            throw SystemError(call: "pipe2", subject: subject, errno: Errno(rawValue: errno))
+        }
+        return (ends[0], ends[1])
+    }
+
     /// A connected pair of close-on-exec stream sockets: the end a child gets (as its stdin) and
     /// ours. A socket rather than a pipe, so that writing to a child that already exited is an
     /// EPIPE error (`send` with `MSG_NOSIGNAL`), not a SIGPIPE that would kill us.
