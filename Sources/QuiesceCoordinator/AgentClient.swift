@@ -197,7 +197,7 @@ public struct AgentClient: Sendable {
 }
 
 /// Token files, each read once, and key files, each checked once.
-private final class TokenFiles: Sendable {
+final class TokenFiles: Sendable {
     private let read = Mutex<[String: Result<String, AgentClient.CallError>]>([:])
     private let keys = Mutex<[String: String?]>([:])
 

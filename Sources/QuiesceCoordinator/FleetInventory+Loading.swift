@@ -104,6 +104,27 @@ extension FleetInventory {
             } ?? []
         inventory.groups = Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         inventory.sweepSchedule = Self.readSchedule(&root, "sweepSchedule")
+        inventory.webhooks =
+            root.objectArray("webhooks") { _, hook -> Webhook? in
+                let url = hook.string("url", required: true) ?? ""
+                if !url.isEmpty, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+                    hook.problem("`\(hook.path("url"))` must be an http:// or https:// URL, found \"\(url)\"")
+                }
+                var webhook = Webhook(url: url)
+                if let kinds = hook.stringArray("kinds") {
+                    let known = kinds.compactMap(FleetEvent.Kind.init(rawValue:))
+                    for kind in kinds where FleetEvent.Kind(rawValue: kind) == nil {
+                        hook.problem(
+                            "`\(hook.path("kinds"))` names \"\(kind)\"; the kinds are "
+                                + FleetEvent.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+                    }
+                    webhook.kinds = Set(known)
+                }
+                webhook.tokenFile = checkFile(hook.path("tokenFile"), hook.string("tokenFile"))
+                if let attempts = hook.integer("maxAttempts", minimum: 1) { webhook.maxAttempts = attempts }
+                if let seconds = hook.integer("firstRetrySeconds", minimum: 1) { webhook.firstRetrySeconds = seconds }
+                return url.isEmpty ? nil : webhook
+            }?.compactMap { $0 } ?? []
         var seen: [String: Int] = [:]
         let vms = root.objectArray("vms") { index, vm -> VM? in
             let name = vm.string("name", required: true) ?? ""

@@ -9,6 +9,23 @@ public struct FleetInventory: Sendable, Equatable {
     public var defaults: Defaults
     /// When `quiesce serve` sweeps the whole fleet; nil: it does not.
     public var sweepSchedule: CronSchedule?
+    /// Where `quiesce serve` delivers its events.
+    public var webhooks: [Webhook] = []
+
+    /// An HTTP(S) endpoint that receives each event as a JSON POST, retried with back-off.
+    public struct Webhook: Sendable, Equatable {
+        public var url: String
+        /// Only these kinds; nil: every kind.
+        public var kinds: Set<FleetEvent.Kind>?
+        /// Sent as `Authorization: Bearer <token>` when given; the file must be private (0600).
+        public var tokenFile: String?
+        /// Attempts in all before a delivery is given up (recorded as failed).
+        public var maxAttempts = 8
+        /// The wait before the second attempt; each further wait doubles, up to an hour.
+        public var firstRetrySeconds = 5
+
+        public func wants(_ event: FleetEvent) -> Bool { kinds?.contains(event.kind) ?? true }
+    }
 
     public struct VM: Sendable, Equatable {
         public var name: String

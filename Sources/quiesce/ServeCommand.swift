@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOSSL
 import QuiesceAPI
 import QuiesceCoordinator
+import QuiesceHTTPClient
 import QuiesceHTTPServer
 import QuiesceSystem
 
@@ -16,7 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
             `sweepSchedule` (fleet.example.json), one run of a job at a time, every planned run recorded \
             in the history with its outcome: succeeded, failed, skipped (the previous run still going), \
             missed (no coordinator running; the latest is still run if at most an hour late) or \
-            interrupted. `quiesce history` and `show` read the same store. Serves GET /metrics \
+            interrupted. Failed and downgraded snapshots, VMs turning non-compliant, drifting or unreachable, and \
+            recoveries are events, kept in the store and POSTed as JSON to the inventory's `webhooks` (retried \
+            with back-off, each attempt recorded). `quiesce history` and `show` read the same store. Serves GET /metrics \
             (Prometheus text) and GET /v1/health on loopback. SIGTERM or SIGINT: no run starts any more, \
             a running one finishes (thaw, post-scripts), then it exits 0.
             """
@@ -51,10 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
         let fleetPath = URL(fileURLWithPath: fleet).standardizedFileURL.path
         let largestGroup = inventory.groups.keys.map { name in inventory.vms.filter { $0.groups.contains(name) }.count }
         let agents = AgentClient(for: inventory, maxConcurrent: max(maxConcurrent, largestGroup.max() ?? 0))
-        let jobs = ServiceJobs.make(inventory, fleetPath: fleetPath, store: store, agents: agents)
-        let scheduler = Scheduler(jobs: jobs, store: store) { line in
-            CurrentProcess.writeToStandardError("quiesce serve: \(line)\n")
+        let log: @Sendable (String) -> Void = { line in CurrentProcess.writeToStandardError("quiesce serve: \(line)\n")
         }
+        let events = EventPublisher(
+            store: store, webhooks: inventory.webhooks, client: CurlClient(maxConcurrentTransfers: 16), log: log)
+        let jobs = ServiceJobs.make(inventory, fleetPath: fleetPath, store: store, agents: agents, events: events)
+        let scheduler = Scheduler(jobs: jobs, store: store, log: log)
         var server = HTTPServer(
             name: "quiesce serve", address: address, router: Self.routes(store: store, inventory: inventory),
             credentials: LoopbackCallers(),
@@ -69,8 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "quiesce serve: listening on \(address.host):\(port); \(planned)\n")
         }
         do {
-            // The scheduler stops first and lets a running group snapshot finish; then the server.
-            try await ServiceRunner(services: [server, scheduler]).run()
+            // The scheduler stops first and lets a running group snapshot finish (its events are
+            // stored); then the deliveries (what is pending goes at the next start); the server last.
+            try await ServiceRunner(services: [server, events, scheduler]).run()
         } catch let error as ListenAddress.Refused {
             throw UnusableInput(description: "quiesce serve: \(error)")
         }

@@ -17,7 +17,8 @@ struct SweepDriftTests {
             ["preScript": "bbbb"], expected: ["preScript": .init(sha256: "aaaa", origin: "push run 4 at T")],
             files: files)
         #expect(problems.count == 1)
-        #expect(problems[0].contains("/etc/quiesce/pre.sh changed since push run 4 at T"))
+        #expect(problems[0].role == "preScript")
+        #expect(problems[0].problem.contains("/etc/quiesce/pre.sh changed since push run 4 at T"))
     }
 
     @Test func matchingFilesAndUnpushedFilesAreNotDrift() {
@@ -31,7 +32,7 @@ struct SweepDriftTests {
     @Test func aPushedFileThatIsGoneIsDrift() {
         let problems = Sweep.drift(
             [:], expected: ["postScript": .init(sha256: "cccc", origin: "push run 1")], files: files)
-        #expect(problems.first?.contains("postScript") == true && problems.first?.contains("missing") == true)
+        #expect(problems.first?.role == "postScript" && problems.first?.problem.contains("missing") == true)
     }
 
     @Test func colouredTablesLineUpLikePlainOnes() {

@@ -203,6 +203,25 @@ public final class HistoryStore: Sendable {
                 table.primaryKey(["job", "plannedAt"])
             }
         }
+        migrator.registerMigration("v3: events and their deliveries") { db in
+            try db.create(table: "event") { table in
+                table.column("id", .text).primaryKey()
+                table.column("time", .datetime).notNull()
+                table.column("kind", .text).notNull()
+                table.column("body", .text).notNull()
+            }
+            try db.create(table: "delivery") { table in
+                table.column("eventId", .text).notNull().references("event", onDelete: .cascade)
+                table.column("webhook", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("nextAttemptAt", .datetime).notNull()
+                table.column("lastStatus", .integer)
+                table.column("lastError", .text)
+                table.primaryKey(["eventId", "webhook"])
+            }
+            try db.create(index: "deliveryDue", on: "delivery", columns: ["state", "nextAttemptAt"])
+        }
         return migrator
     }
 }

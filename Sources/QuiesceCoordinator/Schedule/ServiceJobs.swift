@@ -1,12 +1,15 @@
 import Foundation
+import QuiesceAPI
 
 /// The jobs an inventory schedules: each group with a `schedule` takes its snapshot (then, if it
 /// worked, carries out the group's `retention`), and the whole fleet is swept on
 /// `sweepSchedule`. Each run is recorded in the history as the same command by hand would record
-/// it, so `quiesce history` and `show` list both alike.
+/// it, so `quiesce history` and `show` list both alike, and raises its events (`EventRules`,
+/// against the same job's previous report) through `events`.
 public enum ServiceJobs {
     public static func make(
-        _ inventory: FleetInventory, fleetPath: String, store: HistoryStore, agents: AgentClient
+        _ inventory: FleetInventory, fleetPath: String, store: HistoryStore, agents: AgentClient,
+        events: EventPublisher? = nil
     ) -> [ScheduledJob] {
         var jobs: [ScheduledJob] = []
         for group in inventory.groups.values.sorted(by: { $0.name < $1.name }) {
@@ -17,13 +20,19 @@ public enum ServiceJobs {
                     guard !members.isEmpty else {
                         return .init(succeeded: false, runId: nil, summary: "group \(group.name) has no VMs")
                     }
+                    let previous = store.latestReport(GroupSnapshotReport.self, kind: .snapshot) {
+                        $0.group == group.name
+                    }
                     let snapshot = GroupSnapshot(group: group, members: members, agents: agents)
-                    let taken = await record(store, fleetPath: fleetPath, targets: members.count) {
+                    let (taken, report) = await record(store, fleetPath: fleetPath, targets: members.count) {
                         await snapshot.run()
+                    }
+                    if let report {
+                        events?.publish(EventRules.afterSnapshot(report, previous: previous, runId: taken.runId))
                     }
                     // Retention after a snapshot that worked: a failing group keeps what it has.
                     guard taken.succeeded, let retention = group.retention else { return taken }
-                    let pruned = await record(store, fleetPath: fleetPath, targets: members.count) {
+                    let (pruned, _) = await record(store, fleetPath: fleetPath, targets: members.count) {
                         await SnapshotPrune.run(
                             group: group.name, policy: retention, members: members, agents: agents, history: store)
                     }
@@ -42,9 +51,14 @@ public enum ServiceJobs {
                     } catch {
                         return .init(succeeded: false, runId: nil, summary: "\(error)")
                     }
-                    return await record(store, fleetPath: fleetPath, targets: vms.count) {
+                    let previous = store.latestReport(SweepReport.self, kind: .sweep) { _ in true }
+                    let (swept, report) = await record(store, fleetPath: fleetPath, targets: vms.count) {
                         await Sweep.run(vms, agents: agents, expected: expected)
                     }
+                    if let report {
+                        events?.publish(EventRules.afterSweep(report, previous: previous, runId: swept.runId))
+                    }
+                    return swept
                 })
         }
         return jobs
@@ -52,12 +66,29 @@ public enum ServiceJobs {
 
     private static func record<Report: RecordedReport>(
         _ store: HistoryStore, fleetPath: String, targets: Int, _ work: () async -> Report
-    ) async -> ScheduledJob.Outcome {
+    ) async -> (ScheduledJob.Outcome, Report?) {
         do {
             let (run, report) = try await store.record(fleet: fleetPath, targets: targets, work)
-            return .init(succeeded: report.succeeded, runId: run, summary: report.historySummary)
+            return (.init(succeeded: report.succeeded, runId: run, summary: report.historySummary), report)
         } catch {
-            return .init(succeeded: false, runId: nil, summary: "\(error)")
+            return (.init(succeeded: false, runId: nil, summary: "\(error)"), nil)
         }
+    }
+}
+
+extension HistoryStore {
+    /// The newest finished report of `kind` that `matches`, among the last 200 such runs; nil
+    /// when there is none or the store cannot be read (events are then judged without it).
+    public func latestReport<Report: Decodable>(
+        _ type: Report.Type, kind: HistoryRun.Kind, matching matches: (Report) -> Bool
+    ) -> Report? {
+        guard let runs = try? runs(kind: kind, limit: 200) else { return nil }
+        for run in runs {
+            guard let json = run.report,
+                let report = try? QuiesceJSON.decoder().decode(Report.self, from: Data(json.utf8))
+            else { continue }
+            if matches(report) { return report }
+        }
+        return nil
     }
 }

@@ -7,7 +7,7 @@ import QuiesceAPI
 /// Per group, of its latest snapshot: when it ran and last succeeded, its consistency (as a
 /// number, 3 = application to 0 = none, and as a label), freeze skew and longest frozen time.
 /// Per VM, of the latest sweep: reachable and compliant. Per scheduled job: runs by outcome and
-/// the latest run's lateness.
+/// the latest run's lateness. Events by kind, and their deliveries to webhooks by state.
 public enum FleetMetrics {
     public static func render(store: HistoryStore, inventory: FleetInventory) throws(HistoryError) -> String {
         var text = MetricsText()
@@ -62,6 +62,15 @@ public enum FleetMetrics {
             if let lateness = try store.scheduledRuns(job: job, limit: 20).compactMap(\.lateness).first {
                 text.sample("quiesce_scheduled_run_lateness_seconds", ["job": job], lateness / .seconds(1))
             }
+        }
+        let counts = try store.eventCounts()
+        text.family("quiesce_events_total", .counter, "Events raised, by kind.")
+        for (kind, count) in counts.events.sorted(by: { $0.key < $1.key }) {
+            text.sample("quiesce_events_total", ["kind": kind], Double(count))
+        }
+        text.family("quiesce_webhook_deliveries", .gauge, "Deliveries of events to webhooks, by state.")
+        for (state, count) in counts.deliveries.sorted(by: { $0.key < $1.key }) {
+            text.sample("quiesce_webhook_deliveries", ["state": state], Double(count))
         }
         return text.output
     }

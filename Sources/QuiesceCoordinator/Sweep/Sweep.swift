@@ -70,7 +70,9 @@ public enum Sweep {
                 first, _ in first
             }
             report.fileHashes = hashes
-            report.problems += drift(hashes, expected: expected, files: check.files)
+            let drift = drift(hashes, expected: expected, files: check.files)
+            report.problems += drift.map(\.problem)
+            report.drifted = drift.isEmpty ? nil : drift.map(\.role)
             if check.predictedConsistency != .applicationConsistent && check.errors.isEmpty {
                 report.problems.append(
                     "the next snapshot would be \(check.predictedConsistency.rawValue): \(check.reason)")
@@ -97,17 +99,24 @@ public enum Sweep {
     }
 
     /// A problem for every pushed file whose content on the VM is not what was pushed.
-    static func drift(_ hashes: [String: String], expected: [String: ExpectedFile], files: [FileCheck]) -> [String] {
+    static func drift(
+        _ hashes: [String: String], expected: [String: ExpectedFile], files: [FileCheck]
+    ) -> [(role: String, problem: String)] {
         expected.sorted { $0.key < $1.key }.compactMap { role, file in
             guard let actual = hashes[role] else {
                 let path = files.first { $0.role.rawValue == role }?.path
-                return
+                return (
+                    role,
                     "\(role) \(path ?? "") is missing or unreadable; expected the one from \(file.origin): push again"
+                )
             }
             guard actual != file.sha256 else { return nil }
             let path = files.first { $0.role.rawValue == role }?.path ?? role
-            return "\(role) \(path) changed since \(file.origin): SHA-256 \(actual.prefix(12)) on the VM, "
-                + "\(file.sha256.prefix(12)) pushed; find who edited it, then push again"
+            return (
+                role,
+                "\(role) \(path) changed since \(file.origin): SHA-256 \(actual.prefix(12)) on the VM, "
+                    + "\(file.sha256.prefix(12)) pushed; find who edited it, then push again"
+            )
         }
     }
 }

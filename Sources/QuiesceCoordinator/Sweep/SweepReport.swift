@@ -22,6 +22,8 @@ public struct SweepReport: Codable, Sendable {
         public var problems: [String] = []
         /// The SHA-256 of the plugin config and each script on the VM, by role.
         public var fileHashes: [String: String]?
+        /// The roles whose file on the VM is not what was last pushed there (drift).
+        public var drifted: [String]?
         /// The mounts its next snapshot would freeze, in order (empty: none).
         public var wouldFreeze: [String]?
         /// When its TLS certificate expires, as it reports.
