@@ -17,10 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
             `sweepSchedule` (fleet.example.json), one run of a job at a time, every planned run recorded \
             in the history with its outcome: succeeded, failed, skipped (the previous run still going), \
             missed (no coordinator running; the latest is still run if at most an hour late) or \
-            interrupted. Failed and downgraded snapshots, VMs turning non-compliant, drifting or unreachable, and \
-            recoveries are events, kept in the store and POSTed as JSON to the inventory's `webhooks` (retried \
-            with back-off, each attempt recorded). `quiesce history` and `show` read the same store. Serves GET /metrics \
-            (Prometheus text) and GET /v1/health on loopback. SIGTERM or SIGINT: no run starts any more, \
+            interrupted. Failed and downgraded snapshots, VMs turning non-compliant, drifting or \
+            unreachable, and recoveries are events, kept in the store and POSTed as JSON to the inventory's \
+            `webhooks` (retried with back-off, each attempt recorded). `quiesce history` and `show` read the \
+            same store. Serves GET /metrics (Prometheus text) and GET /v1/health on loopback. SIGTERM or SIGINT: no run starts any more, \
             a running one finishes (thaw, post-scripts), then it exits 0.
             """
     )
