@@ -20,8 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             interrupted. Failed and downgraded snapshots, VMs turning non-compliant, drifting or \
             unreachable, and recoveries are events, kept in the store and POSTed as JSON to the inventory's \
             `webhooks` (retried with back-off, each attempt recorded). `quiesce history` and `show` read the \
-            same store. Serves GET /metrics (Prometheus text) and GET /v1/health on loopback. SIGTERM or SIGINT: no run starts any more, \
-            a running one finishes (thaw, post-scripts), then it exits 0.
+            same store. Serves GET /metrics (Prometheus text) and GET /v1/health on loopback. SIGTERM or \
+            SIGINT: no run starts any more, a running one finishes (thaw, post-scripts), then it exits 0.
             """
     )
 
