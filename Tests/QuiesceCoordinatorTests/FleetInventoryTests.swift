@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceAPI
 import QuiesceCoordinator
 import Testing
 
@@ -32,6 +33,13 @@ struct FleetInventoryTests {
         #expect(
             inventory.vms[1].tokenFile?.hasSuffix("deploy/coordinator/default.token") == true,
             "defaults.tokenFile applies")
+        let payments = try #require(inventory.groups["payments"])
+        #expect(payments.schedule?.description == "30 2 * * * (Europe/Berlin)")
+        #expect(payments.retention == (try RetentionPolicy(keepLast: 7, keepDays: 30)))
+        #expect(inventory.groups["analytics"]?.schedule == nil)
+        #expect(inventory.sweepSchedule?.expression == "*/15 * * * *")
+        #expect(inventory.webhooks.map(\.url) == ["https://alerts.payments.internal/quiesce"])
+        #expect(inventory.webhooks.first?.kinds == [.snapshotFailed, .snapshotDowngraded, .vmDrifted])
     }
 
     @Test func everyProblemIsReportedWithItsLocation() {

@@ -139,13 +139,15 @@ struct ScriptRunnerTests {
         let pidFile = directory.url("holder.pid")
         // Like a database quiesce that must hold its lock until the post-script: the holder keeps
         // running, and even keeps stdout open, but the script itself is done.
-        let body = "sleep 30 & echo $! > \(pidFile); echo started"
+        // It lives far longer than this test could be kept waiting by others sharing the test
+        // process's threads; a runner that waited for it would take that long and find it gone.
+        let body = "sleep 600 & echo $! > \(pidFile); echo started"
         let run = await run(try script("holder", body))
         #expect(run.outcome == .succeeded)
         let holder = try #require(
             pid_t(try directory.read("holder.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(holder, SIGKILL) }
         #expect(!ProcessState.isGone(holder), "a successful script's background process is left alone")
-        kill(holder, SIGKILL)
     }
 
     @Test func deathBySignalIsAFailure() async throws {
