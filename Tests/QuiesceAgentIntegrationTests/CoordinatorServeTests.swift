@@ -20,32 +20,19 @@ struct CoordinatorServeTests {
         let files = try PushCommandTests.Files(fleet)
         let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
-        // As if a coordinator had last planned both jobs two minutes ago: the minute since is
-        // at most a minute late and runs as soon as the service starts.
-        let store = try HistoryStore(directory: fleet.directory.url("state"))
-        let now = Date().timeIntervalSince1970
-        let twoMinutesAgo = Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60 - 60)
-        for job in ["snapshot/all", "sweep"] {
-            try store.recordNotRun(ScheduledRun(job: job, plannedAt: twoMinutesAgo, state: .succeeded, owner: "x:1"))
-        }
-
-        let port = try FreePorts.one()
-        let service = try AgentBinary.start(
-            ["serve", "--fleet", inventory, "--listen", "127.0.0.1:\(port)", "--state", fleet.directory.url("state")],
-            capturingStandardError: true, program: "quiesce")
-        let client = RawHTTPClient(port: port)
+        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"])
+        let store = service.store
+        let client = service.client
         var metrics = ""
         let recorded = await eventually(within: 30) {
             metrics = (try? await client.send("GET", "/metrics"))?.text ?? ""
             return metrics.contains(#"quiesce_scheduled_runs_total{job="snapshot/all",state="succeeded"} 2"#)
                 && metrics.contains(#"quiesce_scheduled_runs_total{job="sweep",state="succeeded"} 2"#)
         }
-        kill(service.process.processIdentifier, SIGTERM)
-        service.process.waitUntilExit()
-        let log = String(decoding: service.errors?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        let log = service.stop()
         #expect(recorded, "\(metrics)\n\(log)")
-        #expect(service.process.terminationStatus == 0, "\(log)")
-        #expect(log.contains("listening on 127.0.0.1:\(port)"), "\(log)")
+        #expect(service.exitStatus == 0, "\(log)")
+        #expect(log.contains("listening on 127.0.0.1:\(service.port)"), "\(log)")
         #expect(log.contains("snapshot/all: succeeded"), "\(log)")
         #expect(metrics.contains(#"quiesce_group_last_consistency{consistency="applicationConsistent",group="all"} 3"#))
         #expect(metrics.contains(#"quiesce_vm_compliant{vm="a2"} 1"#), "\(metrics)")
@@ -70,27 +57,14 @@ struct CoordinatorServeTests {
         let files = try PushCommandTests.Files(fleet)
         let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
-        let store = try HistoryStore(directory: fleet.directory.url("state"))
-        let now = Date().timeIntervalSince1970
-        try store.recordNotRun(
-            ScheduledRun(
-                job: "snapshot/all", plannedAt: Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60 - 60),
-                state: .succeeded, owner: "x:1"))
-
-        let service = try AgentBinary.start(
-            [
-                "serve", "--fleet", inventory, "--listen", "127.0.0.1:\(try FreePorts.one())", "--state",
-                fleet.directory.url("state"),
-            ],
-            capturingStandardError: true, program: "quiesce")
+        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all"])
+        let store = service.store
         let started = await eventually(within: 20) {
             (try? store.scheduledRuns(job: "snapshot/all").first?.state) == .running
         }
-        kill(service.process.processIdentifier, SIGTERM)
-        service.process.waitUntilExit()
-        let log = String(decoding: service.errors?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        let log = service.stop()
         #expect(started, "\(log)")
-        #expect(service.process.terminationStatus == 0, "\(log)")
+        #expect(service.exitStatus == 0, "\(log)")
         let run = try #require(try store.scheduledRuns(job: "snapshot/all").first)
         #expect(run.state == .succeeded, "\(run) \(log)")
         let runId = try #require(run.runId)

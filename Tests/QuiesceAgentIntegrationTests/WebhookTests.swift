@@ -98,29 +98,16 @@ struct WebhookTests {
         let text = try String(contentsOfFile: inventory, encoding: .utf8)
         try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(every), \#(hooks) "defaults""#)
             .write(toFile: inventory, atomically: true, encoding: .utf8)
-        let store = try HistoryStore(directory: fleet.directory.url("state"))
-        let now = Date().timeIntervalSince1970
-        for job in ["snapshot/all", "sweep"] {
-            try store.recordNotRun(
-                ScheduledRun(
-                    job: job, plannedAt: Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60 - 60),
-                    state: .succeeded, owner: "x:1"))
-        }
-
-        let port = try FreePorts.one()
-        let service = try AgentBinary.start(
-            ["serve", "--fleet", inventory, "--listen", "127.0.0.1:\(port)", "--state", fleet.directory.url("state")],
-            capturingStandardError: true, program: "quiesce")
-        let client = RawHTTPClient(port: port)
+        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"])
+        let store = service.store
+        let client = service.client
         var metrics = ""
         let settled = await eventually(within: 30) {
             metrics = (try? await client.send("GET", "/metrics"))?.text ?? ""
             return metrics.contains(#"quiesce_webhook_deliveries{state="delivered"} 3"#)
                 && metrics.contains(#"quiesce_webhook_deliveries{state="failed"} 1"#)
         }
-        kill(service.process.processIdentifier, SIGTERM)
-        service.process.waitUntilExit()
-        let log = String(decoding: service.errors?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        let log = service.stop()
         #expect(settled, "\(metrics)\n\(log)")
         #expect(metrics.contains(#"quiesce_events_total{kind="vmNonCompliant"} 2"#), "\(metrics)")
         #expect(metrics.contains(#"quiesce_events_total{kind="snapshotFailed"} 1"#), "\(metrics)")
