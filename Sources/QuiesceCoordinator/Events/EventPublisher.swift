@@ -47,7 +47,7 @@ public final class EventPublisher: Service {
         }
         while !shutdown.isTriggered {
             await deliverDue()
-            let next = (try? store.nextDeliveryDue()) ?? nil
+            let next = try? store.nextDeliveryDue()
             let wait = next.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
             // Until the next delivery is due, an event is published, or the service stops.
             let doorbell = doorbell

@@ -72,7 +72,7 @@ public struct Scheduler: Service {
     /// last one dealt with, run.
     private func follow(_ job: ScheduledJob, shutdown: GracefulShutdown) async throws {
         // A job new to the store starts with its next planned time, not with its past.
-        var cursor = (try? store.lastPlanned(job.name)) ?? nil ?? clock.now()
+        var cursor = (try? store.lastPlanned(job.name)) ?? clock.now()
         var busyUntil: Date?
         while !shutdown.isTriggered {
             guard let next = job.schedule.next(after: cursor) else {
