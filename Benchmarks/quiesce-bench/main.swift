@@ -153,6 +153,8 @@ case "writer" where arguments.count == 2:
     StallWriter.runWriter(file: arguments[1])
 case "recipe-stall":
     recipeStall(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
+case "schedule-lateness":
+    await scheduleLateness(minutes: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3)
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
@@ -161,6 +163,6 @@ default:
     fail(
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] [sizes,...] | "
             + "group-snapshot "
-            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs]"
+            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes]"
     )
 }
