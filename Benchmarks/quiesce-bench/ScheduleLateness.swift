@@ -62,9 +62,8 @@ func scheduleLateness(minutes: Int) async {
     // The first run is at the next minute; wait for `minutes` of them and the last one's end.
     let now = Date().timeIntervalSince1970
     let end = (now / 60).rounded(.down) * 60 + Double(minutes) * 60 + 45
-    print(
-        "schedule-lateness: \(minutes) minutes of runs planned every minute; back at \(Date(timeIntervalSince1970: end))"
-    )
+    let back = Date(timeIntervalSince1970: end)
+    print("schedule-lateness: \(minutes) minutes of runs planned every minute; back at \(back)")
     while Date().timeIntervalSince1970 < end { try? await Task.sleep(for: .seconds(5)) }
     for service in services {
         service.terminate()
