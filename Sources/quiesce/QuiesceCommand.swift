@@ -10,7 +10,8 @@ struct QuiesceCommand: AsyncParsableCommand {
         abstract: "Drive a fleet of Quiesce agents: inventory, pushes, compliance, group snapshots, schedules.",
         subcommands: [
             DemoCommand.self, InventoryCommand.self, PushCommand.self, SweepCommand.self, SnapshotCommand.self,
-            ServeCommand.self, PruneCommand.self, EnrollCommand.self, SignCommand.self, CACommand.self,
+            ServeCommand.self, PruneCommand.self, EventsCommand.self, EnrollCommand.self, SignCommand.self,
+            CACommand.self,
             HistoryCommand.self, ShowCommand.self, DemoRestoreCheckCommand.self,
         ]
     )

@@ -121,6 +121,17 @@ struct WebhookTests {
         let nobody = try #require(try store.deliveries(of: failed.id).first { $0.webhook.hasSuffix("/nobody") })
         #expect(nobody.state == .failed && nobody.attempts == 2 && nobody.lastError != nil, "\(nobody)")
         #expect(log.contains("gave up delivering event"), "\(log)")
+
+        // The CLI reads the same: each event with each webhook's delivery.
+        let listed = try await fleet.coordinator(["events"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("snapshotFailed  group all: snapshot failed"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("/hook: delivered after 2 attempts"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("/nobody: FAILED after 2 attempts: "), "\(listed.stdout)")
+        let json = try await fleet.coordinator(["events", "--json"]).json()
+        let entries = try #require(json["events"] as? [[String: Any]])
+        #expect(entries.count == 3)
+        #expect(entries.allSatisfy { ($0["deliveries"] as? [Any])?.isEmpty == false })
     }
 
     @Test func aBadWebhookIsRefusedNamingIt() async throws {

@@ -45,7 +45,7 @@ extension HistoryRun {
         return seconds < 10 ? String(format: "%.2f s", seconds) : String(format: "%.0f s", seconds)
     }
 
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         date.formatted(
             Date.ISO8601FormatStyle(timeZone: .current).year().month().day().time(includingFractionalSeconds: false))
     }
