@@ -134,7 +134,7 @@ struct AgentRestartTests {
 
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func anAgentKilledWithItsGuardWhileFrozenThawsAndReleasesTheApplicationAfterTheRestart() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -7,7 +7,7 @@ import Testing
 @Suite(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
 struct AgreedFreezeInstantTests {
     @Test func theGuardFreezesAtTheAgreedInstantAndNeverBefore() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let state = try TemporaryDirectory()
         defer { state.remove() }
@@ -24,7 +24,7 @@ struct AgreedFreezeInstantTests {
     }
 
     @Test func anInstantAlreadyPastFreezesAtOnce() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let state = try TemporaryDirectory()
         defer { state.remove() }

@@ -7,9 +7,9 @@ import Testing
 @Suite(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
 struct BtrfsSnapshotTests {
     @Test func readOnlySnapshotsAreTakenUnfrozenListedAndPruned() async throws {
-        let ext4 = try LoopImage(name: "ext4")
+        let ext4 = try await LoopImage.make(name: "ext4")
         defer { ext4.remove() }
-        let btrfs = try LoopImage(sizeMiB: 160, name: "btrfs", fileSystem: "btrfs")
+        let btrfs = try await LoopImage.make(sizeMiB: 160, name: "btrfs", fileSystem: "btrfs")
         defer { btrfs.remove() }
         let subvolume = "\(btrfs.mountPoint)/data"
         try Shell.run(["btrfs", "subvolume", "create", subvolume])

@@ -19,7 +19,7 @@ struct FreezeGuardFaultTests {
     }
 
     @Test func aSnapshotOutlastingTheDeadlineIsThawedByTheGuardAndCrashConsistent() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         // The snapshot step starts a writer on the frozen disk, then takes 3 s; the guard's
         // deadline is 1 s. The writer must get through while the snapshot step still runs.
@@ -44,7 +44,7 @@ struct FreezeGuardFaultTests {
     }
 
     @Test func aSigkilledAgentLeavesNothingFrozen() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         var fixture = try fixture(
             disks: [disk], snapshot: "echo $$ > \"$(dirname \"$0\")/snapshot.pid\"; exec sleep 60")
@@ -70,7 +70,7 @@ struct FreezeGuardFaultTests {
     }
 
     @Test func aGuardThatIsSigtermedThawsBeforeExiting() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let guardProcess = try AgentBinary.start(["freeze-guard", "--timeout-ms", "120000", "--", disk.mountPoint])
         defer { AgentBinary.stop(guardProcess) }
@@ -88,7 +88,8 @@ struct FreezeGuardFaultTests {
     }
 
     @Test func aFreezeFailureOnTheSecondOfThreeThawsTheFirstAndNamesTheForeignFreeze() async throws {
-        let disks = try (0..<3).map { try LoopImage(name: "disk\($0)") }
+        var disks: [LoopImage] = []
+        for index in 0..<3 { disks.append(try await LoopImage.make(name: "disk\(index)")) }
         defer { disks.forEach { $0.remove() } }
         try Shell.run(["fsfreeze", "-f", disks[1].mountPoint])
         var fixture = try fixture(disks: disks, snapshot: "true")
@@ -111,7 +112,7 @@ struct FreezeGuardFaultTests {
     }
 
     @Test func aWriterBlockedByTheFreezeResumesAfterTheThawAndItsDataIsOnDisk() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let guardProcess = try AgentBinary.start(["freeze-guard", "--timeout-ms", "60000", "--", disk.mountPoint])
         defer { AgentBinary.stop(guardProcess) }

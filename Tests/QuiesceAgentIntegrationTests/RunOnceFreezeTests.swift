@@ -8,7 +8,7 @@ import Testing
 @Suite(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
 struct RunOnceFreezeTests {
     @Test func aFrozenCopyMountsCleanlyAndHoldsWhatThePreScriptWrote() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         // The pre-script writes without syncing: the freeze must flush it into the copy. The
         // post-script writes too, which only works once the disk is thawed.
@@ -69,7 +69,7 @@ struct RunOnceFreezeTests {
     }
 
     @Test func aSnapshotCommandThatOutlivesItsTimeIsKilledAndTheDiskThawed() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         var fixture = try FrameworkFixture(mounts: [disk.mountPoint])
         defer { fixture.remove() }

@@ -53,7 +53,7 @@ struct ServeCommandTests {
 
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func sigtermDuringAFrozenSessionThawsRunsThePostScriptAndExitsZero() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -97,7 +97,7 @@ struct ServeCommandTests {
 
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func atStartServeThawsWhatACrashedAgentAndGuardLeftFrozen() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -117,7 +117,7 @@ struct ServeCommandTests {
 
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func aGuardKilledMidFreezeIsNoticedAndTheMountsThawedAtOnce() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

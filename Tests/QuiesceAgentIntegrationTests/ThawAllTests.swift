@@ -7,7 +7,8 @@ import Testing
 @Suite(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
 struct ThawAllTests {
     @Test func thawAllThawsCandidatesAndWhatAKilledGuardLeftFrozen() async throws {
-        let disks = try (0..<2).map { try LoopImage(name: "disk\($0)") }
+        var disks: [LoopImage] = []
+        for index in 0..<2 { disks.append(try await LoopImage.make(name: "disk\(index)")) }
         defer { disks.forEach { $0.remove() } }
         var fixture = try FrameworkFixture(mounts: [disks[1].mountPoint])
         defer { fixture.remove() }

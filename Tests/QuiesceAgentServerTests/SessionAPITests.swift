@@ -150,7 +150,7 @@ struct SessionAPITests {
 
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func aLeaseThatExpiresMidFreezeThawsAndRunsThePostScript() async throws {
-        let disk = try LoopImage()
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let server = try await ServerFixture.start { settings in
             settings.requiredOwnerUid = 0

@@ -35,7 +35,7 @@ import Testing
     /// Real btrfs snapshots on a loop-mounted image: the oldest go, the newest stays.
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
     func retentionDeletesTheSnapshotsItLetsGoOnARealBtrfs() async throws {
-        let btrfs = try LoopImage(sizeMiB: 160, name: "btrfs", fileSystem: "btrfs")
+        let btrfs = try await LoopImage.make(sizeMiB: 160, name: "btrfs", fileSystem: "btrfs")
         defer { btrfs.remove() }
         let subvolume = "\(btrfs.mountPoint)/data"
         try Shell.run(["btrfs", "subvolume", "create", subvolume])

@@ -65,8 +65,8 @@ struct FreezeCandidatesTests {
     }
 
     @Test(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
-    func discoveryOfThisMachineSeesALoopImageOnlyWhenAskedTo() throws {
-        let disk = try LoopImage()
+    func discoveryOfThisMachineSeesALoopImageOnlyWhenAskedTo() async throws {
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         var settings = AgentSettings()
         #expect(try !settings.freezePlan().mounts.contains(disk.mountPoint))

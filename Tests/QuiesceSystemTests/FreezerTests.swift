@@ -6,8 +6,8 @@ import Testing
 /// Real FIFREEZE/FITHAW on loop-mounted images the tests make; nothing else is ever frozen.
 @Suite(.enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)))
 struct FreezerTests {
-    @Test func freezeBlocksWritersUntilThaw() throws {
-        let disk = try LoopImage()
+    @Test func freezeBlocksWritersUntilThaw() async throws {
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let freezer = IoctlFreezer()
         try freezer.freeze(mount: disk.mountPoint)
@@ -17,8 +17,8 @@ struct FreezerTests {
         #expect(try disk.acceptsWrites(within: 5))
     }
 
-    @Test func aSecondFreezeSaysBusyAndAThawOfAThawedMountSaysInvalid() throws {
-        let disk = try LoopImage()
+    @Test func aSecondFreezeSaysBusyAndAThawOfAThawedMountSaysInvalid() async throws {
+        let disk = try await LoopImage.make()
         defer { disk.remove() }
         let freezer = IoctlFreezer()
         try freezer.freeze(mount: disk.mountPoint)
@@ -38,8 +38,9 @@ struct FreezerTests {
         }
     }
 
-    @Test func aFailureOnTheSecondOfThreeMountsThawsTheFirstAndLeavesTheForeignFreeze() throws {
-        let disks = try (0..<3).map { try LoopImage(name: "disk\($0)") }
+    @Test func aFailureOnTheSecondOfThreeMountsThawsTheFirstAndLeavesTheForeignFreeze() async throws {
+        var disks: [LoopImage] = []
+        for index in 0..<3 { disks.append(try await LoopImage.make(name: "disk\(index)")) }
         defer { disks.forEach { $0.remove() } }
         // Someone else froze the second one first.
         try Shell.run(["fsfreeze", "-f", disks[1].mountPoint])
@@ -59,8 +60,9 @@ struct FreezerTests {
         try Shell.run(["fsfreeze", "-u", disks[1].mountPoint])
     }
 
-    @Test func thawAllReportsAMountSomebodyElseThawed() throws {
-        let disks = try (0..<2).map { try LoopImage(name: "disk\($0)") }
+    @Test func thawAllReportsAMountSomebodyElseThawed() async throws {
+        var disks: [LoopImage] = []
+        for index in 0..<2 { disks.append(try await LoopImage.make(name: "disk\(index)")) }
         defer { disks.forEach { $0.remove() } }
         guard case .success(let frozen) = FrozenMounts.freeze(disks.map(\.mountPoint), with: IoctlFreezer()) else {
             Issue.record("freeze failed")

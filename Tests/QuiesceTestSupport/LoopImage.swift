@@ -9,7 +9,16 @@ public final class LoopImage: Sendable {
     public let imagePath: String
     public let mountPoint: String
 
-    /// `fileSystem` is `ext4` or `btrfs` (which needs at least 128 MiB).
+    /// The image made on a thread of its own: mkfs and mount block for seconds on a busy
+    /// machine, and a test that blocks Swift's cooperative threads (two, on two cores) stalls
+    /// every other test in the process, some past their freeze deadlines.
+    public static func make(sizeMiB: Int = 16, name: String = "disk", fileSystem: String = "ext4") async throws
+        -> LoopImage
+    {
+        try await onBlockingThread { try LoopImage(sizeMiB: sizeMiB, name: name, fileSystem: fileSystem) }
+    }
+
+    /// `fileSystem` is `ext4` or `btrfs` (which needs at least 128 MiB). In an async test, use `make`.
     public init(sizeMiB: Int = 16, name: String = "disk", fileSystem: String = "ext4") throws {
         directory = try TemporaryDirectory(prefix: "quiesce-loop")
         imagePath = directory.url("\(name).img")
