@@ -14,12 +14,7 @@ extension HistoryStore {
             try HistoryRun.filter(Column("kind") == HistoryRun.Kind.snapshot.rawValue)
                 .filter(Column("status") == HistoryRun.Status.succeeded.rawValue).fetchAll(db)
         }
-        let ofGroup = runs.filter { run in
-            guard let report = run.report,
-                let decoded = try? QuiesceJSON.decoder().decode(GroupOnly.self, from: Data(report.utf8))
-            else { return false }
-            return decoded.group == group
-        }
+        let ofGroup = runs.filter { $0.decodedReport(GroupOnly.self)?.group == group }
         let expired = policy.expired(
             ofGroup.compactMap { run in run.id.map { RetentionPolicy.Snapshot(id: String($0), takenAt: run.startedAt) }
             },

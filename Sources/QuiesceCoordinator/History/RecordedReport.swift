@@ -1,4 +1,5 @@
 import Foundation
+import QuiesceAPI
 
 /// A report the history keeps: which kind of run it is, whether it succeeded, a one-line
 /// summary and each VM's result. Each report type says so beside itself (`PushReport+History`).
@@ -28,5 +29,13 @@ extension HistoryStore {
             id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
             vms: report.historyVMs, pushed: report.pushedFiles(at: Date()))
         return (id, report)
+    }
+}
+
+extension HistoryRun {
+    /// The command's report as kept, read as `type`; nil when there is none or it is not one.
+    public func decodedReport<Report: Decodable>(_ type: Report.Type) -> Report? {
+        guard let report else { return nil }
+        return try? QuiesceJSON.decoder().decode(type, from: Data(report.utf8))
     }
 }

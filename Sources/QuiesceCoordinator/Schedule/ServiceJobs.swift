@@ -83,12 +83,6 @@ extension HistoryStore {
         _ type: Report.Type, kind: HistoryRun.Kind, matching matches: (Report) -> Bool
     ) -> Report? {
         guard let runs = try? runs(kind: kind, limit: 200) else { return nil }
-        for run in runs {
-            guard let json = run.report,
-                let report = try? QuiesceJSON.decoder().decode(Report.self, from: Data(json.utf8))
-            else { continue }
-            if matches(report) { return report }
-        }
-        return nil
+        return runs.lazy.compactMap { $0.decodedReport(Report.self) }.first(where: matches)
     }
 }

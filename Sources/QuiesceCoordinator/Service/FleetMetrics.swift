@@ -12,7 +12,8 @@ public enum FleetMetrics {
     public static func render(store: HistoryStore, inventory: FleetInventory) throws(HistoryError) -> String {
         var text = MetricsText()
         let snapshots = try store.runs(kind: .snapshot, limit: 1000)
-        let latestReports = snapshots.compactMap { run in decode(GroupSnapshotReport.self, run).map { (run, $0) } }
+        let latestReports = snapshots.compactMap { run in run.decodedReport(GroupSnapshotReport.self).map { (run, $0) }
+        }
         text.family(
             "quiesce_group_last_run_timestamp_seconds", .gauge, "When the group's latest snapshot run finished.")
         text.family(
@@ -45,7 +46,8 @@ public enum FleetMetrics {
         }
         text.family("quiesce_vm_reachable", .gauge, "Whether the latest sweep reached the VM's agent.")
         text.family("quiesce_vm_compliant", .gauge, "Whether the latest sweep found the VM compliant.")
-        if let sweep = try store.runs(kind: .sweep, limit: 1).first, let report = decode(SweepReport.self, sweep) {
+        if let sweep = try store.runs(kind: .sweep, limit: 1).first, let report = sweep.decodedReport(SweepReport.self)
+        {
             for vm in report.vms.sorted(by: { $0.name < $1.name }) {
                 text.sample("quiesce_vm_reachable", ["vm": vm.name], vm.reachable ? 1 : 0)
                 text.sample("quiesce_vm_compliant", ["vm": vm.name], vm.compliant ? 1 : 0)
@@ -73,11 +75,6 @@ public enum FleetMetrics {
             text.sample("quiesce_webhook_deliveries", ["state": state], Double(count))
         }
         return text.output
-    }
-
-    private static func decode<Report: Decodable>(_ type: Report.Type, _ run: HistoryRun) -> Report? {
-        guard let json = run.report else { return nil }
-        return try? QuiesceJSON.decoder().decode(type, from: Data(json.utf8))
     }
 }
 
