@@ -175,7 +175,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "QuiesceCoordinatorTests", dependencies: ["QuiesceCoordinator", "QuiesceAPI", "QuiesceTestSupport"],
+            name: "QuiesceCoordinatorTests",
+            dependencies: [
+                "QuiesceCoordinator", "QuiesceAPI", "QuiesceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "QuiesceHTTPClientTests",

@@ -20,6 +20,8 @@ packages=(
     dpkg-dev             # dpkg-shlibdeps, for the packages' dependencies (scripts/package.sh)
     lintian              # checks the packages (no errors allowed)
     debootstrap          # a Debian 12 root to install the agent package into (scripts/package-check.sh)
+    chromium             # headless, to load every dashboard page and check it through its DOM
+    fonts-dejavu-core    # a font for the dashboard's screenshots
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -46,12 +46,9 @@ struct HistoryCommand: ParsableCommand {
             return
         }
         let runs = try history.runs(kind: kind, vm: vm, limit: limit)
-        var results: [Int64: HistoryVMResult] = [:]
-        if let vm {
-            for run in runs {
-                if let id = run.id, let result = try history.results(of: id, vm: vm).first { results[id] = result }
-            }
-        }
+        let results =
+            try vm.map { vm throws(HistoryError) in try history.results(of: runs.compactMap(\.id), vm: vm) }
+            ?? [:]
         if json {
             try printJSON(
                 HistoryListing(runs: runs.map { HistoryListing.Run(run: $0, vmResult: $0.id.flatMap { results[$0] }) }))

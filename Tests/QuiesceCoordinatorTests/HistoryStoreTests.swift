@@ -1,6 +1,9 @@
 import Foundation
-import QuiesceCoordinator
+import GRDB
+import QuiesceAPI
 import Testing
+
+@testable import QuiesceCoordinator
 
 @Suite("History store")
 struct HistoryStoreTests {
@@ -76,5 +79,71 @@ struct HistoryStoreTests {
         } catch {
             #expect(error.message.contains("/proc/quiesce-cannot-be-here") && error.message.contains("--state"))
         }
+    }
+}
+
+@Suite("History store: run facts")
+struct HistoryRunFactsTests {
+    private struct Report: Codable { var note: String }
+
+    @Test func finishedRunsKeepTheirFactsAndEachVMsLatestResult() throws {
+        let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try HistoryStore(directory: directory)
+        let first = try store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
+        try store.finish(
+            first, status: .succeeded, summary: "db: succeeded", report: Report(note: "1"),
+            vms: [HistoryVMResult(vm: "db-1", status: "succeeded", detail: "", consistency: .applicationConsistent)],
+            facts: RunFacts(group: "db", consistency: .applicationConsistent, freezeSkewMs: 0.4, frozenMs: 12))
+        let second = try store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
+        try store.finish(
+            second, status: .failed, summary: "web: failed", report: Report(note: "2"),
+            vms: [
+                HistoryVMResult(
+                    vm: "web-1", status: "failed", detail: "freeze timed out", consistency: .crashConsistent)
+            ],
+            facts: RunFacts(group: "web", consistency: .crashConsistent))
+
+        let db = try #require(try store.runs(kind: .snapshot, group: "db", reports: false).first)
+        #expect(
+            db.id == first && db.consistency == "applicationConsistent" && db.freezeSkewMs == 0.4 && db.frozenMs == 12)
+        #expect(db.report == nil, "listing without reports leaves them unread")
+        #expect(try store.runs(group: "web", status: .succeeded).isEmpty)
+        let latest = try store.latestResults(kind: .snapshot)
+        #expect(latest["db-1"]?.runId == first && latest["db-1"]?.consistency == "applicationConsistent")
+        #expect(latest["web-1"]?.status == "failed" && latest["web-1"]?.detail == "freeze timed out")
+        #expect(try store.latestResults(kind: .sweep).isEmpty)
+    }
+}
+
+@Suite("History store: upgrade")
+struct HistoryUpgradeTests {
+    @Test func runsRecordedBeforeFactsExistedGetThemFromTheirReports() throws {
+        let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let old = try HistoryStore(directory: directory, migratingUpTo: "v3: events and their deliveries")
+        let report =
+            #"{"group":"db","consistency":"fileSystemConsistent","freezeSkewMs":1.5,"#
+            + #""members":[{"name":"db-1","frozenMs":3},{"name":"db-2","frozenMs":7}]}"#
+        try old.write { db in
+            for (id, vm) in [(1, "db-1"), (2, "db-1"), (2, "db-2")] where vm == "db-1" || id == 2 {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO run (id, kind, startedAt, finishedAt, status, fleet, targets, summary,
+                        processId, report) VALUES (?, 'snapshot', ?, ?, 'succeeded', '/f.json', 2, 'ok', 1, ?)
+                        """,
+                    arguments: [id, Date(), Date(), report])
+                try db.execute(
+                    sql: "INSERT INTO runVM (runId, vm, status, detail) VALUES (?, ?, 'succeeded', '')",
+                    arguments: [id, vm])
+            }
+        }
+
+        let store = try HistoryStore(directory: directory)
+        let run = try #require(try store.runs(group: "db").first)
+        #expect(
+            run.id == 2 && run.consistency == "fileSystemConsistent" && run.freezeSkewMs == 1.5 && run.frozenMs == 7)
+        let latest = try store.latestResults(kind: .snapshot)
+        #expect(latest["db-1"]?.runId == 2 && latest["db-2"]?.runId == 2 && latest.count == 2)
     }
 }

@@ -15,7 +15,14 @@ extension GroupSnapshotReport: RecordedReport {
     public var historyVMs: [HistoryVMResult] {
         members.map {
             HistoryVMResult(
-                vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue)
+                vm: $0.name, status: $0.status.rawValue, detail: $0.problems.first ?? $0.consistency.rawValue,
+                consistency: $0.consistency)
         }
+    }
+
+    public var historyFacts: RunFacts {
+        RunFacts(
+            group: group, consistency: consistency, freezeSkewMs: freezeSkewMs,
+            frozenMs: members.compactMap(\.frozenMs).max())
     }
 }

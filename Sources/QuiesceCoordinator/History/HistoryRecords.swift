@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import QuiesceAPI
 import QuiesceSystem
 
 /// One push, sweep or group snapshot.
@@ -35,8 +36,25 @@ public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistable
     public var processId: Int64
     /// The command's whole `--json` report.
     public var report: String?
+    /// The group of a snapshot or prune run.
+    public var groupName: String?
+    /// What a snapshot reached, a `Consistency` raw value.
+    public var consistency: String?
+    public var freezeSkewMs: Double?
+    /// The longest any member was frozen.
+    public var frozenMs: Double?
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    static var columnsButReport: [any SQLSelectable] {
+        [
+            "id", "kind", "startedAt", "finishedAt", "status", "fleet", "targets", "summary", "processId", "groupName",
+            "consistency", "freezeSkewMs", "frozenMs",
+        ].map { Column($0) }
+    }
+
+    /// When it finished, or started if it has not.
+    public var endedAt: Date { finishedAt ?? startedAt }
 
     /// A run still marked running whose process is gone was interrupted (the coordinator was
     /// killed or the machine went down).
@@ -59,12 +77,46 @@ public struct HistoryVMResult: Codable, Sendable, FetchableRecord, MutablePersis
     public var status: String
     /// The first problem, or what was done.
     public var detail: String
+    /// What a snapshot reached on it, or what a sweep predicts its next snapshot reaches.
+    public var consistency: String?
 
-    public init(vm: String, status: String, detail: String) {
+    public init(vm: String, status: String, detail: String, consistency: Consistency? = nil) {
         self.vm = vm
         self.status = status
         self.detail = detail
+        self.consistency = consistency?.rawValue
     }
+}
+
+/// The figures of a run that pages and `/metrics` list without reading its whole report.
+public struct RunFacts: Sendable, Equatable {
+    public var group: String?
+    public var consistency: Consistency?
+    public var freezeSkewMs: Double?
+    public var frozenMs: Double?
+
+    public init(
+        group: String? = nil, consistency: Consistency? = nil, freezeSkewMs: Double? = nil, frozenMs: Double? = nil
+    ) {
+        self.group = group
+        self.consistency = consistency
+        self.freezeSkewMs = freezeSkewMs
+        self.frozenMs = frozenMs
+    }
+}
+
+/// A VM's result in the newest run of one kind that reached it, kept up to date as runs finish,
+/// so the fleet page reads one row per VM and kind instead of scanning the history.
+public struct LatestVMResult: Codable, Sendable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "vmLatest"
+
+    public var vm: String
+    public var kind: HistoryRun.Kind
+    public var runId: Int64
+    public var finishedAt: Date
+    public var status: String
+    public var detail: String
+    public var consistency: String?
 }
 
 /// A file a push left on a VM: what a later sweep expects to find there.

@@ -9,12 +9,11 @@ extension HistoryStore {
     public func pruneSnapshotRuns(
         group: String, policy: RetentionPolicy, dryRun: Bool, now: Date
     ) throws(HistoryError) -> [Int64] {
-        struct GroupOnly: Decodable { var group: String }
-        let runs = try read { db in
+        let ofGroup = try read { db in
             try HistoryRun.filter(Column("kind") == HistoryRun.Kind.snapshot.rawValue)
+                .filter(Column("groupName") == group)
                 .filter(Column("status") == HistoryRun.Status.succeeded.rawValue).fetchAll(db)
         }
-        let ofGroup = runs.filter { $0.decodedReport(GroupOnly.self)?.group == group }
         let expired = policy.expired(
             ofGroup.compactMap { run in run.id.map { RetentionPolicy.Snapshot(id: String($0), takenAt: run.startedAt) }
             },
@@ -22,8 +21,9 @@ extension HistoryStore {
         ).compactMap { Int64($0.id) }
         guard !dryRun, !expired.isEmpty else { return expired }
         try write { db in
-            try db.execute(sql: "DELETE FROM runVM WHERE runId IN (\(expired.map(String.init).joined(separator: ",")))")
-            try db.execute(sql: "DELETE FROM run WHERE id IN (\(expired.map(String.init).joined(separator: ",")))")
+            let ids = expired.map(String.init).joined(separator: ",")
+            try db.execute(sql: "DELETE FROM runVM WHERE runId IN (\(ids))")
+            try db.execute(sql: "DELETE FROM run WHERE id IN (\(ids))")
         }
         return expired
     }

@@ -12,7 +12,12 @@ public final class HistoryStore: Sendable {
 
     /// Opens (creating if needed) `history.sqlite` in `directory`, made 0700, the database 0600:
     /// reports name hosts and paths and hold the scripts' output.
-    public init(directory: String) throws(HistoryError) {
+    public convenience init(directory: String) throws(HistoryError) {
+        try self.init(directory: directory, migratingUpTo: nil)
+    }
+
+    /// `migration`: stop after this one, for tests of the ones after it.
+    init(directory: String, migratingUpTo migration: String?) throws(HistoryError) {
         path = directory + "/history.sqlite"
         do {
             try FileManager.default.createDirectory(
@@ -28,7 +33,11 @@ public final class HistoryStore: Sendable {
             // Two coordinators at once wait for each other instead of failing.
             configuration.busyMode = .timeout(10)
             database = try DatabaseQueue(path: path, configuration: configuration)
-            try Self.migrator.migrate(database)
+            if let migration {
+                try Self.migrator.migrate(database, upTo: migration)
+            } else {
+                try Self.migrator.migrate(database)
+            }
         } catch {
             throw HistoryError(
                 message:
@@ -45,11 +54,11 @@ public final class HistoryStore: Sendable {
         return try write { db in try run.inserted(db).id ?? 0 }
     }
 
-    /// Completes run `id` with its report and one row per VM; for pushes, also remembers the
-    /// hashes each VM now has.
+    /// Completes run `id` with its report, its facts and one row per VM (each also the VM's
+    /// latest of the kind); for pushes, also remembers the hashes each VM now has.
     public func finish(
         _ id: Int64, status: HistoryRun.Status, summary: String, report: some Encodable, vms: [HistoryVMResult],
-        pushed: [PushedFile] = []
+        facts: RunFacts = RunFacts(), pushed: [PushedFile] = []
     ) throws(HistoryError) {
         let json: String
         do {
@@ -58,14 +67,32 @@ public final class HistoryStore: Sendable {
             throw HistoryError(message: "cannot encode the report of run \(id): \(error)")
         }
         try write { db in
+            let now = Date()
             try db.execute(
-                sql: "UPDATE run SET status = ?, summary = ?, finishedAt = ?, report = ? WHERE id = ?",
-                arguments: [status.rawValue, summary, Date(), json, id])
+                sql: """
+                    UPDATE run SET status = ?, summary = ?, finishedAt = ?, report = ?,
+                    groupName = ?, consistency = ?, freezeSkewMs = ?, frozenMs = ? WHERE id = ?
+                    """,
+                arguments: [
+                    status.rawValue, summary, now, json, facts.group, facts.consistency?.rawValue, facts.freezeSkewMs,
+                    facts.frozenMs, id,
+                ])
+            let kind = try String.fetchOne(db, sql: "SELECT kind FROM run WHERE id = ?", arguments: [id]) ?? ""
             // One prepared statement per table rather than a record's save (a select, then an
             // update or insert): a push to 10,000 VMs records 30,000 files.
             let insertVM = try db.cachedStatement(
-                sql: "INSERT INTO runVM (runId, vm, status, detail) VALUES (?, ?, ?, ?)")
-            for result in vms { try insertVM.execute(arguments: [id, result.vm, result.status, result.detail]) }
+                sql: "INSERT INTO runVM (runId, vm, status, detail, consistency) VALUES (?, ?, ?, ?, ?)")
+            let upsertLatest = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO vmLatest (vm, kind, runId, finishedAt, status, detail, consistency)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for result in vms {
+                try insertVM.execute(arguments: [id, result.vm, result.status, result.detail, result.consistency])
+                try upsertLatest.execute(arguments: [
+                    result.vm, kind, id, now, result.status, result.detail, result.consistency,
+                ])
+            }
             let upsertFile = try db.cachedStatement(
                 sql: """
                     INSERT INTO pushedFile (vm, role, sha256, runId, pushedAt) VALUES (?, ?, ?, ?, ?)
@@ -78,13 +105,19 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// The newest runs first, optionally only those of `kind` or touching `vm`.
-    public func runs(kind: HistoryRun.Kind? = nil, vm: String? = nil, limit: Int = 20) throws(HistoryError)
-        -> [HistoryRun]
-    {
+    /// The newest runs first, optionally only those of `kind`, touching `vm`, of `group` or
+    /// ending with `status`; without `reports`, their reports are left unread (pages list runs
+    /// of 1,000 VMs, whose reports are large).
+    public func runs(
+        kind: HistoryRun.Kind? = nil, vm: String? = nil, group: String? = nil, status: HistoryRun.Status? = nil,
+        limit: Int = 20, reports: Bool = true
+    ) throws(HistoryError) -> [HistoryRun] {
         try read { db in
             var request = HistoryRun.order(Column("id").desc).limit(limit)
+            if !reports { request = request.select(HistoryRun.columnsButReport) }
             if let kind { request = request.filter(Column("kind") == kind.rawValue) }
+            if let group { request = request.filter(Column("groupName") == group) }
+            if let status { request = request.filter(Column("status") == status.rawValue) }
             if let vm {
                 request = request.filter(sql: "id IN (SELECT runId FROM runVM WHERE vm = ?)", arguments: [vm])
             }
@@ -127,6 +160,23 @@ public final class HistoryStore: Sendable {
             var request = HistoryVMResult.filter(Column("runId") == id).order(Column("vm"))
             if let vm { request = request.filter(Column("vm") == vm) }
             return try request.fetchAll(db)
+        }
+    }
+
+    /// `vm`'s result in each of `runs` that reached it.
+    public func results(of runs: [Int64], vm: String) throws(HistoryError) -> [Int64: HistoryVMResult] {
+        try read { db in
+            let results = try HistoryVMResult.filter(Column("vm") == vm).filter(runs.contains(Column("runId")))
+                .fetchAll(db)
+            return Dictionary(results.map { ($0.runId, $0) }) { first, _ in first }
+        }
+    }
+
+    /// Each VM's result in the newest run of `kind` that reached it.
+    public func latestResults(kind: HistoryRun.Kind) throws(HistoryError) -> [String: LatestVMResult] {
+        try read { db in
+            let rows = try LatestVMResult.filter(Column("kind") == kind.rawValue).fetchAll(db)
+            return Dictionary(rows.map { ($0.vm, $0) }) { first, _ in first }
         }
     }
 
@@ -221,6 +271,45 @@ public final class HistoryStore: Sendable {
                 table.primaryKey(["eventId", "webhook"])
             }
             try db.create(index: "deliveryDue", on: "delivery", columns: ["state", "nextAttemptAt"])
+        }
+        migrator.registerMigration("v4: run facts and each VM's latest result") { db in
+            try db.alter(table: "run") { table in
+                table.add(column: "groupName", .text)
+                table.add(column: "consistency", .text)
+                table.add(column: "freezeSkewMs", .double)
+                table.add(column: "frozenMs", .double)
+            }
+            try db.alter(table: "runVM") { table in table.add(column: "consistency", .text) }
+            try db.create(index: "runByGroup", on: "run", columns: ["groupName", "kind", "id"])
+            try db.create(table: "vmLatest") { table in
+                table.column("vm", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("runId", .integer).notNull().references("run", onDelete: .cascade)
+                table.column("finishedAt", .datetime).notNull()
+                table.column("status", .text).notNull()
+                table.column("detail", .text).notNull()
+                table.column("consistency", .text)
+                table.primaryKey(["vm", "kind"])
+            }
+            // The runs recorded before: their facts from the kept reports, in SQLite's own JSON.
+            try db.execute(
+                sql: """
+                    UPDATE run SET groupName = json_extract(report, '$.group'),
+                    consistency = CASE kind WHEN 'snapshot' THEN json_extract(report, '$.consistency') END,
+                    freezeSkewMs = CASE kind WHEN 'snapshot' THEN json_extract(report, '$.freezeSkewMs') END,
+                    frozenMs = CASE kind WHEN 'snapshot' THEN
+                        (SELECT MAX(json_extract(value, '$.frozenMs')) FROM json_each(report, '$.members')) END
+                    WHERE kind IN ('snapshot', 'prune') AND json_valid(report)
+                    """)
+            try db.execute(
+                sql: """
+                    INSERT INTO vmLatest (vm, kind, runId, finishedAt, status, detail)
+                    SELECT runVM.vm, run.kind, run.id, COALESCE(run.finishedAt, run.startedAt), runVM.status,
+                        runVM.detail
+                    FROM runVM JOIN run ON run.id = runVM.runId
+                    WHERE run.id = (SELECT MAX(r.id) FROM run r JOIN runVM v ON v.runId = r.id
+                        WHERE v.vm = runVM.vm AND r.kind = run.kind)
+                    """)
         }
         return migrator
     }

@@ -9,12 +9,15 @@ public protocol RecordedReport: Encodable, Sendable {
     /// One line: the counts, or why it failed.
     var historySummary: String { get }
     var historyVMs: [HistoryVMResult] { get }
+    /// The group, consistency and timings, for pages and `/metrics`.
+    var historyFacts: RunFacts { get }
     /// What each VM has once the run is over, for a sweep to compare with: pushes only.
     func pushedFiles(at time: Date) -> [PushedFile]
 }
 
 extension RecordedReport {
     public func pushedFiles(at time: Date) -> [PushedFile] { [] }
+    public var historyFacts: RunFacts { RunFacts() }
 }
 
 extension HistoryStore {
@@ -27,7 +30,7 @@ extension HistoryStore {
         let report = await work()
         try finish(
             id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
-            vms: report.historyVMs, pushed: report.pushedFiles(at: Date()))
+            vms: report.historyVMs, facts: report.historyFacts, pushed: report.pushedFiles(at: Date()))
         return (id, report)
     }
 }

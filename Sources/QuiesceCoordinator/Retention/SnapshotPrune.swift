@@ -94,6 +94,8 @@ extension PruneReport: RecordedReport {
         }
     }
 
+    public var historyFacts: RunFacts { RunFacts(group: group) }
+
     public func text() -> String {
         var lines = [
             "group \(group), keep \(keepLast.map { "the last \($0)" } ?? "")"

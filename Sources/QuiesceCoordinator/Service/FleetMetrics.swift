@@ -2,18 +2,16 @@ import Foundation
 import QuiesceAPI
 
 /// `quiesce serve`'s `/metrics`: the fleet's state in the Prometheus text format, read from the
-/// history store, so it says the same after a restart and whichever coordinator answers.
+/// history store's run facts and each VM's latest results (no report is decoded), so it says the
+/// same after a restart and whichever coordinator answers.
 ///
 /// Per group, of its latest snapshot: when it ran and last succeeded, its consistency (as a
 /// number, 3 = application to 0 = none, and as a label), freeze skew and longest frozen time.
-/// Per VM, of the latest sweep: reachable and compliant. Per scheduled job: runs by outcome and
+/// Per VM, of the latest sweep that reached it: reachable and compliant. Per scheduled job: runs by outcome and
 /// the latest run's lateness. Events by kind, and their deliveries to webhooks by state.
 public enum FleetMetrics {
     public static func render(store: HistoryStore, inventory: FleetInventory) throws(HistoryError) -> String {
         var text = MetricsText()
-        let snapshots = try store.runs(kind: .snapshot, limit: 1000)
-        let latestReports = snapshots.compactMap { run in run.decodedReport(GroupSnapshotReport.self).map { (run, $0) }
-        }
         text.family(
             "quiesce_group_last_run_timestamp_seconds", .gauge, "When the group's latest snapshot run finished.")
         text.family(
@@ -25,33 +23,35 @@ public enum FleetMetrics {
         text.family("quiesce_group_last_freeze_skew_seconds", .gauge, "Spread of the members' freeze instants.")
         text.family("quiesce_group_last_frozen_seconds", .gauge, "Longest time a member was frozen.")
         for group in inventory.groups.keys.sorted() {
-            let ofGroup = latestReports.filter { $0.1.group == group }
-            guard let (run, latest) = ofGroup.first else { continue }
+            guard let latest = try store.runs(kind: .snapshot, group: group, limit: 1, reports: false).first,
+                latest.status != .running
+            else { continue }
             let labels = ["group": group]
-            text.sample("quiesce_group_last_run_timestamp_seconds", labels, (run.finishedAt ?? run.startedAt).seconds)
-            if let success = ofGroup.first(where: { $0.1.status == .succeeded }) {
-                text.sample(
-                    "quiesce_group_last_success_timestamp_seconds", labels,
-                    (success.0.finishedAt ?? success.0.startedAt).seconds)
+            text.sample("quiesce_group_last_run_timestamp_seconds", labels, latest.endedAt.seconds)
+            if let success = try store.runs(kind: .snapshot, group: group, status: .succeeded, limit: 1, reports: false)
+                .first
+            {
+                text.sample("quiesce_group_last_success_timestamp_seconds", labels, success.endedAt.seconds)
             }
-            text.sample(
-                "quiesce_group_last_consistency", labels.merging(["consistency": latest.consistency.rawValue]) { $1 },
-                Double(latest.consistency.rank))
+            if let consistency = latest.consistency.flatMap(Consistency.init(rawValue:)) {
+                text.sample(
+                    "quiesce_group_last_consistency", labels.merging(["consistency": consistency.rawValue]) { $1 },
+                    Double(consistency.rank))
+            }
             if let skew = latest.freezeSkewMs {
                 text.sample("quiesce_group_last_freeze_skew_seconds", labels, skew / 1000)
             }
-            if let frozen = latest.members.compactMap(\.frozenMs).max() {
+            if let frozen = latest.frozenMs {
                 text.sample("quiesce_group_last_frozen_seconds", labels, frozen / 1000)
             }
         }
         text.family("quiesce_vm_reachable", .gauge, "Whether the latest sweep reached the VM's agent.")
         text.family("quiesce_vm_compliant", .gauge, "Whether the latest sweep found the VM compliant.")
-        if let sweep = try store.runs(kind: .sweep, limit: 1).first, let report = sweep.decodedReport(SweepReport.self)
-        {
-            for vm in report.vms.sorted(by: { $0.name < $1.name }) {
-                text.sample("quiesce_vm_reachable", ["vm": vm.name], vm.reachable ? 1 : 0)
-                text.sample("quiesce_vm_compliant", ["vm": vm.name], vm.compliant ? 1 : 0)
-            }
+        let swept = try store.latestResults(kind: .sweep)
+        for vm in inventory.vms.map(\.name).sorted() {
+            guard let result = swept[vm] else { continue }
+            text.sample("quiesce_vm_reachable", ["vm": vm], result.status == "unreachable" ? 0 : 1)
+            text.sample("quiesce_vm_compliant", ["vm": vm], result.status == "compliant" ? 1 : 0)
         }
         text.family("quiesce_scheduled_runs_total", .counter, "Scheduled runs by job and outcome.")
         text.family(

@@ -12,7 +12,7 @@ extension SweepReport: RecordedReport {
         vms.map { vm in
             HistoryVMResult(
                 vm: vm.name, status: vm.reachable ? (vm.compliant ? "compliant" : "nonCompliant") : "unreachable",
-                detail: vm.problems.first ?? "")
+                detail: vm.problems.first ?? "", consistency: vm.predictedConsistency)
         }
     }
 }
