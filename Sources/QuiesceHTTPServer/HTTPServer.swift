@@ -309,7 +309,8 @@ public struct HTTPServer: Service {
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
                 let keyValue = pair.split(separator: "=", maxSplits: 1)
-                query[String(keyValue[0])] = keyValue.count == 2 ? String(keyValue[1]) : ""
+                let key = PercentDecoding.decode(keyValue[0], plusIsSpace: true)
+                query[key] = keyValue.count == 2 ? PercentDecoding.decode(keyValue[1], plusIsSpace: true) : ""
             }
         }
         return (path, query)

@@ -32,7 +32,7 @@ public struct Route: Sendable {
         var parameters: [String: String] = [:]
         for (expected, actual) in zip(pattern, segments) {
             if expected.hasPrefix(":") {
-                parameters[String(expected.dropFirst())] = String(actual)
+                parameters[String(expected.dropFirst())] = PercentDecoding.decode(actual, plusIsSpace: false)
             } else if expected != actual {
                 return nil
             }

@@ -61,7 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
         let jobs = ServiceJobs.make(inventory, fleetPath: fleetPath, store: store, agents: agents, events: events)
         let scheduler = Scheduler(jobs: jobs, store: store, log: log)
         var server = HTTPServer(
-            name: "quiesce serve", address: address, router: Self.routes(store: store, inventory: inventory),
+            name: "quiesce serve", address: address,
+            router: Self.routes(
+                store: store, inventory: inventory,
+                dashboard: Dashboard(store: store, inventory: inventory, fleetPath: fleetPath)),
             credentials: LoopbackCallers(),
             limits: HTTPServer.Limits(maxConnections: 64, maxConcurrentRequests: 16, requestTimeoutSeconds: 10))
         server.loopbackOnly = true
@@ -82,8 +85,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private static func routes(store: HistoryStore, inventory: FleetInventory) -> Router {
+    private static func routes(store: HistoryStore, inventory: FleetInventory, dashboard: Dashboard) -> Router {
         Router(routes: [
+            Route(.GET, "/", requiresAuthentication: true) { request in
+                try page { () throws(HistoryError) in try dashboard.fleet(query: request.query) }
+            },
+            Route(.GET, "/groups/:name", requiresAuthentication: true) { request in
+                try page { () throws(HistoryError) in try dashboard.group(request.parameters["name"] ?? "") }
+            },
+            Route(.GET, "/vms/:name", requiresAuthentication: true) { request in
+                try page { () throws(HistoryError) in try dashboard.vm(request.parameters["name"] ?? "") }
+            },
+            Route(.GET, "/runs/:id", requiresAuthentication: true) { request in
+                try page { () throws(HistoryError) in try dashboard.run(request.parameters["id"] ?? "") }
+            },
             Route(.GET, "/v1/health", requiresAuthentication: false) { _ in
                 HTTPResponse(contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
             },
@@ -96,6 +111,18 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             },
         ])
+    }
+}
+
+/// A dashboard page as a response; a store that cannot be read is a 500 naming it.
+private func page(_ render: () throws(HistoryError) -> Dashboard.Page) throws -> HTTPResponse {
+    do {
+        let page = try render()
+        return HTTPResponse(
+            status: HTTPResponseStatus(statusCode: page.status), contentType: "text/html; charset=utf-8",
+            body: Array(page.html.utf8))
+    } catch {
+        throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
     }
 }
 

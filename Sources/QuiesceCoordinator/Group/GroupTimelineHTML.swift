@@ -5,7 +5,54 @@ import QuiesceAPI
 /// (a row per VM, a bar per phase call, the consistent cut marked) and the member table. No
 /// script, no font or style from the network: it opens anywhere, offline.
 public enum GroupTimelineHTML {
+    /// A self-contained page, for `quiesce snapshot --html` and the demo.
     public static func render(_ report: GroupSnapshotReport) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Quiesce group snapshot \(HTML.escape(report.group))
+        \(HTML.escape(report.sessionId))</title><style>\(HTML.style)</style></head><body><main>
+        \(sections(report, linkingVMs: false))
+        </main></body></html>
+
+        """
+    }
+
+    /// The verdict, the cut, the timeline, the members, the scripts' output, the restore
+    /// verification and the phases: the body of the page above and of the dashboard's run page,
+    /// whose VM names link to the VMs' pages.
+    static func sections(_ report: GroupSnapshotReport, linkingVMs: Bool) -> String {
+        let rows = report.members.map { member in
+            let problems = member.problems + member.errors.map { "\($0.code.rawValue): \($0.message)" }
+            return [
+                linkingVMs ? HTML.vmLink(member.name) : HTML.escape(member.name), HTML.escape(member.address),
+                HTML.badge(member.status.rawValue),
+                HTML.badge(member.consistency.rawValue), HTML.milliseconds(member.frozenMs),
+                problems.map(HTML.escape).joined(separator: "<br>"),
+            ]
+        }
+        let window = report.cut.coordinatorWindowMs.map { String(format: " (%.1f ms window)", $0) } ?? ""
+        let phases = report.phases.map { "\($0.phase) \(String(format: "%.1f", $0.durationMs)) ms" }
+        return """
+            <h1>Group <b>\(HTML.escape(report.group))</b>: \(HTML.badge(report.status.rawValue))
+            \(HTML.badge(report.consistency.rawValue))</h1>
+            <p>Session \(HTML.escape(report.sessionId)), policy \(HTML.escape(report.policy)),
+            \(HTML.time(report.startedAt)) · freeze skew \(HTML.milliseconds(report.freezeSkewMs))</p>
+            \(report.failure.map { "<p class=\"bad\">\(HTML.escape($0))</p>" } ?? "")
+            <p>Consistent cut: <b>\(report.cut.shown ? "shown" : "not shown")</b>:
+            \(HTML.escape(report.cut.reason))\(window)</p>
+            \(timeline(report))
+            <h2>Members</h2>
+            \(HTML.table(
+                id: "members", header: ["VM", "Address", "Result", "Consistency", "Frozen", "Problems"], rows: rows))
+            \(scriptsSection(report.members))
+            \(report.verification.map(verificationSection) ?? "")
+            <h2>Phases</h2>
+            <p>\(phases.joined(separator: " · "))</p>
+            """
+    }
+
+    /// The legend and the SVG: a row per VM, a bar per phase call, the consistent cut marked.
+    static func timeline(_ report: GroupSnapshotReport) -> String {
         let start = report.startedAt
         let total = max(report.finishedAt.timeIntervalSince(start) * 1000, 1)
         let labelWidth = 160.0
@@ -32,19 +79,19 @@ public enum GroupTimelineHTML {
                 #"<rect x="\#(x(from))" y="\#(top - 8)" width="\#(max(x(to) - x(from), 1.5))" "#
                 + #"height="\#(height - top - 14)" fill="\#(colour)" fill-opacity="0.15" stroke="\#(colour)" "#
                 + #"stroke-dasharray="4 3"><title>consistent cut: every member frozen "#
-                + #"(\#(escape(report.cut.reason)))</title></rect>"#
+                + #"(\#(HTML.escape(report.cut.reason)))</title></rect>"#
             svg += #"<text x="\#(x(from) + 3)" y="\#(top - 12)" fill="\#(colour)">cut</text>"#
         }
         for (row, member) in report.members.enumerated() {
             let y = top + Double(row) * rowHeight
-            svg += #"<text x="4" y="\#(y + 16)">\#(escape(member.name))</text>"#
+            svg += #"<text x="4" y="\#(y + 16)">\#(HTML.escape(member.name))</text>"#
             for call in member.calls {
                 let width = max(x(call.receivedAt) - x(call.sentAt), 1.5)
                 let fill = call.succeeded ? colour(of: call.phase) : "#c62828"
                 let duration = call.receivedAt.timeIntervalSince(call.sentAt) * 1000
                 svg +=
                     #"<rect x="\#(x(call.sentAt))" y="\#(y + 4)" width="\#(width)" height="\#(rowHeight - 8)" "#
-                    + #"fill="\#(fill)" rx="2"><title>\#(escape(member.name)) \#(call.phase): "#
+                    + #"fill="\#(fill)" rx="2"><title>\#(HTML.escape(member.name)) \#(call.phase): "#
                     + #"\#(String(format: "%.1f", duration)) "#
                     + #"ms\#(call.succeeded ? "" : " (failed)")</title></rect>"#
             }
@@ -59,50 +106,36 @@ public enum GroupTimelineHTML {
         let legend = ["preflight", "prepare", "freeze", "snapshot", "groupCommand", "thaw", "finish"].map {
             #"<span><i style="background:\#(colour(of: $0))"></i>\#($0)</span>"#
         }.joined(separator: " ")
-        let rows = report.members.map { member in
-            let frozen = member.frozenMs.map { String(format: "%.1f ms", $0) } ?? "-"
-            let problems = member.problems + member.errors.map { "\($0.code.rawValue): \($0.message)" }
-            return "<tr><td>\(escape(member.name))</td><td>\(escape(member.address))</td><td "
-                + "class=\"\(member.status.rawValue)\">\(member.status.rawValue)</td>"
-                + "<td>\(member.consistency.rawValue)</td><td>\(frozen)</td>"
-                + "<td>\(escape(problems.joined(separator: "<br>")))</td></tr>"
-        }.joined(separator: "\n")
-        let window = report.cut.coordinatorWindowMs.map { String(format: " (%.1f ms window)", $0) } ?? ""
-        let phases = report.phases.map { "\($0.phase) \(String(format: "%.1f", $0.durationMs)) ms" }
         return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Quiesce group snapshot \(escape(report.group))
-            \(escape(report.sessionId))</title>
-            <style>
-            body{font-family:sans-serif;margin:2em;color:#222}h1{font-size:1.4em}
-            .succeeded{color:#2e7d32}.failed,.leftOut{color:#c62828}
-            table{border-collapse:collapse}
-            td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-            .legend span{margin-right:1em}
-            .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
-            </style></head><body>
-            <h1>Group <b>\(escape(report.group))</b>: <span
-            class="\(report.status.rawValue)">\(report.status.rawValue)</span>, \(report.consistency.rawValue)</h1>
-            <p>Session \(escape(report.sessionId)), policy \(report.policy),
-            \(escape(report.startedAt.formatted(.iso8601))) · freeze skew
-            \(report.freezeSkewMs.map { String(format: "%.3f ms", $0) } ?? "-")</p>
-            \(report.failure.map { "<p class=\"failed\">\(escape($0))</p>" } ?? "")
-            <p>Consistent cut: <b>\(report.cut.shown ? "shown" : "not shown")</b>:
-            \(escape(report.cut.reason))\(window)</p>
             <p class="legend">\(legend) <span><i style="background:#1565c0;height:3px"></i>frozen (agent
             clock)</span></p>
             \(svg)
-            <h2>Members</h2>
-            <table><tr><th>VM</th><th>Address</th><th>Result</th><th>Consistency</th><th>Frozen</th>
-            <th>Problems</th></tr>
-            \(rows)
-            </table>
-            \(report.verification.map(verificationSection) ?? "")
-            <h2>Phases</h2>
-            <p>\(phases.joined(separator: " · "))</p>
-            </body></html>
-
             """
+    }
+
+    /// What each member's pre- and post-script printed, folded: the first thing to read when a
+    /// script failed.
+    private static func scriptsSection(_ members: [GroupSnapshotReport.Member]) -> String {
+        let scripts = members.flatMap { member in
+            [("pre-script", member.preScript), ("post-script", member.postScript)].compactMap { phase, script in
+                script.map { (member.name, phase, $0) }
+            }
+        }
+        guard !scripts.isEmpty else { return "" }
+        let folded = scripts.map { name, phase, script in
+            let ending =
+                script.exitCode.map { "exit \($0)" } ?? script.signal.map { "signal \($0)" } ?? script.result.rawValue
+            let output =
+                (script.stdoutTail.isEmpty ? "" : "stdout:\n\(script.stdoutTail)\n")
+                + (script.stderrTail.isEmpty ? "" : "stderr:\n\(script.stderrTail)")
+            return """
+                <details\(script.result == .succeeded || script.result == .skipped ? "" : " open")><summary>\(
+                    HTML.escape(name)) \(phase): \(HTML.badge(script.result.rawValue)) \(ending), \(script.attempts)
+                attempt\(script.attempts == 1 ? "" : "s"), \(HTML.milliseconds(script.durationMs))</summary>
+                <pre>\(HTML.escape(output.isEmpty ? "(no output)" : output))</pre></details>
+                """
+        }
+        return "<h2>Scripts</h2>\n" + folded.joined(separator: "\n")
     }
 
     /// The restore verification: verdict, command, why, and the end of its output.
@@ -111,10 +144,10 @@ public enum GroupTimelineHTML {
         let took = verification.durationMs.map { String(format: " in %.1f s", $0 / 1000) } ?? ""
         return """
             <h2>Restore verification</h2>
-            <p><span class="\(result == .passed ? "succeeded" : "failed")">\(result.rawValue)</span>\(took):
-            <code>\(escape(verification.command.joined(separator: " ")))</code></p>
-            \(verification.reason.map { "<p class=\"failed\">\(escape($0))</p>" } ?? "")
-            \(verification.outputTail.isEmpty ? "" : "<pre>\(escape(verification.outputTail))</pre>")
+            <p>\(HTML.badge(result.rawValue))\(took):
+            <code>\(HTML.escape(verification.command.joined(separator: " ")))</code></p>
+            \(verification.reason.map { "<p class=\"bad\">\(HTML.escape($0))</p>" } ?? "")
+            \(verification.outputTail.isEmpty ? "" : "<pre>\(HTML.escape(verification.outputTail))</pre>")
             """
     }
 
@@ -127,10 +160,5 @@ public enum GroupTimelineHTML {
         case "thaw": "#fb8c00"
         default: "#6d4c41"
         }
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
