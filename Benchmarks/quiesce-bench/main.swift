@@ -155,6 +155,8 @@ case "recipe-stall":
     recipeStall(runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5)
 case "schedule-lateness":
     await scheduleLateness(minutes: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3)
+case "dashboard-pages":
+    await dashboardPages(runs: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
@@ -163,6 +165,7 @@ default:
     fail(
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] [sizes,...] | "
             + "group-snapshot "
-            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes]"
+            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes] | "
+            + "dashboard-pages [runs]"
     )
 }
