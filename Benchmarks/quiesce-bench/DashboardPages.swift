@@ -26,7 +26,8 @@ func dashboardPages(runs: Int) async {
         let service = Process()
         service.executableURL = URL(fileURLWithPath: quiesce)
         service.arguments = [
-            "serve", "--fleet", "\(directory)/fleet.json", "--state", store.path.replacingOccurrences(
+            "serve", "--fleet", "\(directory)/fleet.json", "--state",
+            store.path.replacingOccurrences(
                 of: "/history.sqlite", with: ""), "--listen", "127.0.0.1:\(base - 1)",
         ]
         service.standardError = FileHandle(forWritingAtPath: "/dev/null")

@@ -165,7 +165,8 @@ default:
     fail(
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] [sizes,...] | "
             + "group-snapshot "
-            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes] | "
+            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes] "
+            + "| "
             + "dashboard-pages [runs]"
     )
 }

@@ -2,6 +2,7 @@ import FoundationEssentials
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceHTTPServer
 import QuiesceSystem
 
 /// The listener's TLS context from the settings: none without a certificate; mutual TLS when a
@@ -49,15 +50,8 @@ public enum AgentTLS {
             }
         }
         do {
-            let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            configuration.minimumTLSVersion = .tlsv12
-            if let clientCAFile = server.clientCAFile {
-                configuration.trustRoots = .file(clientCAFile)
-                configuration.certificateVerification = .noHostnameVerification
-            }
-            return Loaded(context: try NIOSSLContext(configuration: configuration), notAfter: notAfter)
+            let context = try ServerTLS.context(chain: chain, keyFile: keyFile, clientCAFile: server.clientCAFile)
+            return Loaded(context: context, notAfter: notAfter)
         } catch {
             throw unusable("\(error)")
         }

@@ -1,5 +1,6 @@
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceHTTPServer
 import QuiesceSystem
 
 /// The agent's bearer token, read from a file that only its owner may read.
@@ -49,13 +50,6 @@ public struct BearerToken: Sendable {
     /// Checks an `Authorization` header in time that does not depend on where it differs.
     public func accepts(authorization: String?) -> Bool {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
-        let offered = Array(authorization.utf8.dropFirst(7))
-        var difference: UInt8 = offered.count == secret.count ? 0 : 1
-        for index in 0..<max(offered.count, secret.count) {
-            let left = index < offered.count ? offered[index] : 0
-            let right = index < secret.count ? secret[index] : 0
-            difference |= left ^ right
-        }
-        return difference == 0
+        return ConstantTime.equal(authorization.utf8.dropFirst(7), secret)
     }
 }

@@ -15,6 +15,12 @@ public protocol ServerCredentials: Sendable {
     /// Whether an `Authorization` header (or a client certificate the handshake required) lets
     /// the request in.
     func accepts(authorization: String?) -> Bool
+    /// The `WWW-Authenticate` challenge of a 401: `Basic` makes a browser ask for the secret.
+    var challenge: String { get }
+}
+
+extension ServerCredentials {
+    public var challenge: String { "Bearer" }
 }
 
 /// A request the server answered, as its `answered` hook sees it: for metrics and the audit log.
@@ -214,7 +220,11 @@ public struct HTTPServer: Service {
                 case .head(let head):
                     switch admit(head) {
                     case .refused(let error):
-                        try await send(head, error.response, false, nil)
+                        var response = error.response
+                        if error.httpStatus == 401 {
+                            response.headers.replaceOrAdd(name: "WWW-Authenticate", value: credentials.challenge)
+                        }
+                        try await send(head, response, false, nil)
                         return
                     case .accepted(let route, let parameters):
                         pending = PendingRequest(head: head, route: route, parameters: parameters)

@@ -11,7 +11,7 @@ import QuiesceSystem
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the coordinator as a service: scheduled group snapshots and sweeps, /metrics.",
+        abstract: "Run the coordinator as a service: scheduled group snapshots and sweeps, a dashboard, /metrics.",
         discussion: """
             Takes each group's snapshot at the times its `schedule` plans and sweeps the fleet on \
             `sweepSchedule` (fleet.example.json), one run of a job at a time, every planned run recorded \
@@ -20,16 +20,31 @@ struct ServeCommand: AsyncParsableCommand {
             interrupted. Failed and downgraded snapshots, VMs turning non-compliant, drifting or \
             unreachable, and recoveries are events, kept in the store and POSTed as JSON to the inventory's \
             `webhooks` (retried with back-off, each attempt recorded). `quiesce history` and `show` read the \
-            same store. Serves GET /metrics (Prometheus text) and GET /v1/health on loopback. SIGTERM or \
-            SIGINT: no run starts any more, a running one finishes (thaw, post-scripts), then it exits 0.
+            same store. Serves the dashboard at / (the fleet, each group, VM and run: plain HTML, no \
+            script), GET /metrics (Prometheus text) and GET /v1/health. On loopback it is open to the \
+            machine's users; beyond loopback it needs TLS (--tls-cert, --tls-key) and --token-file (Bearer, or \
+            HTTP Basic with the token as the password, as a browser asks) or --client-ca (mutual TLS). SIGTERM \
+            or SIGINT: no run starts any more, a running one finishes (thaw, post-scripts), then it exits 0.
             """
     )
 
     @Option(help: "The fleet inventory (see fleet.example.json).")
     var fleet = "fleet.json"
 
-    @Option(help: "Where /metrics and /v1/health answer: a loopback host:port.")
+    @Option(help: "Where the dashboard, /metrics and /v1/health answer: host:port.")
     var listen = "127.0.0.1:7720"
+
+    @Option(help: "A file with the token that callers give (Bearer, or as the password of HTTP Basic).")
+    var tokenFile: String?
+
+    @Option(help: "The TLS certificate chain to serve (PEM).")
+    var tlsCert: String?
+
+    @Option(help: "The TLS certificate's private key (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "Require a client certificate from this CA (mutual TLS).")
+    var clientCa: String?
 
     @Option(help: "At most this many requests to agents in flight at once.")
     var maxConcurrent = 256
@@ -45,11 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw UnusableInput(description: "quiesce serve: \(error)")
         }
-        guard address.isLoopback else {
-            throw UnusableInput(
-                description: "quiesce serve: --listen \(listen) is not a loopback address; /metrics is served on "
-                    + "loopback only (127.0.0.1 or ::1): put a reverse proxy with authentication in front for more")
-        }
+        let credentials = try ServeCredentials.load(
+            .init(
+                listen: address, tokenFile: tokenFile, certificateFile: tlsCert, keyFile: tlsKey, clientCAFile: clientCa
+            ))
         let store = try state.history()
         let fleetPath = URL(fileURLWithPath: fleet).standardizedFileURL.path
         let largestGroup = inventory.groups.keys.map { name in inventory.vms.filter { $0.groups.contains(name) }.count }
@@ -65,9 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
             router: Self.routes(
                 store: store, inventory: inventory,
                 dashboard: Dashboard(store: store, inventory: inventory, fleetPath: fleetPath)),
-            credentials: LoopbackCallers(),
+            credentials: credentials,
             limits: HTTPServer.Limits(maxConnections: 64, maxConcurrentRequests: 16, requestTimeoutSeconds: 10))
-        server.loopbackOnly = true
+        // Open credentials are for loopback callers only: a name that resolves elsewhere is refused.
+        server.loopbackOnly = credentials.isOpen
         let planned =
             jobs.isEmpty
             ? "nothing is scheduled: give a group a `schedule`, or the inventory a `sweepSchedule`"
@@ -87,22 +102,22 @@ struct ServeCommand: AsyncParsableCommand {
 
     private static func routes(store: HistoryStore, inventory: FleetInventory, dashboard: Dashboard) -> Router {
         Router(routes: [
-            Route(.GET, "/", requiresAuthentication: true) { request in
+            Route(.GET, "/") { request in
                 try page { () throws(HistoryError) in try dashboard.fleet(query: request.query) }
             },
-            Route(.GET, "/groups/:name", requiresAuthentication: true) { request in
+            Route(.GET, "/groups/:name") { request in
                 try page { () throws(HistoryError) in try dashboard.group(request.parameters["name"] ?? "") }
             },
-            Route(.GET, "/vms/:name", requiresAuthentication: true) { request in
+            Route(.GET, "/vms/:name") { request in
                 try page { () throws(HistoryError) in try dashboard.vm(request.parameters["name"] ?? "") }
             },
-            Route(.GET, "/runs/:id", requiresAuthentication: true) { request in
+            Route(.GET, "/runs/:id") { request in
                 try page { () throws(HistoryError) in try dashboard.run(request.parameters["id"] ?? "") }
             },
             Route(.GET, "/v1/health", requiresAuthentication: false) { _ in
                 HTTPResponse(contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
             },
-            Route(.GET, "/metrics", requiresAuthentication: false) { _ in
+            Route(.GET, "/metrics") { _ in
                 do {
                     let text = try FleetMetrics.render(store: store, inventory: inventory)
                     return HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
@@ -124,10 +139,4 @@ private func page(_ render: () throws(HistoryError) -> Dashboard.Page) throws ->
     } catch {
         throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
     }
-}
-
-/// Everyone who reaches a loopback listener: the machine's own users, as for the CLI itself.
-private struct LoopbackCallers: ServerCredentials {
-    var tls: NIOSSLContext? { nil }
-    func accepts(authorization: String?) -> Bool { true }
 }

@@ -66,6 +66,8 @@ public struct Scheduler: Service {
         try await withThrowingDiscardingTaskGroup { group in
             for job in jobs { group.addTask { try await follow(job, shutdown: shutdown) } }
         }
+        // Nothing (more) to run is no reason to end: the dashboard and /metrics go on serving.
+        await shutdown.wait()
     }
 
     /// One job's loop: wait for its next planned time, deal with every planned time since the
