@@ -23,13 +23,18 @@ public enum QuiesceJSON {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            guard let date = try? Date(text, strategy: timestampStyle) else {
+            guard let date = date(text) else {
                 throw DecodingError.dataCorruptedError(
                     in: container, debugDescription: "expected an ISO 8601 time, found \"\(text)\"")
             }
             return date
         }
         return decoder
+    }
+
+    /// An RFC 3339 time, with or without a fraction of a second.
+    public static func date(_ text: String) -> Date? {
+        (try? Date(text, strategy: timestampStyle)) ?? (try? Date(text, strategy: wholeSecondsStyle))
     }
 
     /// `date` as the wire writes it, to the microsecond.

@@ -43,6 +43,8 @@ extension AgentSettings {
                 }
             }
             if let command = snapshot.stringArray("command") { settings.snapshot.command = command }
+            if let command = snapshot.stringArray("listCommand") { settings.snapshot.listCommand = command }
+            if let command = snapshot.stringArray("deleteCommand") { settings.snapshot.deleteCommand = command }
             if let count = snapshot.integer("diskCount", minimum: 1) { settings.snapshot.diskCount = count }
             if let timeout = snapshot.integer("timeoutSeconds", minimum: 1) {
                 settings.snapshot.timeoutSeconds = timeout
@@ -108,15 +110,23 @@ extension AgentSettings {
         where !path.hasPrefix("/") {
             object.problem("paths must be absolute, found \"\(path)\"")
         }
+        let retentionCommands = [
+            ("listCommand", settings.snapshot.listCommand), ("deleteCommand", settings.snapshot.deleteCommand),
+        ]
+        if settings.snapshot.provider != .command, retentionCommands.contains(where: { !$0.1.isEmpty }) {
+            object.problem(
+                "`snapshot.listCommand` and `snapshot.deleteCommand` belong to the \"command\" provider; remove them")
+        } else if settings.snapshot.listCommand.isEmpty != settings.snapshot.deleteCommand.isEmpty {
+            object.problem(
+                "`snapshot.listCommand` and `snapshot.deleteCommand` go together: retention needs both, or neither")
+        }
         if settings.snapshot.provider == .command {
-            if let executable = settings.snapshot.command.first {
-                if !executable.hasPrefix("/") {
-                    object.problem(
-                        "`snapshot.command[0]` must be an absolute path (no PATH lookup as root), found "
-                            + "\"\(executable)\""
-                    )
-                }
-            } else {
+            for (key, command) in [("command", settings.snapshot.command)] + retentionCommands {
+                guard let executable = command.first, !executable.hasPrefix("/") else { continue }
+                object.problem(
+                    "`snapshot.\(key)[0]` must be an absolute path (no PATH lookup as root), found \"\(executable)\"")
+            }
+            if settings.snapshot.command.isEmpty {
                 object.problem(
                     "`snapshot.command` must name the program to run when `snapshot.provider` is \"command\"")
             }

@@ -107,6 +107,10 @@ public struct AgentSettings: Sendable, Equatable {
         public var provider = Provider.none
         /// argv of the `command` provider; argv[0] is an absolute path.
         public var command: [String] = []
+        /// `command` provider, for retention: argv of programs that list its snapshots and delete
+        /// one (`ManagedCommandSnapshotProvider`). Both or neither.
+        public var listCommand: [String] = []
+        public var deleteCommand: [String] = []
         /// How many disks the snapshot covers; 1 turns on the single-disk rule. `nil` = unknown,
         /// treated as several.
         public var diskCount: Int?

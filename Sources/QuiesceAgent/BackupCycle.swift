@@ -36,11 +36,7 @@ extension AgentSettings {
         case .none:
             PlatformSnapshotProvider()
         case .command:
-            // Not bounded by the freeze timeout: when the guard thaws first, a snapshot that still
-            // finishes is reported as crash consistent (FsFreezeTimeout) rather than lost.
-            CommandSnapshotProvider(
-                command: snapshot.command, timeout: .seconds(snapshot.timeoutSeconds),
-                killGrace: .seconds(scriptKillGraceSeconds), scripts: scripts)
+            commandProvider(scripts: scripts)
         case .btrfs:
             BtrfsSnapshotProvider(
                 subvolumes: snapshot.btrfsSubvolumes, directory: snapshot.btrfsDirectory,
@@ -50,5 +46,16 @@ extension AgentSettings {
             LVMSnapshotProvider(
                 volumes: snapshot.lvmVolumes, size: snapshot.lvmSize, timeout: .seconds(snapshot.timeoutSeconds))
         }
+    }
+
+    private func commandProvider(scripts: ScriptRunner) -> any SnapshotProvider {
+        // Not bounded by the freeze timeout: when the guard thaws first, a snapshot that still
+        // finishes is reported as crash consistent (FsFreezeTimeout) rather than lost.
+        let taking = CommandSnapshotProvider(
+            command: snapshot.command, timeout: .seconds(snapshot.timeoutSeconds),
+            killGrace: .seconds(scriptKillGraceSeconds), scripts: scripts)
+        guard !snapshot.listCommand.isEmpty, !snapshot.deleteCommand.isEmpty else { return taking }
+        return ManagedCommandSnapshotProvider(
+            taking: taking, listCommand: snapshot.listCommand, deleteCommand: snapshot.deleteCommand)
     }
 }

@@ -11,7 +11,8 @@ public enum SnapshotManagement {
                 code: .invalidAgentSettings,
                 message:
                     "snapshot.provider \"\(settings.snapshot.provider.rawValue)\" keeps no snapshots on this machine; "
-                    + "snapshots list and prune work with the \"btrfs\" and \"lvm\" providers")
+                    + "snapshots list and prune work with the \"btrfs\" and \"lvm\" providers, and with \"command\" "
+                    + "given `snapshot.listCommand` and `snapshot.deleteCommand`")
         }
         return provider
     }

@@ -66,6 +66,22 @@ struct AgentSettingsTests {
                 .contains("`snapshot.command[0]` must be an absolute path"))
     }
 
+    @Test func commandRetentionNeedsBothProgramsAndTheCommandProvider() throws {
+        let command = #""provider": "command", "command": ["/usr/local/bin/snap"]"#
+        #expect(
+            try #require(problem(#"{"snapshot": {\#(command), "listCommand": ["/l"]}}"#))
+                .contains("`snapshot.listCommand` and `snapshot.deleteCommand` go together"))
+        #expect(
+            try #require(problem(#"{"snapshot": {\#(command), "listCommand": ["l"], "deleteCommand": ["/d"]}}"#))
+                .contains("`snapshot.listCommand[0]` must be an absolute path"))
+        #expect(
+            try #require(
+                problem(#"{"snapshot": {"provider": "none", "listCommand": ["/l"], "deleteCommand": ["/d"]}}"#)
+            )
+            .contains("belong to the \"command\" provider"))
+        #expect(problem(#"{"snapshot": {\#(command), "listCommand": ["/l"], "deleteCommand": ["/d", "x"]}}"#) == nil)
+    }
+
     @Test func btrfsAndLVMProvidersNeedTheirVolumes() throws {
         let btrfs = try parse(
             #"{"snapshot": {"provider": "btrfs", "btrfs": {"subvolumes": ["/data"], "directory": ".snaps"}}}"#)

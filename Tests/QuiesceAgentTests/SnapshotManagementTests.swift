@@ -72,3 +72,81 @@ struct SnapshotManagementTests {
         #expect(table.mountPoint(containing: "/data2/y") == "/data2")
     }
 }
+
+/// The `command` provider's retention through the site's own list and delete programs, run as
+/// real processes over a directory standing in for wherever the snapshots are kept.
+@Suite("Snapshot retention through commands")
+struct CommandSnapshotRetentionTests {
+    private struct Site {
+        let directory: String
+        let provider: ManagedCommandSnapshotProvider
+
+        /// Snapshots are files named by id, holding `origin TAB time`.
+        init(snapshots: [(id: String, origin: String, time: String)], listing: String? = nil) throws {
+            directory = NSTemporaryDirectory() + "quiesce-command-snapshots-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory + "/kept", withIntermediateDirectories: true)
+            for snapshot in snapshots {
+                try "\(snapshot.origin)\t\(snapshot.time)".write(
+                    toFile: "\(directory)/kept/\(snapshot.id)", atomically: true, encoding: .utf8)
+            }
+            let list =
+                listing ?? #"for f in "$1"/kept/*; do [ -e "$f" ] && printf '%s\t%s\n' "${f##*/}" "$(cat "$f")"; done"#
+            try "#!/bin/sh\n\(list)\n".write(toFile: directory + "/list", atomically: true, encoding: .utf8)
+            try "#!/bin/sh\nrm \"$1/kept/$QUIESCE_SNAPSHOT_ID\"\n".write(
+                toFile: directory + "/delete", atomically: true, encoding: .utf8)
+            for script in ["list", "delete"] {
+                try FileManager.default.setAttributes(
+                    [.posixPermissions: 0o700], ofItemAtPath: "\(directory)/\(script)")
+            }
+            provider = ManagedCommandSnapshotProvider(
+                taking: CommandSnapshotProvider(command: ["/bin/true"], timeout: .seconds(10), killGrace: .seconds(1)),
+                listCommand: [directory + "/list", directory], deleteCommand: [directory + "/delete", directory])
+        }
+
+        var kept: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/kept")) ?? []).sorted()
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    @Test func theSitesProgramsListAndDeleteUnderTheGroupsRetention() async throws {
+        let site = try Site(snapshots: [
+            ("snap-1", "disk-a", "2026-11-01T02:00:00Z"), ("snap-2", "disk-a", "2026-11-02T02:00:00.5Z"),
+            ("snap-3", "disk-a", "2026-11-03T02:00:00Z"), ("snap-9", "disk-b", "2026-10-01T02:00:00Z"),
+        ])
+        defer { site.remove() }
+        let listed = await SnapshotManagement.list(site.provider)
+        #expect(
+            listed.errors.isEmpty && listed.snapshots.map(\.id).sorted() == ["snap-1", "snap-2", "snap-3", "snap-9"])
+        let report = await SnapshotManagement.prune(
+            site.provider, policy: try RetentionPolicy(keepLast: 2, keepDays: nil), dryRun: false)
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        #expect(report.deleted.map(\.id) == ["snap-1"], "disk-b's only snapshot is its newest and stays")
+        #expect(site.kept == ["snap-2", "snap-3", "snap-9"])
+    }
+
+    @Test func aListingThatCannotBeReadDeletesNothing() async throws {
+        let site = try Site(
+            snapshots: [("snap-1", "disk-a", "2026-11-01T02:00:00Z"), ("snap-2", "disk-a", "2026-11-02T02:00:00Z")],
+            listing: #"printf 'snap-1\tdisk-a\tyesterday\n'"#)
+        defer { site.remove() }
+        let report = await SnapshotManagement.prune(
+            site.provider, policy: try RetentionPolicy(keepLast: 1, keepDays: nil), dryRun: false)
+        #expect(report.deleted.isEmpty && site.kept == ["snap-1", "snap-2"])
+        #expect(report.errors.first?.contains("snapshot.listCommand line 1 is not") == true, "\(report.errors)")
+    }
+
+    @Test func aFailingDeleteIsReportedWithTheProgramsOwnWords() async throws {
+        let site = try Site(snapshots: [
+            ("snap-1", "disk-a", "2026-11-01T02:00:00Z"), ("snap-2", "disk-a", "2026-11-02T02:00:00Z"),
+        ])
+        defer { site.remove() }
+        try "#!/bin/sh\necho 'snapshot is locked by a backup' >&2\nexit 3\n".write(
+            toFile: site.directory + "/delete", atomically: false, encoding: .utf8)
+        let report = await SnapshotManagement.prune(
+            site.provider, policy: try RetentionPolicy(keepLast: 1, keepDays: nil), dryRun: false)
+        #expect(report.deleted.isEmpty && site.kept == ["snap-1", "snap-2"])
+        #expect(report.errors.first?.contains("snapshot is locked by a backup") == true, "\(report.errors)")
+    }
+}
