@@ -34,7 +34,8 @@ public enum QuiesceJSON {
 
     /// An RFC 3339 time, with or without a fraction of a second.
     public static func date(_ text: String) -> Date? {
-        (try? Date(text, strategy: timestampStyle)) ?? (try? Date(text, strategy: wholeSecondsStyle))
+        RFC3339.utcDate(text) ?? (try? Date(text, strategy: timestampStyle))
+            ?? (try? Date(text, strategy: wholeSecondsStyle))
     }
 
     /// `date` as the wire writes it, to the microsecond.

@@ -114,6 +114,15 @@ struct ServeCommand: AsyncParsableCommand {
             Route(.GET, "/runs/:id") { request in
                 try page { () throws(HistoryError) in try dashboard.run(request.parameters["id"] ?? "") }
             },
+            Route(.GET, "/runs/:id/report.json") { request in
+                do {
+                    let (json, found) = try dashboard.report(request.parameters["id"] ?? "")
+                    return HTTPResponse(
+                        status: found ? .ok : .notFound, contentType: "application/json", body: Array(json.utf8))
+                } catch {
+                    throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
+                }
+            },
             Route(.GET, "/v1/health", requiresAuthentication: false) { _ in
                 HTTPResponse(contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
             },

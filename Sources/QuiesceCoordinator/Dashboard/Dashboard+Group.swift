@@ -34,7 +34,7 @@ extension Dashboard {
             ]
         }
         let latest = try snapshots.first.flatMap { run throws(HistoryError) in
-            try run.id.flatMap { id throws(HistoryError) in try store.run(id) }?.decodedReport(GroupSnapshotReport.self)
+            try run.id.flatMap { id throws(HistoryError) in try store.run(id) }.flatMap(timelines.report(of:))
         }
         return page(
             "Group \(name)",
@@ -58,7 +58,8 @@ extension Dashboard {
             <h2>Latest timeline</h2>
             \(latest.map { """
                 <p>Run \(HTML.runLink(snapshots.first?.id)), \(HTML.time($0.startedAt)): cut \
-                \($0.cut.shown ? "shown" : "not shown"), freeze skew \(HTML.milliseconds($0.freezeSkewMs)).</p>
+                \($0.cut.shown ? "shown" : "not shown"), freeze skew \(
+                    HTML.milliseconds(snapshots.first?.freezeSkewMs)).</p>
                 \(GroupTimelineHTML.timeline($0))
                 """ } ?? "<p>None yet.</p>")
             """)

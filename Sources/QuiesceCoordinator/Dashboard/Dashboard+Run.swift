@@ -11,7 +11,7 @@ extension Dashboard {
                 "Runs are numbered; each group's page and each VM's page link to theirs.")
         }
         let detail: String
-        if run.kind == .snapshot, let report = run.decodedReport(GroupSnapshotReport.self) {
+        if run.kind == .snapshot, let report = reports.report(of: run) {
             detail = GroupTimelineHTML.sections(report, linkingVMs: true)
         } else {
             let rows = try store.results(of: number).map { result in
@@ -35,16 +35,18 @@ extension Dashboard {
             </table>
             \(detail)
             <h2>Whole report</h2>
-            <details id="report"><summary>JSON (also <code>quiesce show \(number) --json</code>)</summary>
-            <pre>\(HTML.escape(run.report.map(Self.pretty) ?? "(none: the run did not finish)"))</pre></details>
+            <p id="report">\(run.report == nil ? "None: the run did not finish." : """
+                <a href="/runs/\(number)/report.json">The whole report as JSON</a>, as \
+                <code>quiesce show \(number) --json</code> prints it.
+                """)</p>
             """)
     }
 
-    /// The kept report, indented; as kept when it cannot be read.
-    private static func pretty(_ report: String) -> String {
-        guard let value = try? JSONValue.parse(Array(report.utf8)),
-            let data = try? QuiesceJSON.encoder(pretty: true).encode(value)
-        else { return report }
-        return String(decoding: data, as: UTF8.self)
+    /// `/runs/<id>/report.json`: the run's whole report, as kept.
+    public func report(_ id: String) throws(HistoryError) -> (json: String, found: Bool) {
+        guard let number = Int64(id), let report = try store.run(number)?.report else {
+            return (#"{"error": "there is no report of run \#(id.filter(\.isNumber)) in the history"}"#, false)
+        }
+        return (report, true)
     }
 }

@@ -11,8 +11,8 @@ extension Dashboard {
         }
         let runs = try store.runs(vm: name, limit: 50, reports: false)
         let results = try store.results(of: runs.compactMap(\.id), vm: name)
-        let sweep = try store.latestResults(kind: .sweep)[name]
-        let snapshot = try store.latestResults(kind: .snapshot)[name]
+        let sweep = try store.latestResults(kind: .sweep, vm: name)[name]
+        let snapshot = try store.latestResults(kind: .snapshot, vm: name)[name]
         let rows = runs.map { run in
             let result = run.id.flatMap { results[$0] }
             return [

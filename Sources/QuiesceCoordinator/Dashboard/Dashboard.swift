@@ -16,6 +16,8 @@ public struct Dashboard: Sendable {
     /// Where the inventory was read from, as the pages name it.
     let fleetPath: String
     let now: @Sendable () -> Date
+    let reports = DecodedReports<GroupSnapshotReport>()
+    let timelines = DecodedReports<GroupTimeline>()
 
     public init(
         store: HistoryStore, inventory: FleetInventory, fleetPath: String,

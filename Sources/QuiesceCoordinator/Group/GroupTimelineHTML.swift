@@ -30,8 +30,8 @@ public enum GroupTimelineHTML {
                 problems.map(HTML.escape).joined(separator: "<br>"),
             ]
         }
-        let window = report.cut.coordinatorWindowMs.map { String(format: " (%.1f ms window)", $0) } ?? ""
-        let phases = report.phases.map { "\($0.phase) \(String(format: "%.1f", $0.durationMs)) ms" }
+        let window = report.cut.coordinatorWindowMs.map { " (\(HTML.fixed($0, 1)) ms window)" } ?? ""
+        let phases = report.phases.map { "\($0.phase) \(HTML.fixed($0.durationMs, 1)) ms" }
         return """
             <h1>Group <b>\(HTML.escape(report.group))</b>: \(HTML.badge(report.status.rawValue))
             \(HTML.badge(report.consistency.rawValue))</h1>
@@ -40,7 +40,7 @@ public enum GroupTimelineHTML {
             \(report.failure.map { "<p class=\"bad\">\(HTML.escape($0))</p>" } ?? "")
             <p>Consistent cut: <b>\(report.cut.shown ? "shown" : "not shown")</b>:
             \(HTML.escape(report.cut.reason))\(window)</p>
-            \(timeline(report))
+            \(timeline(GroupTimeline(report)))
             <h2>Members</h2>
             \(HTML.table(
                 id: "members", header: ["VM", "Address", "Result", "Consistency", "Frozen", "Problems"], rows: rows))
@@ -52,7 +52,7 @@ public enum GroupTimelineHTML {
     }
 
     /// The legend and the SVG: a row per VM, a bar per phase call, the consistent cut marked.
-    static func timeline(_ report: GroupSnapshotReport) -> String {
+    static func timeline(_ report: GroupTimeline) -> String {
         let start = report.startedAt
         let total = max(report.finishedAt.timeIntervalSince(start) * 1000, 1)
         let labelWidth = 160.0
@@ -71,16 +71,17 @@ public enum GroupTimelineHTML {
                 #"<line x1="\#(position)" y1="\#(top - 6)" x2="\#(position)" y2="\#(height - 24)" stroke="gainsboro"/>"#
             svg +=
                 #"<text x="\#(position)" y="\#(height - 8)" text-anchor="middle" "#
-                + #"fill="dimgray">\#(String(format: "%.0f ms", value))</text>"#
+                + #"fill="dimgray">\#(HTML.fixed(value, 0)) ms</text>"#
         }
         if let from = report.cut.allFrozenConfirmedAt, let to = report.cut.firstThawSentAt, to > from {
             let colour = report.cut.shown ? "#2e7d32" : "#c62828"
             svg +=
-                #"<rect x="\#(x(from))" y="\#(top - 8)" width="\#(max(x(to) - x(from), 1.5))" "#
+                #"<rect x="\#(HTML.fixed(x(from), 1))" y="\#(top - 8)" "#
+                + #"width="\#(HTML.fixed(max(x(to) - x(from), 1.5), 1))" "#
                 + #"height="\#(height - top - 14)" fill="\#(colour)" fill-opacity="0.15" stroke="\#(colour)" "#
                 + #"stroke-dasharray="4 3"><title>consistent cut: every member frozen "#
                 + #"(\#(HTML.escape(report.cut.reason)))</title></rect>"#
-            svg += #"<text x="\#(x(from) + 3)" y="\#(top - 12)" fill="\#(colour)">cut</text>"#
+            svg += #"<text x="\#(HTML.fixed(x(from) + 3, 1))" y="\#(top - 12)" fill="\#(colour)">cut</text>"#
         }
         for (row, member) in report.members.enumerated() {
             let y = top + Double(row) * rowHeight
@@ -90,14 +91,16 @@ public enum GroupTimelineHTML {
                 let fill = call.succeeded ? colour(of: call.phase) : "#c62828"
                 let duration = call.receivedAt.timeIntervalSince(call.sentAt) * 1000
                 svg +=
-                    #"<rect x="\#(x(call.sentAt))" y="\#(y + 4)" width="\#(width)" height="\#(rowHeight - 8)" "#
+                    #"<rect x="\#(HTML.fixed(x(call.sentAt), 1))" y="\#(y + 4)" width="\#(HTML.fixed(width, 1))" "#
+                    + #"height="\#(rowHeight - 8)" "#
                     + #"fill="\#(fill)" rx="2"><title>\#(HTML.escape(member.name)) \#(call.phase): "#
-                    + #"\#(String(format: "%.1f", duration)) "#
+                    + #"\#(HTML.fixed(duration, 1)) "#
                     + #"ms\#(call.succeeded ? "" : " (failed)")</title></rect>"#
             }
             if let frozenAt = member.frozenAt, let thawedAt = member.thawedAt {
                 svg +=
-                    #"<line x1="\#(x(frozenAt))" y1="\#(y + rowHeight - 3)" x2="\#(x(thawedAt))" "#
+                    #"<line x1="\#(HTML.fixed(x(frozenAt), 1))" y1="\#(y + rowHeight - 3)" "#
+                    + #"x2="\#(HTML.fixed(x(thawedAt), 1))" "#
                     + #"y2="\#(y + rowHeight - 3)" stroke="rgb(21,101,192)" stroke-width="2"><title>frozen on the "#
                     + #"agent's clock</title></line>"#
             }
@@ -141,7 +144,7 @@ public enum GroupTimelineHTML {
     /// The restore verification: verdict, command, why, and the end of its output.
     private static func verificationSection(_ verification: RestoreVerification) -> String {
         let result = verification.result
-        let took = verification.durationMs.map { String(format: " in %.1f s", $0 / 1000) } ?? ""
+        let took = verification.durationMs.map { " in \(HTML.fixed($0 / 1000, 1)) s" } ?? ""
         return """
             <h2>Restore verification</h2>
             <p>\(HTML.badge(result.rawValue))\(took):

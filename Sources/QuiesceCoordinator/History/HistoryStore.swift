@@ -172,10 +172,13 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Each VM's result in the newest run of `kind` that reached it.
-    public func latestResults(kind: HistoryRun.Kind) throws(HistoryError) -> [String: LatestVMResult] {
+    /// Each VM's (or only `vm`'s) result in the newest run of `kind` that reached it.
+    public func latestResults(kind: HistoryRun.Kind, vm: String? = nil) throws(HistoryError) -> [String: LatestVMResult]
+    {
         try read { db in
-            let rows = try LatestVMResult.filter(Column("kind") == kind.rawValue).fetchAll(db)
+            var request = LatestVMResult.filter(Column("kind") == kind.rawValue)
+            if let vm { request = request.filter(Column("vm") == vm) }
+            let rows = try request.fetchAll(db)
             return Dictionary(rows.map { ($0.vm, $0) }) { first, _ in first }
         }
     }
