@@ -40,6 +40,7 @@ public enum QuiesceJSON {
 
     /// `date` as the wire writes it, to the microsecond.
     public static func timestamp(_ date: Date) -> String {
+        if let fast = RFC3339.utcString(date) { return fast }
         let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
         let seconds = (microseconds / 1_000_000).rounded(.down)
         let fraction = String(Int(microseconds - seconds * 1_000_000))

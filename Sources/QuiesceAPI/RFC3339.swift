@@ -1,10 +1,65 @@
 import FoundationEssentials
 
-/// Reads the times Quiesce writes, `2026-12-03T10:00:00.123456Z` (any number of fraction digits,
-/// UTC), from their bytes: a 1,000-member report holds some 20,000 of them, and the general
-/// ISO 8601 parser takes microseconds each. Anything else (an offset, a leap second) returns nil
-/// for the general parser to decide.
+/// Writes and reads the times Quiesce puts on the wire, `2026-12-03T10:00:00.123456Z` (UTC; any
+/// number of fraction digits when read), from their bytes: a 1,000-member report holds some
+/// 20,000 of them, and Foundation's ISO 8601 format style takes microseconds for each. What the
+/// reader does not take (an offset, a leap second) returns nil, for the general parser to decide.
 enum RFC3339 {
+    /// `date` to the microsecond, in UTC; nil outside the years 1583 to 9999 (before, Foundation's
+    /// formatter counts in the Julian calendar, and the wire keeps writing what it always wrote).
+    static func utcString(_ date: Date) -> String? {
+        let microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let (seconds, fraction) = floorDivision(microseconds, 1_000_000)
+        let (days, secondOfDay) = floorDivision(seconds, 86_400)
+        let (year, month, day) = civil(daysSinceEpoch: Int(days))
+        guard (1583...9999).contains(year) else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        func append(_ value: Int, digits: Int) {
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
+            var value = value
+            while divisor > 0 {
+                bytes.append(UInt8(48 + value / divisor))
+                value %= divisor
+                divisor /= 10
+            }
+        }
+        append(year, digits: 4)
+        bytes.append(UInt8(ascii: "-"))
+        append(month, digits: 2)
+        bytes.append(UInt8(ascii: "-"))
+        append(day, digits: 2)
+        bytes.append(UInt8(ascii: "T"))
+        append(Int(secondOfDay / 3600), digits: 2)
+        bytes.append(UInt8(ascii: ":"))
+        append(Int(secondOfDay / 60 % 60), digits: 2)
+        bytes.append(UInt8(ascii: ":"))
+        append(Int(secondOfDay % 60), digits: 2)
+        bytes.append(UInt8(ascii: "."))
+        append(Int(fraction), digits: 6)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let remainder = value % divisor
+        return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
+    }
+
+    /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    static func civil(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     static func utcDate(_ text: String) -> Date? {
         var text = text
         return text.withUTF8(parse)

@@ -29,4 +29,27 @@ struct RFC3339Tests {
         let decoded = try QuiesceJSON.decoder().decode([Date].self, from: QuiesceJSON.encoder().encode([now]))
         #expect(abs(decoded[0].timeIntervalSince(now)) < 1e-6, "microseconds survive the wire")
     }
+
+    @Test func writtenTimesAreWhatTheGeneralFormatterWritesToTheMicrosecond() throws {
+        let wholeSeconds = Date.ISO8601FormatStyle()
+        var generator = SystemRandomNumberGenerator()
+        // From 1583: before it Foundation counts in the Julian calendar, RFC 3339 never does.
+        let samples =
+            [0, -1, -0.000_001, 951_782_400, 1_796_292_000.123_456, 4_102_444_799.999_999, -12_212_553_600]
+            + (0..<2000).map { _ in Double.random(in: -2_000_000_000...4_000_000_000, using: &generator) }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: seconds)
+            let fast = try #require(RFC3339.utcString(date), "\(seconds)")
+            let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+            let whole = (microseconds / 1_000_000).rounded(.down)
+            let fraction = String(Int(microseconds - whole * 1_000_000))
+            let expected =
+                "\(Date(timeIntervalSince1970: whole).formatted(wholeSeconds).dropLast())."
+                + "\(String(repeating: "0", count: 6 - fraction.count))\(fraction)Z"
+            #expect(fast == expected, "\(seconds)")
+            #expect(QuiesceJSON.date(fast).map { abs($0.timeIntervalSince(date)) < 1e-6 } == true, "\(fast)")
+        }
+        #expect(RFC3339.utcString(.distantPast) == nil && QuiesceJSON.timestamp(.distantPast).hasSuffix("Z"))
+        #expect(RFC3339.utcString(Date(timeIntervalSince1970: -62_135_596_800)) == nil, "year 1: Foundation's")
+    }
 }

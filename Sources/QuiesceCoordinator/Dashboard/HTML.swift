@@ -56,9 +56,14 @@ enum HTML {
         return #"<span class="badge \#(tone)">\#(escape(word.isEmpty ? "-" : word))</span>"#
     }
 
+    /// In UTC, to the second, however the viewer's and the coordinator's zones differ; the
+    /// element's `datetime` has the microseconds. Not Foundation's formatter: the fleet page
+    /// shows 1,000 times.
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
-        return #"<time datetime="\#(date.formatted(.iso8601))">\#(HistoryRun.timestamp(date))</time>"#
+        let exact = QuiesceJSON.timestamp(date)
+        let shown = exact.prefix(19).replacingOccurrences(of: "T", with: " ")
+        return #"<time datetime="\#(exact)">\#(shown) UTC</time>"#
     }
 
     static func milliseconds(_ value: Double?) -> String {
