@@ -82,22 +82,13 @@ private func recordHistory(count: Int, base: Int, agent: String, directory: Stri
         #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(base + $0)", "groups": ["g\#($0 / perGroup)", "all"]}"#
     }
     let groups = (0..<10).map { #""g\#($0)": {}"# } + [#""all": {}"#]
-    writeFile(
-        "\(directory)/fleet.json",
-        #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "#
+    let (inventory, bundle) = writeBenchFleet(
+        directory,
+        inventory: #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "#
             + #""groups": {\#(groups.joined(separator: ", "))}, "vms": [\#(vms.joined(separator: ","))]}"#)
-    let scripts = "\(directory)/fleet/scripts"
-    writeFile(
-        "\(directory)/config.json",
-        #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
-    writeFile("\(directory)/pre.sh", "#!/bin/sh\necho quiescing\n", mode: 0o700)
-    writeFile("\(directory)/post.sh", "#!/bin/sh\necho released\n", mode: 0o700)
-    guard let inventory = try? FleetInventory.load(path: "\(directory)/fleet.json"),
-        let bundle = try? PushBundle.load(
-            pluginConfig: "\(directory)/config.json", preScript: "\(directory)/pre.sh",
-            postScript: "\(directory)/post.sh"),
-        let store = try? HistoryStore(directory: "\(directory)/state")
-    else { fail("cannot prepare the fleet of \(count)") }
+    guard let store = try? HistoryStore(directory: "\(directory)/state") else {
+        fail("cannot open the history in \(directory)/state")
+    }
     let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 256), requestTimeout: .seconds(10))
     let fleetPath = "\(directory)/fleet.json"
     do {

@@ -188,3 +188,22 @@ func writeFile(_ path: String, _ text: String, mode: Int = 0o600) {
         fail(error.description)
     }
 }
+
+/// Writes `fleet.json` (the inventory given), a plugin config and two scripts into `directory`,
+/// and loads them: what a benchmark pushes to its simulated agents (whose root is
+/// `directory/fleet`).
+func writeBenchFleet(_ directory: String, inventory: String) -> (FleetInventory, PushBundle) {
+    writeFile("\(directory)/fleet.json", inventory)
+    let scripts = "\(directory)/fleet/scripts"
+    writeFile(
+        "\(directory)/config.json",
+        #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
+    writeFile("\(directory)/pre.sh", "#!/bin/sh\necho quiescing\n", mode: 0o700)
+    writeFile("\(directory)/post.sh", "#!/bin/sh\necho released\n", mode: 0o700)
+    guard let inventory = try? FleetInventory.load(path: "\(directory)/fleet.json"),
+        let bundle = try? PushBundle.load(
+            pluginConfig: "\(directory)/config.json", preScript: "\(directory)/pre.sh",
+            postScript: "\(directory)/post.sh")
+    else { fail("cannot prepare the fleet in \(directory)") }
+    return (inventory, bundle)
+}

@@ -30,21 +30,10 @@ func scheduleLateness(minutes: Int) async {
         let vms = (0..<fleet.count).map {
             #"{"name": "vm-\#($0)", "address": "127.0.0.1:\#(fleet.base + $0)", "groups": ["g"]}"#
         }
-        writeFile(
-            "\(directory)/fleet.json",
-            #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "sweepSchedule": \#(every), "#
-                + #""groups": {"g": {"schedule": \#(every)}}, "vms": [\#(vms.joined(separator: ","))]}"#)
-        let scripts = "\(directory)/fleet/scripts"
-        writeFile(
-            "\(directory)/config.json",
-            #"{"preScriptLocation": "\#(scripts)/pre.sh", "postScriptLocation": "\#(scripts)/post.sh"}"#)
-        writeFile("\(directory)/pre.sh", "#!/bin/sh\n", mode: 0o700)
-        writeFile("\(directory)/post.sh", "#!/bin/sh\n", mode: 0o700)
-        guard let inventory = try? FleetInventory.load(path: "\(directory)/fleet.json"),
-            let bundle = try? PushBundle.load(
-                pluginConfig: "\(directory)/config.json", preScript: "\(directory)/pre.sh",
-                postScript: "\(directory)/post.sh")
-        else { fail("cannot prepare the \(fleet.name)") }
+        let (inventory, bundle) = writeBenchFleet(
+            directory,
+            inventory: #"{"defaults": {"tokenFile": "token", "requestTimeoutSeconds": 10}, "sweepSchedule": "#
+                + #"\#(every), "groups": {"g": {"schedule": \#(every)}}, "vms": [\#(vms.joined(separator: ","))]}"#)
         let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 256), requestTimeout: .seconds(10))
         guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded else {
             fail("the push to the \(fleet.name) failed")
