@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import NIOHTTP1
-import NIOSSL
 import QuiesceAPI
 import QuiesceCoordinator
 import QuiesceHTTPClient
