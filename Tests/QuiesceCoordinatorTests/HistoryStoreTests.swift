@@ -147,3 +147,35 @@ struct HistoryUpgradeTests {
         #expect(latest["db-1"]?.runId == 2 && latest["db-2"]?.runId == 2 && latest.count == 2)
     }
 }
+
+@Suite("History store: coordinators' heartbeats")
+struct CoordinatorHeartbeatTests {
+    @Test func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot() throws {
+        let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try HistoryStore(directory: directory)
+        let now = Date()
+        for (owner, minute) in [("quiet.example:42", 0.0), ("busy.example:7", 60), ("unknown.example:9", 120)] {
+            try store.recordNotRun(
+                ScheduledRun(
+                    job: "snapshot/db", plannedAt: now.addingTimeInterval(minute), state: .running, owner: owner))
+        }
+        try store.write { db in
+            try db.execute(
+                sql: "INSERT INTO coordinator (owner, heartbeatAt) VALUES (?, ?), (?, ?)",
+                arguments: [
+                    "quiet.example:42", now.addingTimeInterval(-60), "busy.example:7", now.addingTimeInterval(-5),
+                ])
+        }
+        let interrupted = try store.interruptAbandonedRuns(now: now, staleAfter: .seconds(20))
+        #expect(interrupted.map(\.owner) == ["quiet.example:42"], "a coordinator never heard from is not judged")
+        #expect(interrupted.first?.note.contains("fell silent") == true, "\(interrupted)")
+        let states = try store.scheduledRuns().reduce(into: [String: ScheduledRun.State]()) { $0[$1.owner] = $1.state }
+        #expect(
+            states == ["quiet.example:42": .interrupted, "busy.example:7": .running, "unknown.example:9": .running])
+        try store.finishScheduled("snapshot/db", plannedAt: now, state: .succeeded, runId: nil, note: "late")
+        #expect(
+            try store.scheduledRuns().first { $0.owner == "quiet.example:42" }?.state == .interrupted,
+            "a coordinator back from silence does not overwrite the verdict")
+    }
+}

@@ -59,7 +59,7 @@ import Testing
 
         func run(_ cron: String, runs: Int, taking seconds: TimeInterval = 0) async throws {
             let job = ScheduledJob(name: "snapshot/payments", schedule: try CronSchedule(cron, timeZone: "UTC")) {
-                [clock, ran, shutdown] in
+                [clock, ran, shutdown] _ in
                 let count = ran.append(clock.now())
                 clock.advance(by: seconds)
                 if count == runs { shutdown.trigger() }

@@ -277,3 +277,26 @@ public struct GroupSnapshot: Sendable {
         state.report.errors.last.map { "\($0.code): \($0.message)" } ?? otherwise
     }
 }
+
+extension GroupSnapshot {
+    /// Finishes `session` on every member at once, calling the snapshot off (thaw if still
+    /// frozen, post-scripts), for a run whose coordinator is gone; says what became of it. A
+    /// member that never opened the session, or finished it already, has nothing to release.
+    public static func release(
+        session: String, members: [FleetInventory.VM], agents: AgentClient, reason: String, deadline: Duration
+    ) async -> String {
+        let problems = await members.concurrentMap(atMost: agents.maxConcurrentVMs) { vm -> String? in
+            switch await agents.post(
+                SessionState.self, AgentRoutes.session(session, .finish), on: vm,
+                json: FinishPhaseRequest(abortReason: reason), timeout: deadline)
+            {
+            case .success(let state): state.finished ? nil : "\(vm.name): the session did not finish"
+            case .failure(.refused(404, _)): nil
+            case .failure(let error): "\(vm.name): \(error)"
+            }
+        }.compactMap { $0 }
+        return problems.isEmpty
+            ? "finished on its \(members.count) member\(members.count == 1 ? "" : "s")"
+            : problems.joined(separator: "; ")
+    }
+}

@@ -314,6 +314,13 @@ public final class HistoryStore: Sendable {
                         WHERE v.vm = runVM.vm AND r.kind = run.kind)
                     """)
         }
+        migrator.registerMigration("v5: coordinators' heartbeats and each run's group session") { db in
+            try db.create(table: "coordinator") { table in
+                table.column("owner", .text).primaryKey()
+                table.column("heartbeatAt", .datetime).notNull()
+            }
+            try db.alter(table: "scheduledRun") { table in table.add(column: "session", .text) }
+        }
         return migrator
     }
 }

@@ -32,6 +32,9 @@ public struct ScheduledRun: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var runId: Int64?
     /// Why it was missed, skipped or interrupted; the run's summary otherwise.
     public var note: String
+    /// The group session a snapshot run opened on its members: what releases them if its
+    /// coordinator dies.
+    public var session: String?
 
     public init(
         job: String, plannedAt: Date, state: State, owner: String, startedAt: Date? = nil, finishedAt: Date? = nil,
@@ -66,7 +69,8 @@ extension HistoryStore {
         }
     }
 
-    /// Records the outcome of a claimed run.
+    /// Records the outcome of a run this coordinator claimed, unless another has meanwhile taken
+    /// it for interrupted (this one fell silent too long): that verdict stands.
     public func finishScheduled(
         _ job: String, plannedAt: Date, state: ScheduledRun.State, runId: Int64?, note: String
     ) throws(HistoryError) {
@@ -74,7 +78,7 @@ extension HistoryStore {
             try db.execute(
                 sql: """
                     UPDATE scheduledRun SET state = ?, finishedAt = ?, runId = ?, note = ?
-                    WHERE job = ? AND plannedAt = ?
+                    WHERE job = ? AND plannedAt = ? AND state = 'running'
                     """,
                 arguments: [state.rawValue, Date(), runId, note, job, plannedAt])
         }
@@ -102,21 +106,61 @@ extension HistoryStore {
         }
     }
 
-    /// Marks the runs this host's dead processes left running as interrupted; returns them.
-    /// A run of a live process (another coordinator on this host) is left alone.
-    public func interruptAbandonedRuns() throws(HistoryError) -> [ScheduledRun] {
+    /// Notes the group session the claimed run opened, before it calls any member.
+    public func noteSession(_ job: String, plannedAt: Date, session: String) throws(HistoryError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE scheduledRun SET session = ? WHERE job = ? AND plannedAt = ?",
+                arguments: [session, job, plannedAt])
+        }
+    }
+
+    /// Says this coordinator is alive: coordinators sharing a store take over the runs of one
+    /// whose heartbeat stops.
+    public func heartbeat(at time: Date) throws(HistoryError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO coordinator (owner, heartbeatAt) VALUES (?, ?)",
+                arguments: [ScheduledRun.thisProcess, time])
+        }
+    }
+
+    /// Forgets this coordinator's heartbeat: it is stopping, with nothing left running.
+    public func retireHeartbeat() throws(HistoryError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM coordinator WHERE owner = ?", arguments: [ScheduledRun.thisProcess])
+        }
+    }
+
+    /// Marks as interrupted the runs left `running` by a coordinator that is gone: a process of
+    /// this host that no longer exists, or any coordinator whose heartbeat is older than
+    /// `staleAfter`. Returns them. A live coordinator's runs are left alone.
+    public func interruptAbandonedRuns(now: Date = Date(), staleAfter: Duration = .seconds(20)) throws(HistoryError)
+        -> [ScheduledRun]
+    {
         let host = CurrentProcess.hostName
+        let me = ScheduledRun.thisProcess
         return try write { db in
             let running = try ScheduledRun.filter(Column("state") == ScheduledRun.State.running.rawValue).fetchAll(db)
+            let heartbeats = try Row.fetchAll(db, sql: "SELECT owner, heartbeatAt FROM coordinator").reduce(
+                into: [String: Date]()
+            ) { $0[$1["owner"]] = $1["heartbeatAt"] }
             var abandoned: [ScheduledRun] = []
-            for var run in running {
+            for var run in running where run.owner != me {
                 let parts = run.owner.split(separator: ":")
-                guard parts.count == 2, String(parts[0]) == host, let pid = Int32(parts[1]),
-                    !CurrentProcess.isAlive(processId: pid)
-                else { continue }
+                let deadHere =
+                    parts.count == 2 && String(parts[0]) == host
+                    && Int32(parts[1]).map { !CurrentProcess.isAlive(processId: $0) } == true
+                let lastHeartbeat = heartbeats[run.owner]
+                let silent = lastHeartbeat.map { now.timeIntervalSince($0) > staleAfter / .seconds(1) } ?? false
+                guard deadHere || silent else { continue }
                 run.state = .interrupted
-                run.finishedAt = Date()
-                run.note = "its coordinator (\(run.owner)) stopped before it finished"
+                run.finishedAt = now
+                run.note =
+                    deadHere
+                    ? "its coordinator (\(run.owner)) stopped before it finished"
+                    : "its coordinator (\(run.owner)) fell silent: last heartbeat "
+                        + "\(lastHeartbeat.map(HistoryRun.timestamp) ?? "never"); taken over by \(me)"
                 try run.update(db)
                 abandoned.append(run)
             }

@@ -6,7 +6,18 @@ public struct ScheduledJob: Sendable {
     /// `snapshot/<group>` or `sweep`: the name its runs are recorded under.
     public var name: String
     public var schedule: CronSchedule
-    public var work: @Sendable () async -> Outcome
+    public var work: @Sendable (Run) async -> Outcome
+    /// Releases the group session of a run whose coordinator died (finish on every member:
+    /// thaw, post-scripts), with the reason; says what became of it. Snapshot jobs only.
+    public var release: (@Sendable (_ session: String, _ reason: String) async -> String)?
+
+    /// The run under way, as its work sees it.
+    public struct Run: Sendable {
+        public var plannedAt: Date
+        /// Records the group session the run is about to open, so that another coordinator can
+        /// release it if this one dies.
+        public var noteSession: @Sendable (String) -> Void
+    }
 
     public struct Outcome: Sendable {
         public var succeeded: Bool
@@ -21,9 +32,14 @@ public struct ScheduledJob: Sendable {
         }
     }
 
-    public init(name: String, schedule: CronSchedule, work: @escaping @Sendable () async -> Outcome) {
+    public init(
+        name: String, schedule: CronSchedule,
+        release: (@Sendable (_ session: String, _ reason: String) async -> String)? = nil,
+        work: @escaping @Sendable (Run) async -> Outcome
+    ) {
         self.name = name
         self.schedule = schedule
+        self.release = release
         self.work = work
     }
 }
@@ -32,7 +48,13 @@ public struct ScheduledJob: Sendable {
 /// still going when the next is due makes that one skipped, not a second run beside it. Every
 /// planned run is claimed in the history store before it starts (`HistoryStore.claim`), and
 /// what became of it recorded: succeeded, failed, missed (`MissedRuns`: the coordinator was
-/// down), skipped, or interrupted (its coordinator died; found at the next start).
+/// down), skipped, or interrupted.
+///
+/// Coordinators sharing a store heartbeat into it every `heartbeatInterval`. A run left
+/// `running` by one that fell silent for `staleAfter` (or by a dead process of this host) is
+/// marked interrupted by whichever is alive, and its group session finished on every member at
+/// once, rather than when the agents' leases run out; the next planned run is claimed by a live
+/// coordinator as any other.
 ///
 /// On graceful shutdown no run starts, and one under way is let finish: a group snapshot's
 /// thaw and post-scripts are never cut short by a restart of the coordinator.
@@ -44,6 +66,10 @@ public struct Scheduler: Service {
     public var catchUpWithin: Duration = .seconds(3600)
     /// One line per thing worth telling an operator: a run's start and end, missed runs, errors.
     public var log: @Sendable (String) -> Void
+    /// How often this coordinator says it is alive and looks for runs a silent one left.
+    public var heartbeatInterval: Duration = .seconds(5)
+    /// A coordinator silent this long is taken for dead.
+    public var staleAfter: Duration = .seconds(20)
 
     public init(
         jobs: [ScheduledJob], store: HistoryStore, clock: any SchedulerClock = WallSchedulerClock(),
@@ -56,18 +82,20 @@ public struct Scheduler: Service {
     }
 
     public func run(shutdown: GracefulShutdown) async throws {
-        do {
-            for run in try store.interruptAbandonedRuns() {
-                log("\(run.job): the run planned for \(Self.stamp(run.plannedAt)) was interrupted: \(run.note)")
-            }
-        } catch {
-            log("cannot check for interrupted runs: \(error)")
-        }
+        // The heartbeat goes on until the last run has finished, past the shutdown's start: a
+        // coordinator finishing a run is not one for the others to take over.
+        let jobsDone = GracefulShutdown()
         try await withThrowingDiscardingTaskGroup { group in
-            for job in jobs { group.addTask { try await follow(job, shutdown: shutdown) } }
+            group.addTask { await watch(until: jobsDone) }
+            group.addTask {
+                defer { jobsDone.trigger() }
+                try await withThrowingDiscardingTaskGroup { followers in
+                    for job in jobs { followers.addTask { try await follow(job, shutdown: shutdown) } }
+                }
+                // Nothing (more) to run is no reason to end: the dashboard and /metrics go on serving.
+                await shutdown.wait()
+            }
         }
-        // Nothing (more) to run is no reason to end: the dashboard and /metrics go on serving.
-        await shutdown.wait()
     }
 
     /// One job's loop: wait for its next planned time, deal with every planned time since the
@@ -103,6 +131,38 @@ public struct Scheduler: Service {
         }
     }
 
+    /// Heartbeats, and takes over what silent coordinators left, until `done`.
+    private func watch(until done: GracefulShutdown) async {
+        while !done.isTriggered {
+            do {
+                try store.heartbeat(at: Date())
+            } catch {
+                log("cannot record this coordinator's heartbeat: \(error)")
+            }
+            await takeOverAbandonedRuns()
+            try? await done.cancelling { try await Task.sleep(for: heartbeatInterval) }
+        }
+        try? store.retireHeartbeat()
+    }
+
+    private func takeOverAbandonedRuns() async {
+        let abandoned: [ScheduledRun]
+        do {
+            abandoned = try store.interruptAbandonedRuns(staleAfter: staleAfter)
+        } catch {
+            log("cannot check for interrupted runs: \(error)")
+            return
+        }
+        for run in abandoned {
+            log("\(run.job): the run planned for \(Self.stamp(run.plannedAt)) was interrupted: \(run.note)")
+            guard let session = run.session, let release = jobs.first(where: { $0.name == run.job })?.release else {
+                continue
+            }
+            let released = await release(session, "its coordinator (\(run.owner)) is gone")
+            log("\(run.job): session \(session) released: \(released)")
+        }
+    }
+
     private func runOnce(_ job: ScheduledJob, plannedAt: Date) async {
         let startedAt = clock.now()
         do {
@@ -116,7 +176,16 @@ public struct Scheduler: Service {
         }
         let late = startedAt.timeIntervalSince(plannedAt)
         log("\(job.name): started the run planned for \(Self.stamp(plannedAt)) (\(Self.seconds(late)) late)")
-        let outcome = await job.work()
+        let noteSession: @Sendable (String) -> Void = { [store, log] session in
+            do {
+                try store.noteSession(job.name, plannedAt: plannedAt, session: session)
+            } catch {
+                log(
+                    "\(job.name): cannot note session \(session) of the run planned for \(Self.stamp(plannedAt)): "
+                        + "\(error); if this coordinator dies, the agents' leases release the group")
+            }
+        }
+        let outcome = await job.work(ScheduledJob.Run(plannedAt: plannedAt, noteSession: noteSession))
         log("\(job.name): \(outcome.succeeded ? "succeeded" : "FAILED"): \(outcome.summary)")
         do {
             try store.finishScheduled(

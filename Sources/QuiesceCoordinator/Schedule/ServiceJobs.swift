@@ -16,14 +16,23 @@ public enum ServiceJobs {
             guard let schedule = group.schedule else { continue }
             let members = inventory.vms.filter { $0.groups.contains(group.name) }
             jobs.append(
-                ScheduledJob(name: "snapshot/\(group.name)", schedule: schedule) {
+                ScheduledJob(
+                    name: "snapshot/\(group.name)", schedule: schedule,
+                    release: { session, reason in
+                        await GroupSnapshot.release(
+                            session: session, members: members, agents: agents, reason: reason,
+                            deadline: .seconds(group.deadlines.finishSeconds))
+                    }
+                ) { run in
                     guard !members.isEmpty else {
                         return .init(succeeded: false, runId: nil, summary: "group \(group.name) has no VMs")
                     }
                     let previous = store.latestReport(GroupSnapshotReport.self, kind: .snapshot) {
                         $0.group == group.name
                     }
-                    let snapshot = GroupSnapshot(group: group, members: members, agents: agents)
+                    let session = GroupSnapshot.newSessionId(group: group.name)
+                    run.noteSession(session)
+                    let snapshot = GroupSnapshot(group: group, members: members, agents: agents, sessionId: session)
                     let (taken, report) = await record(store, fleetPath: fleetPath, targets: members.count) {
                         await snapshot.run()
                     }
@@ -44,7 +53,7 @@ public enum ServiceJobs {
         if let schedule = inventory.sweepSchedule {
             let vms = inventory.vms
             jobs.append(
-                ScheduledJob(name: "sweep", schedule: schedule) {
+                ScheduledJob(name: "sweep", schedule: schedule) { _ in
                     let expected: Sweep.Expected
                     do {
                         expected = try store.expectedFiles(for: vms.map(\.name))
