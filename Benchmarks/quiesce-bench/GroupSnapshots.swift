@@ -147,9 +147,9 @@ struct SimulatedAgents {
     static let perProcess = 1000
     let processes: [Process]
 
-    init(agent: String, count: Int, base: Int, work: String) {
+    init(agent: String, count: Int, base: Int, work: String, faults: String = "{}") {
         writeFile("\(work)/token", "bench-token-0123456789abcdef\n")
-        writeFile("\(work)/faults.json", "{}")
+        writeFile("\(work)/faults.json", faults)
         var processes: [Process] = []
         for first in stride(from: 0, to: count, by: Self.perProcess) {
             let simulator = Process()

@@ -157,6 +157,8 @@ case "schedule-lateness":
     await scheduleLateness(minutes: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3)
 case "dashboard-pages":
     await dashboardPages(runs: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
+case "takeover":
+    await takeover(runs: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3)
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
@@ -167,6 +169,6 @@ default:
             + "group-snapshot "
             + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes] "
             + "| "
-            + "dashboard-pages [runs]"
+            + "dashboard-pages [runs] | takeover [runs]"
     )
 }
