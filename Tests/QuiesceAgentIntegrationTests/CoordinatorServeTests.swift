@@ -11,16 +11,18 @@ struct CoordinatorServeTests {
     @Test func scheduledRunsAreRecordedAndShownOnMetrics() async throws {
         let fleet = try await SimulatedFleet(count: 3, instantScripts: true)
         defer { fleet.stop() }
-        let every = #"{"cron": "* * * * *", "timeZone": "UTC"}"#
-        let inventory = try fleet.inventory(count: 3, group: #"{"schedule": \#(every), "retention": {"keepLast": 3}}"#)
+        let once = RunOnce()
+        let daily = once.schedule
+        let inventory = try fleet.inventory(count: 3, group: #"{"schedule": \#(daily), "retention": {"keepLast": 3}}"#)
         // The sweep runs on its own schedule: added beside the groups.
         let text = try String(contentsOfFile: inventory, encoding: .utf8)
-        try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(every), "defaults""#)
+        try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(daily), "defaults""#)
             .write(toFile: inventory, atomically: true, encoding: .utf8)
         let files = try PushCommandTests.Files(fleet)
         let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
-        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"])
+        let service = try CoordinatorService.start(
+            fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"], once: once)
         let store = service.store
         let client = service.client
         var metrics = ""

@@ -8,16 +8,16 @@ struct CoordinatorService {
     let port: Int
     let store: HistoryStore
 
-    /// Records `jobs` as last planned two minutes ago, as a coordinator that stopped since would
-    /// have: the minute since is at most a minute late and runs as soon as the service starts.
-    static func start(_ fleet: SimulatedFleet, inventory: String, catchingUp jobs: [String]) throws
-        -> CoordinatorService
-    {
+    /// Records `jobs` as last planned the minute before `once` plans its run (without it, the
+    /// minute before this one), as a coordinator that stopped since would have: the next planned
+    /// minute is at most a minute late and runs as soon as the service starts.
+    static func start(
+        _ fleet: SimulatedFleet, inventory: String, catchingUp jobs: [String], once: RunOnce? = nil
+    ) throws -> CoordinatorService {
         let store = try HistoryStore(directory: fleet.directory.url("state"))
-        let now = Date().timeIntervalSince1970
-        let twoMinutesAgo = Date(timeIntervalSince1970: (now / 60).rounded(.down) * 60 - 60)
+        let lastPlanned = (once ?? RunOnce()).minute.addingTimeInterval(-60)
         for job in jobs {
-            try store.recordNotRun(ScheduledRun(job: job, plannedAt: twoMinutesAgo, state: .succeeded, owner: "x:1"))
+            try store.recordNotRun(ScheduledRun(job: job, plannedAt: lastPlanned, state: .succeeded, owner: "x:1"))
         }
         let port = try FreePorts.one()
         let process = try AgentBinary.start(
@@ -36,4 +36,15 @@ struct CoordinatorService {
     }
 
     var exitStatus: Int32 { process.process.terminationStatus }
+}
+
+/// A schedule whose one run in a test's time is the one caught up at the start: daily at this
+/// minute. A test that counts runs or events then cannot meet a second run at a minute boundary.
+struct RunOnce {
+    let minute = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60)
+
+    var schedule: String {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: minute)
+        return #"{"cron": "\#(parts.minute ?? 0) \#(parts.hour ?? 0) * * *", "timeZone": "UTC"}"#
+    }
 }

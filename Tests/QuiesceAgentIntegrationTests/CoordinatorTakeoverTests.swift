@@ -47,6 +47,8 @@ struct CoordinatorTakeoverTests {
         #expect(released, "interrupted and released within 15 s of the kill\n\(log)")
         #expect(Date().timeIntervalSince(killedAt) < 30, "well before a1's 75 s lease")
         #expect(log.contains("session \(run.session ?? "") released: finished on its 2 members"), "\(log)")
+        let event = try #require(try store.events().first { $0.kind == .snapshotInterrupted }, "\(log)")
+        #expect(event.group == "all" && event.details.first?.contains("released: finished on its 2 members") == true)
         let rows = try store.scheduledRuns(job: "snapshot/all")
         #expect(Set(rows.map(\.plannedAt)).count == rows.count, "no planned run has two rows")
     }

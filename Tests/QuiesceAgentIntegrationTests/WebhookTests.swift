@@ -86,8 +86,9 @@ struct WebhookTests {
         // No plugin config on any agent: every VM is non-compliant and the group cannot snapshot.
         let fleet = try await SimulatedFleet(count: 2, instantScripts: true)
         defer { fleet.stop() }
-        let every = #"{"cron": "* * * * *", "timeZone": "UTC"}"#
-        let inventory = try fleet.inventory(count: 2, group: #"{"schedule": \#(every)}"#)
+        let once = RunOnce()
+        let daily = once.schedule
+        let inventory = try fleet.inventory(count: 2, group: #"{"schedule": \#(daily)}"#)
         let token = try fleet.directory.write("hook.token", "hook-token-0123456789\n", mode: 0o600)
         let hooks = """
             "webhooks": [
@@ -96,9 +97,10 @@ struct WebhookTests {
                "firstRetrySeconds": 1}],
             """
         let text = try String(contentsOfFile: inventory, encoding: .utf8)
-        try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(every), \#(hooks) "defaults""#)
+        try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(daily), \#(hooks) "defaults""#)
             .write(toFile: inventory, atomically: true, encoding: .utf8)
-        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"])
+        let service = try CoordinatorService.start(
+            fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"], once: once)
         let store = service.store
         let client = service.client
         var metrics = ""

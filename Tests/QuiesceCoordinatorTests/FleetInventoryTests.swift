@@ -39,7 +39,8 @@ struct FleetInventoryTests {
         #expect(inventory.groups["analytics"]?.schedule == nil)
         #expect(inventory.sweepSchedule?.expression == "*/15 * * * *")
         #expect(inventory.webhooks.map(\.url) == ["https://alerts.payments.internal/quiesce"])
-        #expect(inventory.webhooks.first?.kinds == [.snapshotFailed, .snapshotDowngraded, .vmDrifted])
+        #expect(
+            inventory.webhooks.first?.kinds == [.snapshotFailed, .snapshotDowngraded, .snapshotInterrupted, .vmDrifted])
     }
 
     @Test func everyProblemIsReportedWithItsLocation() {

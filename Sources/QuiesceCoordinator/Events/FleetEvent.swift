@@ -10,6 +10,9 @@ public struct FleetEvent: Codable, Sendable, Equatable {
         case snapshotFailed
         /// A group snapshot succeeded below application consistency.
         case snapshotDowngraded
+        /// A scheduled group snapshot's coordinator died during it: whether a backup was taken is
+        /// unknown, and the group was released by another coordinator.
+        case snapshotInterrupted
         /// A group snapshot at application consistency after a failed or downgraded one.
         case snapshotRecovered
         /// A VM the last sweep found compliant (or had not seen) is not.

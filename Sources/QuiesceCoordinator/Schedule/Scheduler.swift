@@ -7,9 +7,10 @@ public struct ScheduledJob: Sendable {
     public var name: String
     public var schedule: CronSchedule
     public var work: @Sendable (Run) async -> Outcome
-    /// Releases the group session of a run whose coordinator died (finish on every member:
-    /// thaw, post-scripts), with the reason; says what became of it. Snapshot jobs only.
-    public var release: (@Sendable (_ session: String, _ reason: String) async -> String)?
+    /// What to do about a run of this job that a dead coordinator left, already marked
+    /// interrupted: a snapshot job releases its group session and raises an event. Says what
+    /// was done.
+    public var takeOver: (@Sendable (ScheduledRun) async -> String)?
 
     /// The run under way, as its work sees it.
     public struct Run: Sendable {
@@ -34,12 +35,12 @@ public struct ScheduledJob: Sendable {
 
     public init(
         name: String, schedule: CronSchedule,
-        release: (@Sendable (_ session: String, _ reason: String) async -> String)? = nil,
+        takeOver: (@Sendable (ScheduledRun) async -> String)? = nil,
         work: @escaping @Sendable (Run) async -> Outcome
     ) {
         self.name = name
         self.schedule = schedule
-        self.release = release
+        self.takeOver = takeOver
         self.work = work
     }
 }
@@ -155,11 +156,9 @@ public struct Scheduler: Service {
         }
         for run in abandoned {
             log("\(run.job): the run planned for \(Self.stamp(run.plannedAt)) was interrupted: \(run.note)")
-            guard let session = run.session, let release = jobs.first(where: { $0.name == run.job })?.release else {
-                continue
+            if let takeOver = jobs.first(where: { $0.name == run.job })?.takeOver {
+                log("\(run.job): \(await takeOver(run))")
             }
-            let released = await release(session, "its coordinator (\(run.owner)) is gone")
-            log("\(run.job): session \(session) released: \(released)")
         }
     }
 

@@ -18,10 +18,8 @@ public enum ServiceJobs {
             jobs.append(
                 ScheduledJob(
                     name: "snapshot/\(group.name)", schedule: schedule,
-                    release: { session, reason in
-                        await GroupSnapshot.release(
-                            session: session, members: members, agents: agents, reason: reason,
-                            deadline: .seconds(group.deadlines.finishSeconds))
+                    takeOver: { run in
+                        await takeOver(run, group: group, members: members, agents: agents, events: events)
                     }
                 ) { run in
                     guard !members.isEmpty else {
@@ -71,6 +69,29 @@ public enum ServiceJobs {
                 })
         }
         return jobs
+    }
+
+    /// A snapshot run whose coordinator died: its group session finished on every member (thaw,
+    /// post-scripts) and `snapshotInterrupted` raised, since whether a backup was taken is unknown.
+    private static func takeOver(
+        _ run: ScheduledRun, group: FleetInventory.Group, members: [FleetInventory.VM], agents: AgentClient,
+        events: EventPublisher?
+    ) async -> String {
+        var done = "no group session was open yet"
+        if let session = run.session {
+            let released = await GroupSnapshot.release(
+                session: session, members: members, agents: agents, reason: "its coordinator (\(run.owner)) is gone",
+                deadline: .seconds(group.deadlines.finishSeconds))
+            done = "session \(session) released: \(released)"
+        }
+        events?.publish([
+            FleetEvent(
+                kind: .snapshotInterrupted, group: group.name, runId: run.runId,
+                message: "group \(group.name): the snapshot planned for \(HistoryRun.timestamp(run.plannedAt)) was "
+                    + "interrupted, its backup unknown: \(run.note)",
+                details: [done])
+        ])
+        return done
     }
 
     private static func record<Report: RecordedReport>(
