@@ -22,17 +22,9 @@ func dashboardPages(runs: Int) async {
     for fleet in [(name: "fleet", count: 1000), (name: "baseline", count: 10)] {
         let directory = "\(work)/\(fleet.name)"
         shell(["mkdir", "-p", directory])
-        let (store, paths) = await recordHistory(count: fleet.count, base: base, agent: agent, directory: directory)
+        let paths = await recordHistory(count: fleet.count, base: base, agent: agent, directory: directory)
         pages = paths
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: quiesce)
-        service.arguments = [
-            "serve", "--fleet", "\(directory)/fleet.json", "--state",
-            store.path.replacingOccurrences(
-                of: "/history.sqlite", with: ""), "--listen", "127.0.0.1:\(base - 1)",
-        ]
-        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        do { try service.run() } catch { fail("cannot start quiesce serve: \(error)") }
+        let service = startServe(quiesce, directory: directory, port: base - 1)
         defer {
             service.terminate()
             service.waitUntilExit()
@@ -71,9 +63,9 @@ func dashboardPages(runs: Int) async {
 }
 
 /// Simulates `count` agents, records their history in `directory/state`, and stops them; returns
-/// the store and the pages to fetch.
+/// the pages to fetch.
 private func recordHistory(count: Int, base: Int, agent: String, directory: String) async
-    -> (HistoryStore, [(label: String, path: String)])
+    -> [(label: String, path: String)]
 {
     let simulators = SimulatedAgents(agent: agent, count: count, base: base, work: directory)
     defer { simulators.stop() }
@@ -113,14 +105,11 @@ private func recordHistory(count: Int, base: Int, agent: String, directory: Stri
         guard let all = try store.runs(kind: .snapshot, group: "all", limit: 1).first?.id,
             let sweep = try store.runs(kind: .sweep, limit: 1).first?.id
         else { fail("the fleet of \(count) recorded no run") }
-        return (
-            store,
-            [
-                ("fleet", "/"), ("fleet, filtered to one group", "/?group=g3&state=compliant"),
-                ("group of all (latest timeline)", "/groups/all"), ("group of 10%", "/groups/g0"),
-                ("VM", "/vms/vm-7"), ("run: snapshot of all", "/runs/\(all)"), ("run: sweep", "/runs/\(sweep)"),
-            ]
-        )
+        return [
+            ("fleet", "/"), ("fleet, filtered to one group", "/?group=g3&state=compliant"),
+            ("group of all (latest timeline)", "/groups/all"), ("group of 10%", "/groups/g0"),
+            ("VM", "/vms/vm-7"), ("run: snapshot of all", "/runs/\(all)"), ("run: sweep", "/runs/\(sweep)"),
+        ]
     } catch {
         fail("cannot record the history of \(count): \(error)")
     }

@@ -207,3 +207,17 @@ func writeBenchFleet(_ directory: String, inventory: String) -> (FleetInventory,
     else { fail("cannot prepare the fleet in \(directory)") }
     return (inventory, bundle)
 }
+
+/// `quiesce serve` as its own process, as deployed, over `directory`'s `fleet.json` and `state`,
+/// listening on loopback `port`; its log is dropped.
+func startServe(_ quiesce: String, directory: String, port: Int) -> Process {
+    let service = Process()
+    service.executableURL = URL(fileURLWithPath: quiesce)
+    service.arguments = [
+        "serve", "--fleet", "\(directory)/fleet.json", "--state", "\(directory)/state", "--listen",
+        "127.0.0.1:\(port)",
+    ]
+    service.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    do { try service.run() } catch { fail("cannot start quiesce serve: \(error)") }
+    return service
+}

@@ -38,15 +38,7 @@ func scheduleLateness(minutes: Int) async {
         guard await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents).succeeded else {
             fail("the push to the \(fleet.name) failed")
         }
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: quiesce)
-        service.arguments = [
-            "serve", "--fleet", "\(directory)/fleet.json", "--state", "\(directory)/state", "--listen",
-            "127.0.0.1:\(fleet.base - 1)",
-        ]
-        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        do { try service.run() } catch { fail("cannot start quiesce serve: \(error)") }
-        services.append(service)
+        services.append(startServe(quiesce, directory: directory, port: fleet.base - 1))
     }
     // The first run is at the next minute; wait for `minutes` of them and the last one's end.
     let now = Date().timeIntervalSince1970

@@ -70,15 +70,7 @@ private func killTheLeader(agent: String, quiesce: String, survivor: Bool, run: 
         }
     }
     for index in 0..<(survivor ? 2 : 1) {
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: quiesce)
-        service.arguments = [
-            "serve", "--fleet", "\(work)/fleet.json", "--state", "\(work)/state", "--listen",
-            "127.0.0.1:\(base - 1 - index)",
-        ]
-        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        do { try service.run() } catch { fail("cannot start quiesce serve: \(error)") }
-        services.append(service)
+        services.append(startServe(quiesce, directory: work, port: base - 1 - index))
     }
     let member = inventory.vms[1]
     func activeSession() async -> String? {
