@@ -114,37 +114,40 @@ struct ServeCommand: AsyncParsableCommand {
                 try page { () throws(HistoryError) in try dashboard.run(request.parameters["id"] ?? "") }
             },
             Route(.GET, "/runs/:id/report.json") { request in
-                do {
+                try fromHistory { () throws(HistoryError) in
                     let (json, found) = try dashboard.report(request.parameters["id"] ?? "")
                     return HTTPResponse(
                         status: found ? .ok : .notFound, contentType: "application/json", body: Array(json.utf8))
-                } catch {
-                    throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
                 }
             },
             Route(.GET, "/v1/health", requiresAuthentication: false) { _ in
                 HTTPResponse(contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
             },
             Route(.GET, "/metrics") { _ in
-                do {
+                try fromHistory { () throws(HistoryError) in
                     let text = try FleetMetrics.render(store: store, inventory: inventory)
                     return HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
-                } catch {
-                    throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
                 }
             },
         ])
     }
 }
 
-/// A dashboard page as a response; a store that cannot be read is a 500 naming it.
-private func page(_ render: () throws(HistoryError) -> Dashboard.Page) throws -> HTTPResponse {
+/// A response read from the history store; a store that cannot be read is a 500 naming it.
+private func fromHistory(_ answer: () throws(HistoryError) -> HTTPResponse) throws -> HTTPResponse {
     do {
+        return try answer()
+    } catch {
+        throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
+    }
+}
+
+/// A dashboard page as a response.
+private func page(_ render: () throws(HistoryError) -> Dashboard.Page) throws -> HTTPResponse {
+    try fromHistory { () throws(HistoryError) in
         let page = try render()
         return HTTPResponse(
             status: HTTPResponseStatus(statusCode: page.status), contentType: "text/html; charset=utf-8",
             body: Array(page.html.utf8))
-    } catch {
-        throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
     }
 }

@@ -25,9 +25,7 @@ public enum ServiceJobs {
                     guard !members.isEmpty else {
                         return .init(succeeded: false, runId: nil, summary: "group \(group.name) has no VMs")
                     }
-                    let previous = store.latestReport(GroupSnapshotReport.self, kind: .snapshot) {
-                        $0.group == group.name
-                    }
+                    let previous = store.latestReport(GroupSnapshotReport.self, kind: .snapshot, group: group.name)
                     let session = GroupSnapshot.newSessionId(group: group.name)
                     run.noteSession(session)
                     let snapshot = GroupSnapshot(group: group, members: members, agents: agents, sessionId: session)
@@ -58,7 +56,7 @@ public enum ServiceJobs {
                     } catch {
                         return .init(succeeded: false, runId: nil, summary: "\(error)")
                     }
-                    let previous = store.latestReport(SweepReport.self, kind: .sweep) { _ in true }
+                    let previous = store.latestReport(SweepReport.self, kind: .sweep)
                     let (swept, report) = await record(store, fleetPath: fleetPath, targets: vms.count) {
                         await Sweep.run(vms, agents: agents, expected: expected)
                     }
@@ -107,12 +105,15 @@ public enum ServiceJobs {
 }
 
 extension HistoryStore {
-    /// The newest finished report of `kind` that `matches`, among the last 200 such runs; nil
-    /// when there is none or the store cannot be read (events are then judged without it).
+    /// The newest finished report of `kind` (of `group`'s runs only, if given), among the last 200
+    /// such runs; nil when there is none or the store cannot be read (events are then judged
+    /// without it). Runs are listed without their reports and only the one needed is read.
     public func latestReport<Report: Decodable>(
-        _ type: Report.Type, kind: HistoryRun.Kind, matching matches: (Report) -> Bool
+        _ type: Report.Type, kind: HistoryRun.Kind, group: String? = nil
     ) -> Report? {
-        guard let runs = try? runs(kind: kind, limit: 200) else { return nil }
-        return runs.lazy.compactMap { $0.decodedReport(Report.self) }.first(where: matches)
+        guard let runs = try? runs(kind: kind, group: group, limit: 200, reports: false) else { return nil }
+        return runs.lazy.compactMap { listed in
+            listed.id.flatMap { id in try? self.run(id) }?.decodedReport(Report.self)
+        }.first
     }
 }
