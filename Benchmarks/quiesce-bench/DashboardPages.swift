@@ -88,7 +88,7 @@ private func recordHistory(count: Int, base: Int, agent: String, directory: Stri
             await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents)
         }
         for _ in 0..<3 {
-            let expected = try store.expectedFiles(for: inventory.vms.map(\.name))
+            let expected = try await store.expectedFiles(for: inventory.vms.map(\.name))
             _ = try await store.record(fleet: fleetPath, targets: count) {
                 await Sweep.run(inventory.vms, agents: agents, expected: expected)
             }
@@ -102,8 +102,8 @@ private func recordHistory(count: Int, base: Int, agent: String, directory: Stri
                 }
             }
         }
-        guard let all = try store.runs(kind: .snapshot, group: "all", limit: 1).first?.id,
-            let sweep = try store.runs(kind: .sweep, limit: 1).first?.id
+        guard let all = try await store.runs(kind: .snapshot, group: "all", limit: 1).first?.id,
+            let sweep = try await store.runs(kind: .sweep, limit: 1).first?.id
         else { fail("the fleet of \(count) recorded no run") }
         return [
             ("fleet", "/"), ("fleet, filtered to one group", "/?group=g3&state=compliant"),

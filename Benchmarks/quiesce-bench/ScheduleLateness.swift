@@ -55,7 +55,7 @@ func scheduleLateness(minutes: Int) async {
             fail("cannot open the \(fleet.name)'s history")
         }
         for job in ["snapshot/g", "sweep"] {
-            let runs = ((try? store.scheduledRuns(job: job)) ?? []).filter { $0.state == .succeeded }
+            let runs = ((try? await store.scheduledRuns(job: job)) ?? []).filter { $0.state == .succeeded }
             guard !runs.isEmpty else { fail("no successful \(job) run for the \(fleet.name)") }
             let late = runs.compactMap(\.lateness).map { $0 / .milliseconds(1) }
             let length = runs.compactMap { run in

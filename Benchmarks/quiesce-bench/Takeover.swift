@@ -59,7 +59,7 @@ private func killTheLeader(agent: String, quiesce: String, survivor: Bool, run: 
     else { fail("cannot prepare the takeover's fleet") }
     // Planned two minutes ago and done: the minute since is a catch-up run that starts at once.
     let minute = (Date().timeIntervalSince1970 / 60).rounded(.down) * 60
-    _ = try? store.recordNotRun(
+    _ = try? await store.recordNotRun(
         ScheduledRun(
             job: "snapshot/g", plannedAt: Date(timeIntervalSince1970: minute - 60), state: .succeeded, owner: "x:1"))
     var services: [Process] = []
@@ -82,7 +82,9 @@ private func killTheLeader(agent: String, quiesce: String, survivor: Bool, run: 
     let deadline = Date().addingTimeInterval(30)
     var claimed: ScheduledRun?
     while Date() < deadline {
-        claimed = (try? store.scheduledRuns(job: "snapshot/g"))?.first { $0.state == .running && $0.session != nil }
+        claimed = (try? await store.scheduledRuns(job: "snapshot/g"))?.first {
+            $0.state == .running && $0.session != nil
+        }
         if let session = claimed?.session, await activeSession() == session { break }
         claimed = nil
         try? await Task.sleep(for: .milliseconds(20))
@@ -94,7 +96,8 @@ private func killTheLeader(agent: String, quiesce: String, survivor: Bool, run: 
     var interruptedAfter: Double?
     while ContinuousClock.now - killedAt < .seconds(60) {
         if interruptedAfter == nil,
-            (try? store.scheduledRuns(job: "snapshot/g"))?.first(where: { $0.plannedAt == claimed.plannedAt })?.state
+            (try? await store.scheduledRuns(job: "snapshot/g"))?.first(where: { $0.plannedAt == claimed.plannedAt })?
+                .state
                 == .interrupted
         {
             interruptedAfter = (ContinuousClock.now - killedAt) / .seconds(1)

@@ -2,7 +2,7 @@ import ArgumentParser
 import QuiesceAPI
 import QuiesceCoordinator
 
-struct EventsCommand: ParsableCommand {
+struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "List the events quiesce serve raised, newest first, with their webhook deliveries.",
@@ -28,16 +28,17 @@ struct EventsCommand: ParsableCommand {
         var events: [Entry]
     }
 
-    func run() throws {
+    func run() async throws {
         let history = try state.history()
-        let events = try history.events(limit: limit).map { event in
-            Listing.Entry(event: event, deliveries: try history.deliveries(of: event.id))
+        var events: [Listing.Entry] = []
+        for event in try await history.events(limit: limit) {
+            events.append(Listing.Entry(event: event, deliveries: try await history.deliveries(of: event.id)))
         }
         if json {
             try printJSON(Listing(events: events))
             return
         }
-        if events.isEmpty { print("no events in \(history.path)") }
+        if events.isEmpty { print("no events in \(history.location)") }
         for entry in events {
             let event = entry.event
             let run = event.runId.map { " (run \($0))" } ?? ""

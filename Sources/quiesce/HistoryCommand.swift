@@ -3,7 +3,7 @@ import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
 
-struct HistoryCommand: ParsableCommand {
+struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded pushes, sweeps and group snapshots, newest first.",
@@ -34,21 +34,20 @@ struct HistoryCommand: ParsableCommand {
         if let pruneDays, pruneDays < 0 { throw ValidationError("--prune-days must be 0 or more") }
     }
 
-    func run() throws {
+    func run() async throws {
         let history = try state.history()
         if let pruneDays {
-            let deleted = try history.prune(startedBefore: Date().addingTimeInterval(-Double(pruneDays) * 86_400))
+            let deleted = try await history.prune(startedBefore: Date().addingTimeInterval(-Double(pruneDays) * 86_400))
             if json {
                 try printJSON(["deleted": deleted])
             } else {
-                print("deleted \(deleted) runs older than \(pruneDays) days from \(history.path)")
+                print("deleted \(deleted) runs older than \(pruneDays) days from \(history.location)")
             }
             return
         }
-        let runs = try history.runs(kind: kind, vm: vm, limit: limit)
-        let results =
-            try vm.map { vm throws(HistoryError) in try history.results(of: runs.compactMap(\.id), vm: vm) }
-            ?? [:]
+        let runs = try await history.runs(kind: kind, vm: vm, limit: limit)
+        var results: [Int64: HistoryVMResult] = [:]
+        if let vm { results = try await history.results(of: runs.compactMap(\.id), vm: vm) }
         if json {
             try printJSON(
                 HistoryListing(runs: runs.map { HistoryListing.Run(run: $0, vmResult: $0.id.flatMap { results[$0] }) }))

@@ -102,20 +102,26 @@ struct ServeCommand: AsyncParsableCommand {
     private static func routes(store: HistoryStore, inventory: FleetInventory, dashboard: Dashboard) -> Router {
         Router(routes: [
             Route(.GET, "/") { request in
-                try page { () throws(HistoryError) in try dashboard.fleet(query: request.query) }
+                try await page { () async throws(HistoryError) in try await dashboard.fleet(query: request.query) }
             },
             Route(.GET, "/groups/:name") { request in
-                try page { () throws(HistoryError) in try dashboard.group(request.parameters["name"] ?? "") }
+                try await page { () async throws(HistoryError) in
+                    try await dashboard.group(request.parameters["name"] ?? "")
+                }
             },
             Route(.GET, "/vms/:name") { request in
-                try page { () throws(HistoryError) in try dashboard.vm(request.parameters["name"] ?? "") }
+                try await page { () async throws(HistoryError) in
+                    try await dashboard.vm(request.parameters["name"] ?? "")
+                }
             },
             Route(.GET, "/runs/:id") { request in
-                try page { () throws(HistoryError) in try dashboard.run(request.parameters["id"] ?? "") }
+                try await page { () async throws(HistoryError) in
+                    try await dashboard.run(request.parameters["id"] ?? "")
+                }
             },
             Route(.GET, "/runs/:id/report.json") { request in
-                try fromHistory { () throws(HistoryError) in
-                    let (json, found) = try dashboard.report(request.parameters["id"] ?? "")
+                try await fromHistory { () async throws(HistoryError) in
+                    let (json, found) = try await dashboard.report(request.parameters["id"] ?? "")
                     return HTTPResponse(
                         status: found ? .ok : .notFound, contentType: "application/json", body: Array(json.utf8))
                 }
@@ -124,8 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
                 HTTPResponse(contentType: "application/json", body: Array(#"{"status":"ok"}"#.utf8))
             },
             Route(.GET, "/metrics") { _ in
-                try fromHistory { () throws(HistoryError) in
-                    let text = try FleetMetrics.render(store: store, inventory: inventory)
+                try await fromHistory { () async throws(HistoryError) in
+                    let text = try await FleetMetrics.render(store: store, inventory: inventory)
                     return HTTPResponse(contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
                 }
             },
@@ -134,18 +140,18 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// A response read from the history store; a store that cannot be read is a 500 naming it.
-private func fromHistory(_ answer: () throws(HistoryError) -> HTTPResponse) throws -> HTTPResponse {
+private func fromHistory(_ answer: () async throws(HistoryError) -> HTTPResponse) async throws -> HTTPResponse {
     do {
-        return try answer()
+        return try await answer()
     } catch {
         throw HTTPError(.internalServerError, .internalError, "cannot read the history: \(error)")
     }
 }
 
 /// A dashboard page as a response.
-private func page(_ render: () throws(HistoryError) -> Dashboard.Page) throws -> HTTPResponse {
-    try fromHistory { () throws(HistoryError) in
-        let page = try render()
+private func page(_ render: () async throws(HistoryError) -> Dashboard.Page) async throws -> HTTPResponse {
+    try await fromHistory { () async throws(HistoryError) in
+        let page = try await render()
         return HTTPResponse(
             status: HTTPResponseStatus(statusCode: page.status), contentType: "text/html; charset=utf-8",
             body: Array(page.html.utf8))

@@ -3,7 +3,7 @@ import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
 
-struct ShowCommand: ParsableCommand {
+struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show one recorded run again: its report as the command printed it, or one VM's part of it.",
@@ -21,11 +21,12 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Print the run and its whole report as one JSON object.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let history = try state.history()
-        guard let record = try history.run(number) else {
+        guard let record = try await history.run(number) else {
             throw UnusableInput(
-                description: "quiesce show: there is no run \(number) in \(history.path); `quiesce history` lists them")
+                description:
+                    "quiesce show: there is no run \(number) in \(history.location); `quiesce history` lists them")
         }
         // The whole report as JSON, for --json and --vm; the text view decodes it typed instead.
         let report = { try record.report.map { try JSONValue.parse(Array($0.utf8)) } }
@@ -39,7 +40,7 @@ struct ShowCommand: ParsableCommand {
         let style = TerminalStyle.detect()
         print(record.heading(style: style))
         if let vm {
-            let results = try history.results(of: number, vm: vm)
+            let results = try await history.results(of: number, vm: vm)
             guard let result = results.first else {
                 throw UnusableInput(description: "quiesce show: run \(number) did not touch a VM named \(vm)")
             }

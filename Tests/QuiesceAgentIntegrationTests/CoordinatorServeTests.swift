@@ -21,7 +21,7 @@ struct CoordinatorServeTests {
         let files = try PushCommandTests.Files(fleet)
         let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
-        let service = try CoordinatorService.start(
+        let service = try await CoordinatorService.start(
             fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"], once: once)
         let store = service.store
         let client = service.client
@@ -44,7 +44,7 @@ struct CoordinatorServeTests {
         // The CLI reads the same store.
         let history = try await fleet.coordinator(["history"])
         #expect(history.stdout.contains("snapshot") && history.stdout.contains("sweep"), "\(history.stdout)")
-        let runs = try store.scheduledRuns(job: "snapshot/all")
+        let runs = try await store.scheduledRuns(job: "snapshot/all")
         #expect(runs.first?.state == .succeeded && runs.first?.runId != nil, "\(runs)")
     }
 
@@ -59,18 +59,18 @@ struct CoordinatorServeTests {
         let files = try PushCommandTests.Files(fleet)
         let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
-        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all"])
+        let service = try await CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all"])
         let store = service.store
         let started = await eventually(within: 20) {
-            (try? store.scheduledRuns(job: "snapshot/all").first?.state) == .running
+            (try? await store.scheduledRuns(job: "snapshot/all").first?.state) == .running
         }
         let log = service.stop()
         #expect(started, "\(log)")
         #expect(service.exitStatus == 0, "\(log)")
-        let run = try #require(try store.scheduledRuns(job: "snapshot/all").first)
+        let run = try #require(try await store.scheduledRuns(job: "snapshot/all").first)
         #expect(run.state == .succeeded, "\(run) \(log)")
         let runId = try #require(run.runId)
-        let recorded = try #require(try store.run(runId))
+        let recorded = try #require(try await store.run(runId))
         #expect(recorded.status == .succeeded, "\(recorded.summary)")
         for index in 0..<2 {
             let version = try await fleet.agent(index).send("GET", "/v1/version", token: SimulatedFleet.token).json()

@@ -13,11 +13,12 @@ struct CoordinatorService {
     /// minute is at most a minute late and runs as soon as the service starts.
     static func start(
         _ fleet: SimulatedFleet, inventory: String, catchingUp jobs: [String], once: RunOnce? = nil
-    ) throws -> CoordinatorService {
+    ) async throws -> CoordinatorService {
         let store = try HistoryStore(directory: fleet.directory.url("state"))
         let lastPlanned = (once ?? RunOnce()).minute.addingTimeInterval(-60)
         for job in jobs {
-            try store.recordNotRun(ScheduledRun(job: job, plannedAt: lastPlanned, state: .succeeded, owner: "x:1"))
+            try await store.recordNotRun(
+                ScheduledRun(job: job, plannedAt: lastPlanned, state: .succeeded, owner: "x:1"))
         }
         let port = try FreePorts.one()
         let process = try AgentBinary.start(

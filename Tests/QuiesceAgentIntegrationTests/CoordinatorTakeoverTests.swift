@@ -17,15 +17,17 @@ struct CoordinatorTakeoverTests {
         let files = try PushCommandTests.Files(fleet)
         let push = try await fleet.coordinator(["push", "--fleet", inventory] + files.arguments)
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
-        let first = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all"])
-        let second = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: [])
+        let first = try await CoordinatorService.start(fleet, inventory: inventory, catchingUp: ["snapshot/all"])
+        let second = try await CoordinatorService.start(fleet, inventory: inventory, catchingUp: [])
         let coordinators = [first, second]
         defer { for coordinator in coordinators { _ = coordinator.stop() } }
         let store = first.store
 
         var claimed: ScheduledRun?
         let opened = await eventually(within: 20) {
-            claimed = try? store.scheduledRuns(job: "snapshot/all").first { $0.state == .running && $0.session != nil }
+            claimed = try? await store.scheduledRuns(job: "snapshot/all").first {
+                $0.state == .running && $0.session != nil
+            }
             guard claimed != nil else { return false }
             let version = try? await fleet.agent(1).send("GET", "/v1/version", token: SimulatedFleet.token).json()
             return version?["activeSession"] as? String == claimed?.session
@@ -39,7 +41,7 @@ struct CoordinatorTakeoverTests {
         let killedAt = Date()
 
         let released = await eventually(within: 15) {
-            let row = try? store.scheduledRuns(job: "snapshot/all").first { $0.plannedAt == run.plannedAt }
+            let row = try? await store.scheduledRuns(job: "snapshot/all").first { $0.plannedAt == run.plannedAt }
             let version = try? await fleet.agent(1).send("GET", "/v1/version", token: SimulatedFleet.token).json()
             return row?.state == .interrupted && version?["activeSession"] == nil
         }
@@ -47,9 +49,9 @@ struct CoordinatorTakeoverTests {
         #expect(released, "interrupted and released within 15 s of the kill\n\(log)")
         #expect(Date().timeIntervalSince(killedAt) < 30, "well before a1's 75 s lease")
         #expect(log.contains("session \(run.session ?? "") released: finished on its 2 members"), "\(log)")
-        let event = try #require(try store.events().first { $0.kind == .snapshotInterrupted }, "\(log)")
+        let event = try #require(try await store.events().first { $0.kind == .snapshotInterrupted }, "\(log)")
         #expect(event.group == "all" && event.details.first?.contains("released: finished on its 2 members") == true)
-        let rows = try store.scheduledRuns(job: "snapshot/all")
+        let rows = try await store.scheduledRuns(job: "snapshot/all")
         #expect(Set(rows.map(\.plannedAt)).count == rows.count, "no planned run has two rows")
     }
 }

@@ -32,11 +32,11 @@ struct DashboardTests {
         let web = try await fleet.coordinator(["snapshot", "--fleet", inventory, "--group", "web"])
         #expect(web.status != 0, "a3 cannot be reached: \(web.stdout)")
 
-        let service = try CoordinatorService.start(fleet, inventory: inventory, catchingUp: [])
+        let service = try await CoordinatorService.start(fleet, inventory: inventory, catchingUp: [])
         defer { _ = service.stop() }
         let store = service.store
-        let webRun = try #require(try store.runs(kind: .snapshot, group: "web").first?.id)
-        let sweepRun = try #require(try store.runs(kind: .sweep).first?.id)
+        let webRun = try #require(try await store.runs(kind: .snapshot, group: "web").first?.id)
+        let sweepRun = try #require(try await store.runs(kind: .sweep).first?.id)
         let base = "http://127.0.0.1:\(service.port)"
         #expect(await eventually(within: 15) { (try? await service.client.send("GET", "/v1/health"))?.status == 200 })
         let browser = HeadlessChromium(directory: fleet.directory)

@@ -99,7 +99,7 @@ struct WebhookTests {
         let text = try String(contentsOfFile: inventory, encoding: .utf8)
         try text.replacingOccurrences(of: #"{"defaults""#, with: #"{"sweepSchedule": \#(daily), \#(hooks) "defaults""#)
             .write(toFile: inventory, atomically: true, encoding: .utf8)
-        let service = try CoordinatorService.start(
+        let service = try await CoordinatorService.start(
             fleet, inventory: inventory, catchingUp: ["snapshot/all", "sweep"], once: once)
         let store = service.store
         let client = service.client
@@ -118,9 +118,9 @@ struct WebhookTests {
         #expect(Set(delivered.compactMap(\.kind)) == ["vmNonCompliant", "snapshotFailed"], "\(delivered)")
         #expect(delivered.count == 3 && delivered.allSatisfy { $0.attempts == 2 }, "one 500, then taken: \(delivered)")
         #expect(delivered.allSatisfy { $0.authorization == "Bearer hook-token-0123456789" })
-        let failed = try #require(try store.events().first { $0.kind == .snapshotFailed })
+        let failed = try #require(try await store.events().first { $0.kind == .snapshotFailed })
         #expect(failed.group == "all" && failed.runId != nil)
-        let nobody = try #require(try store.deliveries(of: failed.id).first { $0.webhook.hasSuffix("/nobody") })
+        let nobody = try #require(try await store.deliveries(of: failed.id).first { $0.webhook.hasSuffix("/nobody") })
         #expect(nobody.state == .failed && nobody.attempts == 2 && nobody.lastError != nil, "\(nobody)")
         #expect(log.contains("gave up delivering event"), "\(log)")
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import QuiesceAPI
 import Testing
 
@@ -9,64 +8,65 @@ import Testing
 struct HistoryStoreTests {
     private struct Report: Codable { var note: String }
 
-    private func withStore(_ body: (HistoryStore) throws -> Void) throws {
+    private func withStore(_ body: (HistoryStore) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(try HistoryStore(directory: directory))
+        try await body(try HistoryStore(directory: directory))
     }
 
-    @Test func runsAreRecordedWithEachVMsResultAndFoundByVM() throws {
-        try withStore { store in
-            let sweep = try store.start(kind: .sweep, fleet: "/f.json", targets: 2)
-            try store.finish(
+    @Test func runsAreRecordedWithEachVMsResultAndFoundByVM() async throws {
+        try await withStore { store in
+            let sweep = try await store.start(kind: .sweep, fleet: "/f.json", targets: 2)
+            try await store.finish(
                 sweep, status: .failed, summary: "1 of 2 compliant", report: Report(note: "sweep"),
                 vms: [
                     HistoryVMResult(vm: "db-3", status: "nonCompliant", detail: "pre.sh is 0755"),
                     HistoryVMResult(vm: "db-1", status: "compliant", detail: ""),
                 ])
-            let push = try store.start(kind: .push, fleet: "/f.json", targets: 1)
-            try store.finish(
+            let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
+            try await store.finish(
                 push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
                 vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
                 pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
 
-            #expect(try store.runs().map(\.id) == [push, sweep], "newest first")
-            #expect(try store.runs(kind: .sweep).map(\.id) == [sweep])
-            #expect(try store.runs(vm: "db-3").map(\.id) == [sweep])
-            #expect(try store.results(of: sweep, vm: "db-3").first?.detail == "pre.sh is 0755")
-            let recorded = try #require(try store.run(sweep))
+            #expect(try await store.runs().map(\.id) == [push, sweep], "newest first")
+            #expect(try await store.runs(kind: .sweep).map(\.id) == [sweep])
+            #expect(try await store.runs(vm: "db-3").map(\.id) == [sweep])
+            #expect(try await store.results(of: sweep, vm: "db-3").first?.detail == "pre.sh is 0755")
+            let recorded = try #require(try await store.run(sweep))
             #expect(recorded.status == .failed && recorded.report?.contains("\"note\":\"sweep\"") == true)
-            #expect(try store.expectedFiles(for: ["db-1", "db-3"])["db-1"]?["preScript"]?.sha256 == "ab")
-            #expect(try store.expectedFiles(for: ["db-1", "db-3"])["db-3"] == nil)
+            #expect(try await store.expectedFiles(for: ["db-1", "db-3"])["db-1"]?["preScript"]?.sha256 == "ab")
+            #expect(try await store.expectedFiles(for: ["db-1", "db-3"])["db-3"] == nil)
         }
     }
 
-    @Test func pruningDropsOldRunsButKeepsWhatWasLastPushed() throws {
-        try withStore { store in
-            let push = try store.start(kind: .push, fleet: "/f.json", targets: 1)
-            try store.finish(
+    @Test func pruningDropsOldRunsButKeepsWhatWasLastPushed() async throws {
+        try await withStore { store in
+            let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
+            try await store.finish(
                 push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
                 vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
                 pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
-            #expect(try store.prune(startedBefore: Date().addingTimeInterval(-60)) == 0, "a fresh run stays")
-            #expect(try store.prune(startedBefore: Date().addingTimeInterval(60)) == 1)
-            #expect(try store.runs().isEmpty && store.results(of: push).isEmpty)
-            #expect(try store.expectedFiles(for: ["db-1"])["db-1"]?["preScript"]?.sha256 == "ab")
+            #expect(try await store.prune(startedBefore: Date().addingTimeInterval(-60)) == 0, "a fresh run stays")
+            #expect(try await store.prune(startedBefore: Date().addingTimeInterval(60)) == 1)
+            #expect(try await store.runs().isEmpty)
+            #expect(try await store.results(of: push).isEmpty)
+            #expect(try await store.expectedFiles(for: ["db-1"])["db-1"]?["preScript"]?.sha256 == "ab")
         }
     }
 
-    @Test func aRunWhoseProcessIsGoneReadsAsInterrupted() throws {
-        try withStore { store in
-            let mine = try store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
-            #expect(try store.run(mine)?.status == .running, "this process is alive")
+    @Test func aRunWhoseProcessIsGoneReadsAsInterrupted() async throws {
+        try await withStore { store in
+            let mine = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
+            #expect(try await store.run(mine)?.status == .running, "this process is alive")
             // A child that has exited and been reaped stands in for a coordinator that was killed.
             let child = Process()
             child.executableURL = URL(fileURLWithPath: "/bin/true")
             try child.run()
             child.waitUntilExit()
-            let theirs = try store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
-            try store.markProcess(of: theirs, as: Int64(child.processIdentifier))
-            let run = try #require(try store.run(theirs))
+            let theirs = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
+            try await store.markProcess(of: theirs, as: Int64(child.processIdentifier))
+            let run = try #require(try await store.run(theirs))
             #expect(run.status == .interrupted)
             #expect(run.summary.contains("ended before the run finished"))
         }
@@ -86,17 +86,17 @@ struct HistoryStoreTests {
 struct HistoryRunFactsTests {
     private struct Report: Codable { var note: String }
 
-    @Test func finishedRunsKeepTheirFactsAndEachVMsLatestResult() throws {
+    @Test func finishedRunsKeepTheirFactsAndEachVMsLatestResult() async throws {
         let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try HistoryStore(directory: directory)
-        let first = try store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
-        try store.finish(
+        let first = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
+        try await store.finish(
             first, status: .succeeded, summary: "db: succeeded", report: Report(note: "1"),
             vms: [HistoryVMResult(vm: "db-1", status: "succeeded", detail: "", consistency: .applicationConsistent)],
             facts: RunFacts(group: "db", consistency: .applicationConsistent, freezeSkewMs: 0.4, frozenMs: 12))
-        let second = try store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
-        try store.finish(
+        let second = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
+        try await store.finish(
             second, status: .failed, summary: "web: failed", report: Report(note: "2"),
             vms: [
                 HistoryVMResult(
@@ -104,78 +104,78 @@ struct HistoryRunFactsTests {
             ],
             facts: RunFacts(group: "web", consistency: .crashConsistent))
 
-        let db = try #require(try store.runs(kind: .snapshot, group: "db", reports: false).first)
+        let db = try #require(try await store.runs(kind: .snapshot, group: "db", reports: false).first)
         #expect(
             db.id == first && db.consistency == "applicationConsistent" && db.freezeSkewMs == 0.4 && db.frozenMs == 12)
         #expect(db.report == nil, "listing without reports leaves them unread")
-        #expect(try store.runs(group: "web", status: .succeeded).isEmpty)
-        let latest = try store.latestResults(kind: .snapshot)
+        #expect(try await store.runs(group: "web", status: .succeeded).isEmpty)
+        let latest = try await store.latestResults(kind: .snapshot)
         #expect(latest["db-1"]?.runId == first && latest["db-1"]?.consistency == "applicationConsistent")
         #expect(latest["web-1"]?.status == "failed" && latest["web-1"]?.detail == "freeze timed out")
-        #expect(try store.latestResults(kind: .sweep).isEmpty)
+        #expect(try await store.latestResults(kind: .sweep).isEmpty)
     }
 }
 
 @Suite("History store: upgrade")
 struct HistoryUpgradeTests {
-    @Test func runsRecordedBeforeFactsExistedGetThemFromTheirReports() throws {
+    @Test func runsRecordedBeforeFactsExistedGetThemFromTheirReports() async throws {
         let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let old = try HistoryStore(directory: directory, migratingUpTo: "v3: events and their deliveries")
+        let old = try SQLiteHistoryDatabase(directory: directory, migratingUpTo: "v3: events and their deliveries")
         let report =
             #"{"group":"db","consistency":"fileSystemConsistent","freezeSkewMs":1.5,"#
             + #""members":[{"name":"db-1","frozenMs":3},{"name":"db-2","frozenMs":7}]}"#
-        try old.write { db in
-            for (id, vm) in [(1, "db-1"), (2, "db-1"), (2, "db-2")] where vm == "db-1" || id == 2 {
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO run (id, kind, startedAt, finishedAt, status, fleet, targets, summary,
-                        processId, report) VALUES (?, 'snapshot', ?, ?, 'succeeded', '/f.json', 2, 'ok', 1, ?)
-                        """,
-                    arguments: [id, Date(), Date(), report])
-                try db.execute(
-                    sql: "INSERT INTO runVM (runId, vm, status, detail) VALUES (?, ?, 'succeeded', '')",
-                    arguments: [id, vm])
-            }
-        }
+        try await old.transaction([
+            SQLStatement(
+                """
+                INSERT INTO run (id, kind, startedAt, finishedAt, status, fleet, targets, summary, processId, report)
+                VALUES (?, 'snapshot', ?, ?, 'succeeded', '/f.json', 2, 'ok', 1, ?)
+                """, rows: [1, 2].map { [.integer($0), .date(Date()), .date(Date()), .text(report)] }),
+            SQLStatement(
+                "INSERT INTO runVM (runId, vm, status, detail) VALUES (?, ?, 'succeeded', '')",
+                rows: [(1, "db-1"), (2, "db-1"), (2, "db-2")].map { [.integer($0), .text($1)] }),
+        ])
 
         let store = try HistoryStore(directory: directory)
-        let run = try #require(try store.runs(group: "db").first)
+        let run = try #require(try await store.runs(group: "db").first)
         #expect(
             run.id == 2 && run.consistency == "fileSystemConsistent" && run.freezeSkewMs == 1.5 && run.frozenMs == 7)
-        let latest = try store.latestResults(kind: .snapshot)
+        let latest = try await store.latestResults(kind: .snapshot)
         #expect(latest["db-1"]?.runId == 2 && latest["db-2"]?.runId == 2 && latest.count == 2)
     }
 }
 
 @Suite("History store: coordinators' heartbeats")
 struct CoordinatorHeartbeatTests {
-    @Test func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot() throws {
+    @Test func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot() async throws {
         let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try HistoryStore(directory: directory)
         let now = Date()
         for (owner, minute) in [("quiet.example:42", 0.0), ("busy.example:7", 60), ("unknown.example:9", 120)] {
-            try store.recordNotRun(
+            try await store.recordNotRun(
                 ScheduledRun(
                     job: "snapshot/db", plannedAt: now.addingTimeInterval(minute), state: .running, owner: owner))
         }
-        try store.write { db in
-            try db.execute(
-                sql: "INSERT INTO coordinator (owner, heartbeatAt) VALUES (?, ?), (?, ?)",
-                arguments: [
-                    "quiet.example:42", now.addingTimeInterval(-60), "busy.example:7", now.addingTimeInterval(-5),
+        try await store.database.transaction([
+            SQLStatement(
+                "INSERT INTO coordinator (owner, heartbeatAt) VALUES (?, ?)",
+                rows: [
+                    [.text("quiet.example:42"), .date(now.addingTimeInterval(-60))],
+                    [.text("busy.example:7"), .date(now.addingTimeInterval(-5))],
                 ])
-        }
-        let interrupted = try store.interruptAbandonedRuns(now: now, staleAfter: .seconds(20))
+        ])
+        let interrupted = try await store.interruptAbandonedRuns(now: now, staleAfter: .seconds(20))
         #expect(interrupted.map(\.owner) == ["quiet.example:42"], "a coordinator never heard from is not judged")
         #expect(interrupted.first?.note.contains("fell silent") == true, "\(interrupted)")
-        let states = try store.scheduledRuns().reduce(into: [String: ScheduledRun.State]()) { $0[$1.owner] = $1.state }
+        let states = try await store.scheduledRuns().reduce(into: [String: ScheduledRun.State]()) {
+            $0[$1.owner] = $1.state
+        }
         #expect(
             states == ["quiet.example:42": .interrupted, "busy.example:7": .running, "unknown.example:9": .running])
-        try store.finishScheduled("snapshot/db", plannedAt: now, state: .succeeded, runId: nil, note: "late")
+        try await store.finishScheduled("snapshot/db", plannedAt: now, state: .succeeded, runId: nil, note: "late")
         #expect(
-            try store.scheduledRuns().first { $0.owner == "quiet.example:42" }?.state == .interrupted,
+            try await store.scheduledRuns().first { $0.owner == "quiet.example:42" }?.state == .interrupted,
             "a coordinator back from silence does not overwrite the verdict")
     }
 }

@@ -12,8 +12,8 @@ import Testing
     final class TestClock: SchedulerClock {
         private let time: Mutex<Date>
         /// Told of each wake-up before the scheduler sees it: what happens meanwhile.
-        let whileAsleep: @Sendable (Date) -> Void
-        init(_ start: Date, whileAsleep: @escaping @Sendable (Date) -> Void = { _ in }) {
+        let whileAsleep: @Sendable (Date) async -> Void
+        init(_ start: Date, whileAsleep: @escaping @Sendable (Date) async -> Void = { _ in }) {
             time = Mutex(start)
             self.whileAsleep = whileAsleep
         }
@@ -22,7 +22,7 @@ import Testing
         func sleep(until date: Date) async throws {
             try Task.checkCancellation()
             await Task.yield()
-            whileAsleep(date)
+            await whileAsleep(date)
             time.withLock { $0 = max($0, date) }
         }
     }
@@ -46,11 +46,11 @@ import Testing
         let shutdown = GracefulShutdown()
         let ran = RunLog()
 
-        init(now: String, whileAsleep: @escaping @Sendable (HistoryStore, Date) -> Void = { _, _ in }) throws {
+        init(now: String, whileAsleep: @escaping @Sendable (HistoryStore, Date) async -> Void = { _, _ in }) throws {
             directory = try TemporaryDirectory()
             let store = try HistoryStore(directory: directory.path)
             self.store = store
-            clock = TestClock(try Self.date(now)) { whileAsleep(store, $0) }
+            clock = TestClock(try Self.date(now)) { await whileAsleep(store, $0) }
         }
 
         static func date(_ text: String) throws -> Date {
@@ -68,14 +68,14 @@ import Testing
             try await Scheduler(jobs: [job], store: store, clock: clock) { _ in }.run(shutdown: shutdown)
         }
 
-        func rows() throws -> [ScheduledRun] { try store.scheduledRuns().reversed() }
+        func rows() async throws -> [ScheduledRun] { try await store.scheduledRuns().reversed() }
     }
 
     @Test func runsAtEachPlannedTimeAndRecordsEach() async throws {
         let fixture = try Fixture(now: "2026-12-04T10:02:00Z")
         defer { fixture.directory.remove() }
         try await fixture.run("*/5 * * * *", runs: 3)
-        let rows = try fixture.rows()
+        let rows = try await fixture.rows()
         #expect(
             rows.map(\.plannedAt)
                 == (try ["10:05", "10:10", "10:15"].map { try Fixture.date("2026-12-04T\($0):00Z") }))
@@ -87,12 +87,12 @@ import Testing
     @Test func afterDowntimeTheLatestRunCatchesUpAndTheRestAreOneMissedRow() async throws {
         let fixture = try Fixture(now: "2026-12-04T10:02:00Z")
         defer { fixture.directory.remove() }
-        try fixture.store.recordNotRun(
+        try await fixture.store.recordNotRun(
             ScheduledRun(
                 job: "snapshot/payments", plannedAt: try Fixture.date("2026-12-04T07:00:00Z"), state: .succeeded,
                 owner: "earlier:1"))
         try await fixture.run("*/5 * * * *", runs: 1)
-        let rows = try fixture.rows()
+        let rows = try await fixture.rows()
         #expect(rows.count == 3, "\(rows)")
         let missed = try #require(rows.first { $0.state == .missed })
         #expect(missed.plannedAt == (try Fixture.date("2026-12-04T09:55:00Z")))
@@ -108,7 +108,7 @@ import Testing
         defer { fixture.directory.remove() }
         // Each run takes 12 minutes of a 5-minute schedule.
         try await fixture.run("*/5 * * * *", runs: 2, taking: 12 * 60)
-        let rows = try fixture.rows()
+        let rows = try await fixture.rows()
         #expect(rows.map(\.state) == [.succeeded, .skipped, .succeeded], "\(rows)")
         #expect(rows[1].plannedAt == (try Fixture.date("2026-12-04T10:10:00Z")))
         #expect(rows[1].note.contains("the previous run was still going"))
@@ -122,14 +122,14 @@ import Testing
         // Another coordinator on the same store claims 10:05 while this one waits for it.
         let fixture = try Fixture(now: "2026-12-04T10:02:00Z") { store, wakingAt in
             guard wakingAt == planned else { return }
-            #expect((try? store.claim("snapshot/payments", plannedAt: planned, startedAt: planned)) == true)
+            #expect((try? await store.claim("snapshot/payments", plannedAt: planned, startedAt: planned)) == true)
         }
         defer { fixture.directory.remove() }
         try await fixture.run("*/5 * * * *", runs: 1)
         #expect(
-            (try fixture.store.claim("snapshot/payments", plannedAt: planned, startedAt: planned)) == false,
+            (try await fixture.store.claim("snapshot/payments", plannedAt: planned, startedAt: planned)) == false,
             "a planned run is claimed once")
-        #expect(try fixture.store.scheduledRuns(job: "snapshot/payments").last?.plannedAt == planned)
+        #expect(try await fixture.store.scheduledRuns(job: "snapshot/payments").last?.plannedAt == planned)
         #expect(fixture.ran.all == [try Fixture.date("2026-12-04T10:10:00Z")])
     }
 
@@ -138,12 +138,12 @@ import Testing
         defer { fixture.directory.remove() }
         let planned = try Fixture.date("2026-12-04T10:00:00Z")
         let dead = ChildProcessHelpers.deadProcessID()
-        try fixture.store.recordNotRun(
+        try await fixture.store.recordNotRun(
             ScheduledRun(
                 job: "snapshot/payments", plannedAt: planned, state: .running,
                 owner: "\(CurrentProcess.hostName):\(dead)", startedAt: planned))
         try await fixture.run("*/5 * * * *", runs: 1)
-        let interrupted = try #require(try fixture.rows().first)
+        let interrupted = try #require(try await fixture.rows().first)
         #expect(interrupted.state == .interrupted)
         #expect(interrupted.note.contains("stopped before it finished"))
     }
@@ -153,7 +153,7 @@ import Testing
         defer { fixture.directory.remove() }
         fixture.shutdown.trigger()
         try await fixture.run("*/5 * * * *", runs: 1)
-        #expect(try fixture.rows().isEmpty)
+        #expect(try await fixture.rows().isEmpty)
     }
 }
 

@@ -8,9 +8,9 @@ extension Dashboard {
     /// `/`: the groups with their latest snapshot and next run, then every VM with its
     /// compliance, what its next snapshot would reach and its latest snapshot, filtered by
     /// `q` (part of the name or address), `group` and `state`.
-    public func fleet(query: [String: String]) throws(HistoryError) -> Page {
-        let swept = try store.latestResults(kind: .sweep)
-        let snapshots = try store.latestResults(kind: .snapshot)
+    public func fleet(query: [String: String]) async throws(HistoryError) -> Page {
+        let swept = try await store.latestResults(kind: .sweep)
+        let snapshots = try await store.latestResults(kind: .snapshot)
         let state = { (vm: FleetInventory.VM) in swept[vm.name]?.status ?? "notSwept" }
         var counts: [String: Int] = [:]
         for vm in inventory.vms { counts[state(vm), default: 0] += 1 }
@@ -43,7 +43,7 @@ extension Dashboard {
             <p class="counts" id="counts">\(summary.joined(separator: " "))</p>
             <p>Inventory \(HTML.escape(fleetPath)); sweeps \(nextRun(inventory.sweepSchedule)).</p>
             <h2>Groups</h2>
-            \(try groupsTable())
+            \(try await groupsTable())
             <h2>VMs</h2>
             \(filterForm(search: search, group: group, state: wanted))
             <p id="shown">Showing \(shown.count) of \(inventory.vms.count).</p>
@@ -57,12 +57,12 @@ extension Dashboard {
             """)
     }
 
-    private func groupsTable() throws(HistoryError) -> String {
+    private func groupsTable() async throws(HistoryError) -> String {
         var rows: [[String]] = []
         for name in groupNames {
             let group = inventory.groups[name]
             let members = inventory.vms.filter { $0.groups.contains(name) }.count
-            let latest = try store.runs(kind: .snapshot, group: name, limit: 1, reports: false).first
+            let latest = try await store.runs(kind: .snapshot, group: name, limit: 1, reports: false).first
             rows.append([
                 HTML.groupLink(name), "\(members)", nextRun(group?.schedule),
                 latest.map { "\(HTML.runLink($0.id)) \(HTML.badge($0.status.rawValue)) \(HTML.time($0.endedAt))" }

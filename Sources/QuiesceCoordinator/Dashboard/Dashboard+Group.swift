@@ -5,15 +5,15 @@ extension Dashboard {
     /// `/groups/<name>`: its policy, members, schedule and next run, retention, the schedule's
     /// recent runs with their outcome and lateness, its recent snapshots with their consistency
     /// and skew, and the latest snapshot's timeline.
-    public func group(_ name: String) throws(HistoryError) -> Page {
+    public func group(_ name: String) async throws(HistoryError) -> Page {
         guard let group = inventory.groups[name] else {
             return notFound(
                 "There is no group \(name) in \(fleetPath).",
                 "Its groups are " + groupNames.map(HTML.groupLink).joined(separator: ", ") + ".")
         }
         let members = inventory.vms.filter { $0.groups.contains(name) }
-        let snapshots = try store.runs(kind: .snapshot, group: name, limit: 20, reports: false)
-        let scheduled = try store.scheduledRuns(job: "snapshot/\(name)", limit: 20)
+        let snapshots = try await store.runs(kind: .snapshot, group: name, limit: 20, reports: false)
+        let scheduled = try await store.scheduledRuns(job: "snapshot/\(name)", limit: 20)
         let retention =
             group.retention.map { policy in
                 [policy.keepLast.map { "the last \($0)" }, policy.keepDays.map { "\($0) days" }].compactMap { $0 }
@@ -33,9 +33,8 @@ extension Dashboard {
                 HTML.escape(run.owner), HTML.escape(run.note),
             ]
         }
-        let latest = try snapshots.first.flatMap { run throws(HistoryError) in
-            try run.id.flatMap { id throws(HistoryError) in try store.run(id) }.flatMap(timelines.report(of:))
-        }
+        var latest: GroupTimeline?
+        if let id = snapshots.first?.id, let run = try await store.run(id) { latest = timelines.report(of: run) }
         return page(
             "Group \(name)",
             """

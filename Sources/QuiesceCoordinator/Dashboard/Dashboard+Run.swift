@@ -4,8 +4,8 @@ import QuiesceAPI
 extension Dashboard {
     /// `/runs/<id>`: what ran and how it ended; for a group snapshot its verdict, cut, timeline,
     /// members and their scripts' output; for the others each VM's result; then the whole report.
-    public func run(_ id: String) throws(HistoryError) -> Page {
-        guard let number = Int64(id), let run = try store.run(number) else {
+    public func run(_ id: String) async throws(HistoryError) -> Page {
+        guard let number = Int64(id), let run = try await store.run(number) else {
             return notFound(
                 "There is no run \(id) in the history.",
                 "Runs are numbered; each group's page and each VM's page link to theirs.")
@@ -14,7 +14,7 @@ extension Dashboard {
         if run.kind == .snapshot, let report = reports.report(of: run) {
             detail = GroupTimelineHTML.sections(report, linkingVMs: true)
         } else {
-            let rows = try store.results(of: number).map { result in
+            let rows = try await store.results(of: number).map { result in
                 [
                     HTML.vmLink(result.vm), HTML.badge(result.status), HTML.badge(result.consistency ?? ""),
                     HTML.escape(result.detail),
@@ -43,8 +43,8 @@ extension Dashboard {
     }
 
     /// `/runs/<id>/report.json`: the run's whole report, as kept.
-    public func report(_ id: String) throws(HistoryError) -> (json: String, found: Bool) {
-        guard let number = Int64(id), let report = try store.run(number)?.report else {
+    public func report(_ id: String) async throws(HistoryError) -> (json: String, found: Bool) {
+        guard let number = Int64(id), let report = try await store.run(number)?.report else {
             return (#"{"error": "there is no report of run \#(id.filter(\.isNumber)) in the history"}"#, false)
         }
         return (report, true)

@@ -4,15 +4,15 @@ import QuiesceAPI
 extension Dashboard {
     /// `/vms/<name>`: where it is, its groups and labels, its latest sweep and snapshot, and
     /// every recent run that reached it with its own result there.
-    public func vm(_ name: String) throws(HistoryError) -> Page {
+    public func vm(_ name: String) async throws(HistoryError) -> Page {
         guard let vm = inventory.vms.first(where: { $0.name == name }) else {
             return notFound(
                 "There is no VM \(name) in \(fleetPath).", #"The <a href="/">fleet page</a> lists and filters them."#)
         }
-        let runs = try store.runs(vm: name, limit: 50, reports: false)
-        let results = try store.results(of: runs.compactMap(\.id), vm: name)
-        let sweep = try store.latestResults(kind: .sweep, vm: name)[name]
-        let snapshot = try store.latestResults(kind: .snapshot, vm: name)[name]
+        let runs = try await store.runs(vm: name, limit: 50, reports: false)
+        let results = try await store.results(of: runs.compactMap(\.id), vm: name)
+        let sweep = try await store.latestResults(kind: .sweep, vm: name)[name]
+        let snapshot = try await store.latestResults(kind: .snapshot, vm: name)[name]
         let rows = runs.map { run in
             let result = run.id.flatMap { results[$0] }
             return [

@@ -28,11 +28,11 @@ public final class EventPublisher: Service {
 
     /// Stores `events` with their deliveries and tells the delivery loop. Never throws: an event
     /// that cannot be stored is at least in the log.
-    public func publish(_ events: [FleetEvent]) {
+    public func publish(_ events: [FleetEvent]) async {
         guard !events.isEmpty else { return }
         for event in events { log("event \(event.kind.rawValue): \(event.message)") }
         do {
-            try store.record(events, webhooks: Array(webhooks.values), now: Date())
+            try await store.record(events, webhooks: Array(webhooks.values), now: Date())
             doorbell.ring()
         } catch {
             log("cannot keep \(events.count) events: \(error)")
@@ -47,7 +47,7 @@ public final class EventPublisher: Service {
         }
         while !shutdown.isTriggered {
             await deliverDue()
-            let next = try? store.nextDeliveryDue()
+            let next = try? await store.nextDeliveryDue()
             let wait = next.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
             // Until the next delivery is due, an event is published, or the service stops.
             let doorbell = doorbell
@@ -59,7 +59,7 @@ public final class EventPublisher: Service {
     private func deliverDue() async {
         let due: [(EventDelivery, FleetEvent)]
         do {
-            due = try store.dueDeliveries(now: Date())
+            due = try await store.dueDeliveries(now: Date())
         } catch {
             log("cannot read the pending deliveries: \(error)")
             return
@@ -90,7 +90,7 @@ public final class EventPublisher: Service {
             delivery.nextAttemptAt = Date().addingTimeInterval(wait)
         }
         do {
-            try store.update(delivery)
+            try await store.update(delivery)
         } catch {
             log("cannot record the delivery of event \(event.id) to \(webhook.url): \(error)")
         }

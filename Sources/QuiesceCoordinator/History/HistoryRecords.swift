@@ -1,12 +1,9 @@
 import Foundation
-import GRDB
 import QuiesceAPI
 import QuiesceSystem
 
 /// One push, sweep or group snapshot.
-public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "run"
-
+public struct HistoryRun: Codable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case push
         case sweep
@@ -43,23 +40,42 @@ public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistable
     public var freezeSkewMs: Double?
     /// The longest any member was frozen.
     public var frozenMs: Double?
+    /// `host:pid` of the coordinator that ran it; nil for runs recorded before it was kept.
+    public var owner: String?
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    /// Every column but the report, which is read only when asked for.
+    static let columns =
+        "id, kind, startedAt, finishedAt, status, fleet, targets, summary, processId, groupName, consistency, "
+        + "freezeSkewMs, frozenMs, owner"
 
-    static var columnsButReport: [any SQLSelectable] {
-        [
-            "id", "kind", "startedAt", "finishedAt", "status", "fleet", "targets", "summary", "processId", "groupName",
-            "consistency", "freezeSkewMs", "frozenMs",
-        ].map { Column($0) }
+    init(row: SQLRow) throws(HistoryError) {
+        id = try row.integer("id")
+        kind = try row.enumeration("kind")
+        startedAt = try row.date("startedAt")
+        finishedAt = try row.optionalDate("finishedAt")
+        status = try row.enumeration("status")
+        fleet = try row.text("fleet")
+        targets = Int(try row.integer("targets"))
+        summary = try row.text("summary")
+        processId = try row.integer("processId")
+        report = try row.optionalText("report")
+        groupName = try row.optionalText("groupName")
+        consistency = try row.optionalText("consistency")
+        freezeSkewMs = try row.optionalReal("freezeSkewMs")
+        frozenMs = try row.optionalReal("frozenMs")
+        owner = try row.optionalText("owner")
     }
 
     /// When it finished, or started if it has not.
     public var endedAt: Date { finishedAt ?? startedAt }
 
     /// A run still marked running whose process is gone was interrupted (the coordinator was
-    /// killed or the machine went down).
+    /// killed or the machine went down). Only a process of this host can be looked for; a run of
+    /// another host's coordinator is marked interrupted by the one that takes over from it.
     var resolvingInterruption: HistoryRun {
-        guard status == .running, !CurrentProcess.isAlive(processId: Int32(processId)) else { return self }
+        guard status == .running, owner.map({ $0.hasPrefix(CurrentProcess.hostName + ":") }) ?? true,
+            !CurrentProcess.isAlive(processId: Int32(processId))
+        else { return self }
         var run = self
         run.status = .interrupted
         run.summary = "interrupted: the coordinator (pid \(processId)) ended before the run finished"
@@ -68,9 +84,7 @@ public struct HistoryRun: Codable, Sendable, FetchableRecord, MutablePersistable
 }
 
 /// One VM's outcome in a run.
-public struct HistoryVMResult: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "runVM"
-
+public struct HistoryVMResult: Codable, Sendable {
     public var runId: Int64 = 0
     public var vm: String
     /// The command's own word: `compliant`, `pushed`, `unreachable`, `failed`...
@@ -85,6 +99,14 @@ public struct HistoryVMResult: Codable, Sendable, FetchableRecord, MutablePersis
         self.status = status
         self.detail = detail
         self.consistency = consistency?.rawValue
+    }
+
+    init(row: SQLRow) throws(HistoryError) {
+        runId = try row.integer("runId")
+        vm = try row.text("vm")
+        status = try row.text("status")
+        detail = try row.text("detail")
+        consistency = try row.optionalText("consistency")
     }
 }
 
@@ -107,9 +129,7 @@ public struct RunFacts: Sendable, Equatable {
 
 /// A VM's result in the newest run of one kind that reached it, kept up to date as runs finish,
 /// so the fleet page reads one row per VM and kind instead of scanning the history.
-public struct LatestVMResult: Codable, Sendable, FetchableRecord, TableRecord {
-    public static let databaseTableName = "vmLatest"
-
+public struct LatestVMResult: Codable, Sendable {
     public var vm: String
     public var kind: HistoryRun.Kind
     public var runId: Int64
@@ -117,12 +137,20 @@ public struct LatestVMResult: Codable, Sendable, FetchableRecord, TableRecord {
     public var status: String
     public var detail: String
     public var consistency: String?
+
+    init(row: SQLRow) throws(HistoryError) {
+        vm = try row.text("vm")
+        kind = try row.enumeration("kind")
+        runId = try row.integer("runId")
+        finishedAt = try row.date("finishedAt")
+        status = try row.text("status")
+        detail = try row.text("detail")
+        consistency = try row.optionalText("consistency")
+    }
 }
 
 /// A file a push left on a VM: what a later sweep expects to find there.
-public struct PushedFile: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "pushedFile"
-
+public struct PushedFile: Codable, Sendable, Equatable {
     public var vm: String
     /// `pluginConfig`, `preScript` or `postScript`, as in the agent's compliance report.
     public var role: String
@@ -135,5 +163,13 @@ public struct PushedFile: Codable, Sendable, Equatable, FetchableRecord, Persist
         self.role = role
         self.sha256 = sha256
         self.pushedAt = pushedAt
+    }
+
+    init(row: SQLRow) throws(HistoryError) {
+        vm = try row.text("vm")
+        role = try row.text("role")
+        sha256 = try row.text("sha256")
+        runId = try row.integer("runId")
+        pushedAt = try row.date("pushedAt")
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import QuiesceAPI
 
 extension HistoryStore {
@@ -8,23 +7,20 @@ extension HistoryStore {
     /// `history --prune-days`. Returns the ids deleted (or that would be, with `dryRun`).
     public func pruneSnapshotRuns(
         group: String, policy: RetentionPolicy, dryRun: Bool, now: Date
-    ) throws(HistoryError) -> [Int64] {
-        let ofGroup = try read { db in
-            try HistoryRun.filter(Column("kind") == HistoryRun.Kind.snapshot.rawValue)
-                .filter(Column("groupName") == group)
-                .filter(Column("status") == HistoryRun.Status.succeeded.rawValue).fetchAll(db)
+    ) async throws(HistoryError) -> [Int64] {
+        let ofGroup = try await read(
+            "SELECT id, startedAt FROM run WHERE kind = 'snapshot' AND groupName = ? AND status = 'succeeded'",
+            [.text(group)]
+        ).map { row throws(HistoryError) in
+            RetentionPolicy.Snapshot(id: String(try row.integer("id")), takenAt: try row.date("startedAt"))
         }
-        let expired = policy.expired(
-            ofGroup.compactMap { run in run.id.map { RetentionPolicy.Snapshot(id: String($0), takenAt: run.startedAt) }
-            },
-            now: now
-        ).compactMap { Int64($0.id) }
+        let expired = policy.expired(ofGroup, now: now).compactMap { Int64($0.id) }
         guard !dryRun, !expired.isEmpty else { return expired }
-        try write { db in
-            let ids = expired.map(String.init).joined(separator: ",")
-            try db.execute(sql: "DELETE FROM runVM WHERE runId IN (\(ids))")
-            try db.execute(sql: "DELETE FROM run WHERE id IN (\(ids))")
-        }
+        let ids = expired.map(String.init).joined(separator: ",")
+        try await transaction([
+            SQLStatement("DELETE FROM runVM WHERE runId IN (\(ids))"),
+            SQLStatement("DELETE FROM run WHERE id IN (\(ids))"),
+        ])
         return expired
     }
 }

@@ -26,9 +26,9 @@ extension HistoryStore {
     public func record<Report: RecordedReport>(
         fleet: String, targets: Int, _ work: () async -> Report
     ) async throws(HistoryError) -> (run: Int64, report: Report) {
-        let id = try start(kind: Report.historyKind, fleet: fleet, targets: targets)
+        let id = try await start(kind: Report.historyKind, fleet: fleet, targets: targets)
         let report = await work()
-        try finish(
+        try await finish(
             id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
             vms: report.historyVMs, facts: report.historyFacts, pushed: report.pushedFiles(at: Date()))
         return (id, report)

@@ -31,7 +31,7 @@ public enum SnapshotPrune {
         // Snapshots a member could not delete still exist: their runs stay in the history.
         if let history, report.succeeded {
             do {
-                report.historyRunsDeleted = try history.pruneSnapshotRuns(
+                report.historyRunsDeleted = try await history.pruneSnapshotRuns(
                     group: group, policy: policy, dryRun: dryRun, now: now)
             } catch {
                 report.historyError = "\(error)"

@@ -17,7 +17,7 @@ public struct ScheduledJob: Sendable {
         public var plannedAt: Date
         /// Records the group session the run is about to open, so that another coordinator can
         /// release it if this one dies.
-        public var noteSession: @Sendable (String) -> Void
+        public var noteSession: @Sendable (String) async -> Void
     }
 
     public struct Outcome: Sendable {
@@ -103,7 +103,7 @@ public struct Scheduler: Service {
     /// last one dealt with, run.
     private func follow(_ job: ScheduledJob, shutdown: GracefulShutdown) async throws {
         // A job new to the store starts with its next planned time, not with its past.
-        var cursor = (try? store.lastPlanned(job.name)) ?? clock.now()
+        var cursor = (try? await store.lastPlanned(job.name)) ?? clock.now()
         var busyUntil: Date?
         while !shutdown.isTriggered {
             guard let next = job.schedule.next(after: cursor) else {
@@ -121,7 +121,7 @@ public struct Scheduler: Service {
             let due = MissedRuns(job.schedule, lastPlanned: cursor, now: clock.now(), catchUpWithin: catchUpWithin)
             if due.count > 0, let first = due.first, let last = due.last {
                 let overlapped = busyUntil.map { first < $0 } ?? false
-                recordNotRun(job, first: first, last: last, count: due.count, overlapped: overlapped)
+                await recordNotRun(job, first: first, last: last, count: due.count, overlapped: overlapped)
                 cursor = last
             }
             guard let plannedAt = due.catchUp else { continue }
@@ -136,20 +136,20 @@ public struct Scheduler: Service {
     private func watch(until done: GracefulShutdown) async {
         while !done.isTriggered {
             do {
-                try store.heartbeat(at: Date())
+                try await store.heartbeat(at: Date())
             } catch {
                 log("cannot record this coordinator's heartbeat: \(error)")
             }
             await takeOverAbandonedRuns()
             try? await done.cancelling { try await Task.sleep(for: heartbeatInterval) }
         }
-        try? store.retireHeartbeat()
+        try? await store.retireHeartbeat()
     }
 
     private func takeOverAbandonedRuns() async {
         let abandoned: [ScheduledRun]
         do {
-            abandoned = try store.interruptAbandonedRuns(staleAfter: staleAfter)
+            abandoned = try await store.interruptAbandonedRuns(staleAfter: staleAfter)
         } catch {
             log("cannot check for interrupted runs: \(error)")
             return
@@ -165,7 +165,7 @@ public struct Scheduler: Service {
     private func runOnce(_ job: ScheduledJob, plannedAt: Date) async {
         let startedAt = clock.now()
         do {
-            guard try store.claim(job.name, plannedAt: plannedAt, startedAt: startedAt) else {
+            guard try await store.claim(job.name, plannedAt: plannedAt, startedAt: startedAt) else {
                 log("\(job.name): the run planned for \(Self.stamp(plannedAt)) is another coordinator's")
                 return
             }
@@ -175,9 +175,9 @@ public struct Scheduler: Service {
         }
         let late = startedAt.timeIntervalSince(plannedAt)
         log("\(job.name): started the run planned for \(Self.stamp(plannedAt)) (\(Self.seconds(late)) late)")
-        let noteSession: @Sendable (String) -> Void = { [store, log] session in
+        let noteSession: @Sendable (String) async -> Void = { [store, log] session in
             do {
-                try store.noteSession(job.name, plannedAt: plannedAt, session: session)
+                try await store.noteSession(job.name, plannedAt: plannedAt, session: session)
             } catch {
                 log(
                     "\(job.name): cannot note session \(session) of the run planned for \(Self.stamp(plannedAt)): "
@@ -187,7 +187,7 @@ public struct Scheduler: Service {
         let outcome = await job.work(ScheduledJob.Run(plannedAt: plannedAt, noteSession: noteSession))
         log("\(job.name): \(outcome.succeeded ? "succeeded" : "FAILED"): \(outcome.summary)")
         do {
-            try store.finishScheduled(
+            try await store.finishScheduled(
                 job.name, plannedAt: plannedAt, state: outcome.succeeded ? .succeeded : .failed, runId: outcome.runId,
                 note: outcome.summary)
         } catch {
@@ -195,7 +195,7 @@ public struct Scheduler: Service {
         }
     }
 
-    private func recordNotRun(_ job: ScheduledJob, first: Date, last: Date, count: Int, overlapped: Bool) {
+    private func recordNotRun(_ job: ScheduledJob, first: Date, last: Date, count: Int, overlapped: Bool) async {
         let span = count == 1 ? Self.stamp(first) : "\(count) runs from \(Self.stamp(first)) to \(Self.stamp(last))"
         let note =
             overlapped
@@ -204,7 +204,7 @@ public struct Scheduler: Service {
                 + "\(Int(catchUpWithin / .seconds(60))) minutes late does not start"
         log("\(job.name): \(note)")
         do {
-            try store.recordNotRun(
+            try await store.recordNotRun(
                 ScheduledRun(
                     job: job.name, plannedAt: last, state: overlapped ? .skipped : .missed,
                     owner: ScheduledRun.thisProcess,

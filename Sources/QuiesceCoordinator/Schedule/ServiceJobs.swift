@@ -25,15 +25,16 @@ public enum ServiceJobs {
                     guard !members.isEmpty else {
                         return .init(succeeded: false, runId: nil, summary: "group \(group.name) has no VMs")
                     }
-                    let previous = store.latestReport(GroupSnapshotReport.self, kind: .snapshot, group: group.name)
+                    let previous = await store.latestReport(
+                        GroupSnapshotReport.self, kind: .snapshot, group: group.name)
                     let session = GroupSnapshot.newSessionId(group: group.name)
-                    run.noteSession(session)
+                    await run.noteSession(session)
                     let snapshot = GroupSnapshot(group: group, members: members, agents: agents, sessionId: session)
                     let (taken, report) = await record(store, fleetPath: fleetPath, targets: members.count) {
                         await snapshot.run()
                     }
                     if let report {
-                        events?.publish(EventRules.afterSnapshot(report, previous: previous, runId: taken.runId))
+                        await events?.publish(EventRules.afterSnapshot(report, previous: previous, runId: taken.runId))
                     }
                     // Retention after a snapshot that worked: a failing group keeps what it has.
                     guard taken.succeeded, let retention = group.retention else { return taken }
@@ -52,16 +53,16 @@ public enum ServiceJobs {
                 ScheduledJob(name: "sweep", schedule: schedule) { _ in
                     let expected: Sweep.Expected
                     do {
-                        expected = try store.expectedFiles(for: vms.map(\.name))
+                        expected = try await store.expectedFiles(for: vms.map(\.name))
                     } catch {
                         return .init(succeeded: false, runId: nil, summary: "\(error)")
                     }
-                    let previous = store.latestReport(SweepReport.self, kind: .sweep)
+                    let previous = await store.latestReport(SweepReport.self, kind: .sweep)
                     let (swept, report) = await record(store, fleetPath: fleetPath, targets: vms.count) {
                         await Sweep.run(vms, agents: agents, expected: expected)
                     }
                     if let report {
-                        events?.publish(EventRules.afterSweep(report, previous: previous, runId: swept.runId))
+                        await events?.publish(EventRules.afterSweep(report, previous: previous, runId: swept.runId))
                     }
                     return swept
                 })
@@ -82,7 +83,7 @@ public enum ServiceJobs {
                 deadline: .seconds(group.deadlines.finishSeconds))
             done = "session \(session) released: \(released)"
         }
-        events?.publish([
+        await events?.publish([
             FleetEvent(
                 kind: .snapshotInterrupted, group: group.name, runId: run.runId,
                 message: "group \(group.name): the snapshot planned for \(HistoryRun.timestamp(run.plannedAt)) was "
@@ -110,10 +111,12 @@ extension HistoryStore {
     /// without it). Runs are listed without their reports and only the one needed is read.
     public func latestReport<Report: Decodable>(
         _ type: Report.Type, kind: HistoryRun.Kind, group: String? = nil
-    ) -> Report? {
-        guard let runs = try? runs(kind: kind, group: group, limit: 200, reports: false) else { return nil }
-        return runs.lazy.compactMap { listed in
-            listed.id.flatMap { id in try? self.run(id) }?.decodedReport(Report.self)
-        }.first
+    ) async -> Report? {
+        guard let runs = try? await runs(kind: kind, group: group, limit: 200, reports: false) else { return nil }
+        for listed in runs {
+            guard let id = listed.id, let report = try? await run(id)?.decodedReport(Report.self) else { continue }
+            return report
+        }
+        return nil
     }
 }

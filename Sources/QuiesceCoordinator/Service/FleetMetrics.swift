@@ -10,7 +10,7 @@ import QuiesceAPI
 /// Per VM, of the latest sweep that reached it: reachable and compliant. Per scheduled job: runs by outcome and
 /// the latest run's lateness. Events by kind, and their deliveries to webhooks by state.
 public enum FleetMetrics {
-    public static func render(store: HistoryStore, inventory: FleetInventory) throws(HistoryError) -> String {
+    public static func render(store: HistoryStore, inventory: FleetInventory) async throws(HistoryError) -> String {
         var text = MetricsText()
         text.family(
             "quiesce_group_last_run_timestamp_seconds", .gauge, "When the group's latest snapshot run finished.")
@@ -23,14 +23,15 @@ public enum FleetMetrics {
         text.family("quiesce_group_last_freeze_skew_seconds", .gauge, "Spread of the members' freeze instants.")
         text.family("quiesce_group_last_frozen_seconds", .gauge, "Longest time a member was frozen.")
         for group in inventory.groups.keys.sorted() {
-            guard let latest = try store.runs(kind: .snapshot, group: group, limit: 1, reports: false).first,
+            guard let latest = try await store.runs(kind: .snapshot, group: group, limit: 1, reports: false).first,
                 latest.status != .running
             else { continue }
             let labels = ["group": group]
             text.sample("quiesce_group_last_run_timestamp_seconds", labels, latest.endedAt.seconds)
-            if let success = try store.runs(kind: .snapshot, group: group, status: .succeeded, limit: 1, reports: false)
-                .first
-            {
+            if let success = try await store.runs(
+                kind: .snapshot, group: group, status: .succeeded, limit: 1, reports: false
+            )
+            .first {
                 text.sample("quiesce_group_last_success_timestamp_seconds", labels, success.endedAt.seconds)
             }
             if let consistency = latest.consistency.flatMap(Consistency.init(rawValue:)) {
@@ -47,7 +48,7 @@ public enum FleetMetrics {
         }
         text.family("quiesce_vm_reachable", .gauge, "Whether the latest sweep reached the VM's agent.")
         text.family("quiesce_vm_compliant", .gauge, "Whether the latest sweep found the VM compliant.")
-        let swept = try store.latestResults(kind: .sweep)
+        let swept = try await store.latestResults(kind: .sweep)
         for vm in inventory.vms.map(\.name).sorted() {
             guard let result = swept[vm] else { continue }
             text.sample("quiesce_vm_reachable", ["vm": vm], result.status == "unreachable" ? 0 : 1)
@@ -57,15 +58,15 @@ public enum FleetMetrics {
         text.family(
             "quiesce_scheduled_run_lateness_seconds", .gauge,
             "How late the job's latest run started after its planned minute.")
-        for (job, counts) in try store.scheduledRunCounts().sorted(by: { $0.key < $1.key }) {
+        for (job, counts) in try await store.scheduledRunCounts().sorted(by: { $0.key < $1.key }) {
             for (state, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 text.sample("quiesce_scheduled_runs_total", ["job": job, "state": state.rawValue], Double(count))
             }
-            if let lateness = try store.scheduledRuns(job: job, limit: 20).compactMap(\.lateness).first {
+            if let lateness = try await store.scheduledRuns(job: job, limit: 20).compactMap(\.lateness).first {
                 text.sample("quiesce_scheduled_run_lateness_seconds", ["job": job], lateness / .seconds(1))
             }
         }
-        let counts = try store.eventCounts()
+        let counts = try await store.eventCounts()
         text.family("quiesce_events_total", .counter, "Events raised, by kind.")
         for (kind, count) in counts.events.sorted(by: { $0.key < $1.key }) {
             text.sample("quiesce_events_total", ["kind": kind], Double(count))
