@@ -36,6 +36,10 @@ let package = Package(
         // `quiesce ca` and `quiesce enroll`: X.509 certificates for the fleet's own CA (coordinator only).
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", exact: "1.7.4"),
+        // `--store postgresql://`: one history that coordinators on several hosts share (coordinator only).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // The logger postgres-nio's client takes; ours is silent, its errors come back as thrown errors.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .target(
@@ -53,6 +57,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "QuiesceHistoryPostgres",
+            dependencies: [
+                "QuiesceCoordinator", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "QuiesceCA",
             dependencies: [
                 "QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem",
@@ -67,8 +78,8 @@ let package = Package(
         .executableTarget(
             name: "quiesce",
             dependencies: [
-                "QuiesceAPI", "QuiesceCA", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient",
-                "QuiesceHTTPServer",
+                "QuiesceAPI", "QuiesceCA", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHistoryPostgres",
+                "QuiesceHTTPClient", "QuiesceHTTPServer",
                 "QuiesceSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -150,7 +161,8 @@ let package = Package(
         .target(
             name: "QuiesceTestSupport",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", .product(name: "Crypto", package: "swift-crypto"),
+                "QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/QuiesceTestSupport",
             swiftSettings: strict
@@ -177,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "QuiesceCoordinatorTests",
             dependencies: [
-                "QuiesceCoordinator", "QuiesceAPI", "QuiesceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "QuiesceCoordinator", "QuiesceAPI", "QuiesceHistoryPostgres", "QuiesceTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(

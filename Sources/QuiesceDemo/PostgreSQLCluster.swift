@@ -2,12 +2,15 @@ import Foundation
 import QuiesceSystem
 
 /// A private PostgreSQL cluster, never the system's service: its own data directory (and, if
-/// given, a WAL directory elsewhere), a unix socket in `runDirectory`, no network. As root it
+/// given, a WAL directory elsewhere), a unix socket in `runDirectory`, and no network unless
+/// given a loopback `port` (where roles log in by password). As root it
 /// runs as the `postgres` user (PostgreSQL refuses root); otherwise as whoever we are.
 /// `stop()` shuts it down.
 public final class PostgreSQLCluster: Sendable {
     public let dataDirectory: String
     public let runDirectory: String
+    /// Its port: of the loopback listener, if any, and of the socket's name.
+    public let port: Int
     /// The server's main process, from its lock file: stopped by pid, since its data directory
     /// may be gone from the namespace (a disk lazily unmounted by an interrupted demo).
     private let postmaster: pid_t
@@ -25,21 +28,28 @@ public final class PostgreSQLCluster: Sendable {
     /// once the server answers; throws with the server's log when it does not start.
     public init(
         dataDirectory: String, walDirectory: String? = nil, runDirectory: String, existing: Bool = false,
-        settings: [String] = []
+        settings: [String] = [], port: Int? = nil
     ) throws {
         self.dataDirectory = dataDirectory
         self.runDirectory = runDirectory
+        self.port = port ?? 5432
         try Self.makeOwnedDirectory(runDirectory)
         if !existing {
             for directory in [dataDirectory] + (walDirectory.map { [$0] } ?? []) {
                 try Self.makeOwnedDirectory(directory)
             }
             try Self.run(
-                ["\(Self.binaries)/initdb", "-D", dataDirectory, "--auth-local=peer", "--no-instructions"]
+                [
+                    "\(Self.binaries)/initdb", "-D", dataDirectory, "--auth-local=peer", "--auth-host=scram-sha-256",
+                    "--no-instructions",
+                ]
                     + (walDirectory.map { ["--waldir", $0] } ?? []))
         }
         let options =
-            (["-k \(runDirectory)", "-c listen_addresses=''", "-c shared_buffers=16MB"]
+            ([
+                "-k \(runDirectory)", "-p \(self.port)", "-c listen_addresses='\(port == nil ? "" : "127.0.0.1")'",
+                "-c shared_buffers=16MB",
+            ]
             + settings.map {
                 "-c \($0)"
             }).joined(separator: " ")
@@ -62,11 +72,14 @@ public final class PostgreSQLCluster: Sendable {
     /// Runs `statements` through psql; returns the rows, `|`-separated, one per line.
     @discardableResult
     public func sql(_ statements: String) throws -> String {
-        try Self.run(["psql", "-h", runDirectory, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-At", "-c", statements])
+        try Self.run([
+            "psql", "-h", runDirectory, "-p", "\(port)", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-At", "-c",
+            statements,
+        ])
     }
 
     /// The libpq connection string a client on this machine uses.
-    public var conninfo: String { "host=\(runDirectory) dbname=postgres" }
+    public var conninfo: String { "host=\(runDirectory) port=\(port) dbname=postgres" }
 
     /// A fast shutdown (SIGINT, as `pg_ctl stop -m fast` sends): clients are disconnected, the
     /// server checkpoints and exits. Waits up to 60 s, then SIGKILL.

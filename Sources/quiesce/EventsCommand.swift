@@ -29,7 +29,7 @@ struct EventsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let history = try state.history()
+        let history = try await state.history()
         var events: [Listing.Entry] = []
         for event in try await history.events(limit: limit) {
             events.append(Listing.Entry(event: event, deliveries: try await history.deliveries(of: event.id)))

@@ -35,7 +35,7 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let history = try state.history()
+        let history = try await state.history()
         if let pruneDays {
             let deleted = try await history.prune(startedBefore: Date().addingTimeInterval(-Double(pruneDays) * 86_400))
             if json {

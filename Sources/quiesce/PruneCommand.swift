@@ -37,7 +37,7 @@ struct PruneCommand: AsyncParsableCommand {
                 description: "quiesce prune: group \(name) has no `retention`; give it one in \(options.fleet), "
                     + #"e.g. "retention": {"keepLast": 7, "keepDays": 30}"#)
         }
-        let history = try state.history()
+        let history = try await state.history()
         let agents = options.agentClient(for: inventory)
         let (run, report) = try await history.record(fleet: options.fleetPath, targets: vms.count) {
             await SnapshotPrune.run(

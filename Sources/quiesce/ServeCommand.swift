@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
             .init(
                 listen: address, tokenFile: tokenFile, certificateFile: tlsCert, keyFile: tlsKey, clientCAFile: clientCa
             ))
-        let store = try state.history()
+        let store = try await state.history()
         let fleetPath = URL(fileURLWithPath: fleet).standardizedFileURL.path
         let largestGroup = inventory.groups.keys.map { name in inventory.vms.filter { $0.groups.contains(name) }.count }
         let agents = AgentClient(for: inventory, maxConcurrent: max(maxConcurrent, largestGroup.max() ?? 0))

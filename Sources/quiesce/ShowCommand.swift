@@ -22,7 +22,7 @@ struct ShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let history = try state.history()
+        let history = try await state.history()
         guard let record = try await history.run(number) else {
             throw UnusableInput(
                 description:

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import QuiesceAPI
 import QuiesceCoordinator
+import QuiesceHistoryPostgres
 import QuiesceSystem
 
-/// Where the coordinator keeps its history.
+/// Where the coordinator keeps its history: the state directory, or PostgreSQL.
 struct StateOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -14,6 +15,16 @@ struct StateOptions: ParsableArguments {
                 + "(~/.local/state/quiesce)."
         ))
     var state: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep the history in PostgreSQL instead: postgresql://USER@HOST:PORT/DATABASE.",
+            discussion:
+                "Default: $QUIESCE_STORE, else history.sqlite in the state directory. Coordinators on several hosts "
+                + "sharing one share their schedule, claims and takeovers. The password comes from the URL or "
+                + "$PGPASSWORD; ?sslmode=require insists on TLS."
+        ))
+    var store: String?
 
     var directory: String {
         if let state { return state }
@@ -27,8 +38,11 @@ struct StateOptions: ParsableArguments {
     }
 
     /// The history store; exits 2 with the reason when it cannot be opened.
-    func history() throws -> HistoryStore {
+    func history() async throws -> HistoryStore {
         do {
+            if let url = store ?? CurrentProcess.environment["QUIESCE_STORE"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                return HistoryStore(database: try await PostgresHistoryDatabase(try PostgresStoreURL(url)))
+            }
             return try HistoryStore(directory: directory)
         } catch {
             throw UnusableInput(description: "\(error)")

@@ -21,7 +21,7 @@ struct SweepCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (inventory, vms) = try options.selectedVMs()
-        let history = try state.history()
+        let history = try await state.history()
         let expected = try await history.expectedFiles(for: vms.map(\.name))
         let (run, report) = try await history.record(fleet: options.fleetPath, targets: vms.count) {
             let progress = ProgressBar.fleetProgress("sweep", total: vms.count)

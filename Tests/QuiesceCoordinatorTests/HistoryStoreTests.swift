@@ -8,14 +8,9 @@ import Testing
 struct HistoryStoreTests {
     private struct Report: Codable { var note: String }
 
-    private func withStore(_ body: (HistoryStore) async throws -> Void) async throws {
-        let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await body(try HistoryStore(directory: directory))
-    }
-
-    @Test func runsAreRecordedWithEachVMsResultAndFoundByVM() async throws {
-        try await withStore { store in
+    @Test(arguments: HistoryBackend.allCases)
+    func runsAreRecordedWithEachVMsResultAndFoundByVM(backend: HistoryBackend) async throws {
+        try await backend.withStore { store in
             let sweep = try await store.start(kind: .sweep, fleet: "/f.json", targets: 2)
             try await store.finish(
                 sweep, status: .failed, summary: "1 of 2 compliant", report: Report(note: "sweep"),
@@ -40,8 +35,9 @@ struct HistoryStoreTests {
         }
     }
 
-    @Test func pruningDropsOldRunsButKeepsWhatWasLastPushed() async throws {
-        try await withStore { store in
+    @Test(arguments: HistoryBackend.allCases)
+    func pruningDropsOldRunsButKeepsWhatWasLastPushed(backend: HistoryBackend) async throws {
+        try await backend.withStore { store in
             let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
             try await store.finish(
                 push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
@@ -55,8 +51,9 @@ struct HistoryStoreTests {
         }
     }
 
-    @Test func aRunWhoseProcessIsGoneReadsAsInterrupted() async throws {
-        try await withStore { store in
+    @Test(arguments: HistoryBackend.allCases)
+    func aRunWhoseProcessIsGoneReadsAsInterrupted(backend: HistoryBackend) async throws {
+        try await backend.withStore { store in
             let mine = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
             #expect(try await store.run(mine)?.status == .running, "this process is alive")
             // A child that has exited and been reaped stands in for a coordinator that was killed.
@@ -86,10 +83,12 @@ struct HistoryStoreTests {
 struct HistoryRunFactsTests {
     private struct Report: Codable { var note: String }
 
-    @Test func finishedRunsKeepTheirFactsAndEachVMsLatestResult() async throws {
-        let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try HistoryStore(directory: directory)
+    @Test(arguments: HistoryBackend.allCases)
+    func finishedRunsKeepTheirFactsAndEachVMsLatestResult(backend: HistoryBackend) async throws {
+        try await backend.withStore { store in try await check(store) }
+    }
+
+    private func check(_ store: HistoryStore) async throws {
         let first = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
         try await store.finish(
             first, status: .succeeded, summary: "db: succeeded", report: Report(note: "1"),
@@ -147,10 +146,12 @@ struct HistoryUpgradeTests {
 
 @Suite("History store: coordinators' heartbeats")
 struct CoordinatorHeartbeatTests {
-    @Test func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot() async throws {
-        let directory = NSTemporaryDirectory() + "quiesce-history-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try HistoryStore(directory: directory)
+    @Test(arguments: HistoryBackend.allCases)
+    func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot(backend: HistoryBackend) async throws {
+        try await backend.withStore { store in try await check(store) }
+    }
+
+    private func check(_ store: HistoryStore) async throws {
         let now = Date()
         for (owner, minute) in [("quiet.example:42", 0.0), ("busy.example:7", 60), ("unknown.example:9", 120)] {
             try await store.recordNotRun(

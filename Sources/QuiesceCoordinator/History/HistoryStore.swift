@@ -248,6 +248,8 @@ public final class HistoryStore: Sendable {
 public struct HistoryError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 extension HistoryStore {
