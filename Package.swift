@@ -213,8 +213,9 @@ let package = Package(
         .testTarget(
             name: "QuiesceAgentIntegrationTests",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPServer", "QuiesceSystem",
-                "QuiesceTestSupport", "quiesce-agent", "quiesce", .product(name: "NIOHTTP1", package: "swift-nio"),
+                "QuiesceAgent", "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHistoryPostgres",
+                "QuiesceHTTPServer", "QuiesceSystem", "QuiesceTestSupport", "quiesce-agent", "quiesce",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict

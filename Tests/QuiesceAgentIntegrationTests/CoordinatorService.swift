@@ -11,19 +11,35 @@ struct CoordinatorService {
     /// Records `jobs` as last planned the minute before `once` plans its run (without it, the
     /// minute before this one), as a coordinator that stopped since would have: the next planned
     /// minute is at most a minute late and runs as soon as the service starts.
+    ///
+    /// The history is the fleet's state directory, or `shared` (a `--store` and the test's view
+    /// of it). With `host`, the service runs in a UTS namespace of its own under that host name,
+    /// as a coordinator on another machine would (root only).
     static func start(
-        _ fleet: SimulatedFleet, inventory: String, catchingUp jobs: [String], once: RunOnce? = nil
+        _ fleet: SimulatedFleet, inventory: String, catchingUp jobs: [String], once: RunOnce? = nil,
+        shared: (url: String, store: HistoryStore)? = nil, host: String? = nil
     ) async throws -> CoordinatorService {
-        let store = try HistoryStore(directory: fleet.directory.url("state"))
+        let store = try shared?.store ?? HistoryStore(directory: fleet.directory.url("state"))
         let lastPlanned = (once ?? RunOnce()).minute.addingTimeInterval(-60)
         for job in jobs {
             try await store.recordNotRun(
                 ScheduledRun(job: job, plannedAt: lastPlanned, state: .succeeded, owner: "x:1"))
         }
         let port = try FreePorts.one()
-        let process = try AgentBinary.start(
-            ["serve", "--fleet", inventory, "--listen", "127.0.0.1:\(port)", "--state", fleet.directory.url("state")],
-            capturingStandardError: true, program: "quiesce")
+        let serve =
+            ["serve", "--fleet", inventory, "--listen", "127.0.0.1:\(port)", "--state", fleet.directory.url("state")]
+            + (shared.map { ["--store", $0.url] } ?? [])
+        let process =
+            if let host {
+                try AgentBinary.start(
+                    [
+                        "--uts", "--", "/bin/sh", "-c", #"hostname "$0" && exec "$@""#, host,
+                        AgentBinary.path(of: "quiesce"),
+                    ]
+                        + serve, capturingStandardError: true, program: "/usr/bin/unshare")
+            } else {
+                try AgentBinary.start(serve, capturingStandardError: true, program: "quiesce")
+            }
         return CoordinatorService(process: process, port: port, store: store)
     }
 

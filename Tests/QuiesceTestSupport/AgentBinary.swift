@@ -6,8 +6,10 @@ public enum AgentBinary {
     /// Beside the test bundle in the build products directory.
     public static var path: String { path(of: "quiesce-agent") }
 
-    /// A program of this package built beside the test bundle (`quiesce-agent`, `quiesce`).
+    /// A program of this package built beside the test bundle (`quiesce-agent`, `quiesce`), or
+    /// one given by its absolute path.
     public static func path(of program: String) -> String {
+        if program.hasPrefix("/") { return program }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         return ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(program)
     }

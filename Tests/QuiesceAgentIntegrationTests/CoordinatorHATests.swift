@@ -1,0 +1,123 @@
+import Foundation
+import QuiesceCoordinator
+import QuiesceHistoryPostgres
+import QuiesceTestSupport
+import Testing
+
+/// Three `quiesce serve`, each as its own host (a UTS namespace with its own name), on one
+/// private PostgreSQL: the one running a group snapshot is killed while every member is frozen.
+/// A survivor, hearing no heartbeat from it, marks the run interrupted, releases the group (thaw
+/// and post-scripts on every member) long before the agents' leases would, and the next planned
+/// run is claimed by one survivor and succeeds. No planned run is run twice or lost.
+@Suite(
+    "quiesce serve: HA on PostgreSQL",
+    .enabled(if: Privilege.rootTestsEnabled, Comment(rawValue: Privilege.rootOnlyReason)),
+    .enabled(if: HistoryPostgres.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"))
+struct CoordinatorHATests {
+    @Test func aSurvivorOnAnotherHostTakesOverTheDeadLeadersGroupAndSchedule() async throws {
+        let postgres = try HistoryPostgres()
+        defer { postgres.stop() }
+        let database = try await PostgresHistoryDatabase(try PostgresStoreURL(postgres.url))
+        let store = HistoryStore(database: database)
+        // a0's snapshot is slow: a1 and a2 are frozen, waiting for the cut, when the leader dies.
+        let fleet = try await SimulatedFleet(
+            count: 3, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 10000}}}}"#, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 3, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)
+        let files = try PushCommandTests.Files(fleet)
+        let push = try await fleet.coordinator(
+            ["push", "--fleet", inventory, "--store", postgres.url] + files.arguments)
+        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        var coordinators: [CoordinatorService] = []
+        for host in ["coord-a", "coord-b", "coord-c"] {
+            coordinators.append(
+                try await CoordinatorService.start(
+                    fleet, inventory: inventory, catchingUp: coordinators.isEmpty ? ["snapshot/all"] : [],
+                    shared: (postgres.url, store), host: host))
+        }
+        defer { for coordinator in coordinators { _ = coordinator.stop() } }
+
+        var claimed: ScheduledRun?
+        let frozen = await eventually(within: 30) {
+            claimed = try? await store.scheduledRuns(job: "snapshot/all").first { $0.state == .running }
+            guard let session = claimed?.session else { return false }
+            for index in 1...2 {
+                let version = try? await fleet.agent(index).send("GET", "/v1/version", token: SimulatedFleet.token)
+                    .json()
+                guard version?["activeSession"] as? String == session, version?["frozen"] as? Bool == true else {
+                    return false
+                }
+            }
+            return true
+        }
+        #expect(frozen, "a run claimed, a1 and a2 frozen in its session")
+        let run = try #require(claimed)
+        let leader = try #require(
+            coordinators.first { run.owner == "coord-\($0.hostLetter(of: coordinators)):\($0.pid)" }, "\(run.owner)")
+        kill(leader.pid, SIGKILL)
+        let killedAt = Date()
+
+        var interrupted: ScheduledRun?
+        let released = await eventually(within: 45) {
+            interrupted = try? await store.scheduledRuns(job: "snapshot/all").first {
+                $0.plannedAt == run.plannedAt && $0.state == .interrupted
+            }
+            guard interrupted != nil else { return false }
+            for index in 0..<3 {
+                let version = try? await fleet.agent(index).send("GET", "/v1/version", token: SimulatedFleet.token)
+                    .json()
+                guard version?["activeSession"] == nil, version?["frozen"] as? Bool == false else { return false }
+            }
+            return true
+        }
+        let takeover = Date().timeIntervalSince(killedAt)
+        print("HA on PostgreSQL: the group was released \(String(format: "%.1f", takeover)) s after its leader died")
+        #expect(released, "interrupted and every member thawed and out of the session after the kill")
+        #expect(takeover < 40, "within heartbeat staleness (20 s) and a heartbeat (5 s), before the agents' leases")
+        #expect(
+            interrupted?.note.contains("fell silent") == true, "judged by its heartbeat: \(interrupted?.note ?? "")")
+        let history = try await store.runs(kind: .snapshot, reports: false)
+        #expect(
+            history.first { $0.owner == run.owner }?.status == .interrupted,
+            "the leader's history run is interrupted too: \(history.map { "\($0.owner ?? "") \($0.status)" })")
+
+        // The schedule goes on: the next planned minute is claimed by one survivor and succeeds.
+        var next: ScheduledRun?
+        let tookNext = await eventually(within: 90) {
+            next = try? await store.scheduledRuns(job: "snapshot/all").first {
+                $0.plannedAt > run.plannedAt && $0.state == .succeeded
+            }
+            return next != nil
+        }
+        let survivors = coordinators.filter { $0.pid != leader.pid }
+        let logs = survivors.map { $0.stop() }.joined(separator: "\n---\n")
+        #expect(tookNext, "a later planned run succeeded\n\(logs)")
+        #expect(next.map { !$0.owner.hasPrefix(run.owner) } == true, "run by a survivor: \(next?.owner ?? "")")
+        #expect(logs.contains("released: finished on its 3 members"), "\(logs)")
+        #expect(try await store.events().contains { $0.kind == .snapshotInterrupted }, "\(logs)")
+
+        // Each planned minute has one row and at most one history run: none ran twice, none vanished.
+        // (The row the test wrote as the minute before the first is not a run.)
+        let rows = try await store.scheduledRuns(job: "snapshot/all", limit: 100).filter { $0.owner != "x:1" }
+        #expect(Set(rows.map(\.plannedAt)).count == rows.count)
+        let runIds = rows.compactMap(\.runId)
+        #expect(Set(runIds).count == runIds.count, "no history run is two planned runs'")
+        let started = try await store.runs(kind: .snapshot, limit: 100, reports: false)
+        #expect(
+            started.count == rows.filter { [.succeeded, .failed, .interrupted].contains($0.state) }.count,
+            "one history run per planned run that started: \(started.count) for \(rows.map(\.state))")
+        let listed = try await fleet.coordinator(["history", "--store", postgres.url, "--json"])
+        #expect(listed.status == 0 && listed.stdout.contains("\"interrupted\""), "quiesce history reads the same store")
+        await database.close()
+    }
+}
+
+extension CoordinatorService {
+    var pid: Int32 { process.process.processIdentifier }
+
+    /// `a`, `b` or `c`: its place among the coordinators, as in its host name.
+    func hostLetter(of all: [CoordinatorService]) -> String {
+        let index = all.firstIndex { $0.port == port } ?? 0
+        return String(UnicodeScalar(UInt8(97 + index)))
+    }
+}
