@@ -60,7 +60,8 @@ let package = Package(
             name: "QuiesceHistoryPostgres",
             dependencies: [
                 "QuiesceCoordinator", .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
         .target(
@@ -161,7 +162,7 @@ let package = Package(
         .target(
             name: "QuiesceTestSupport",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceSystem",
+                "QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceHistoryPostgres", "QuiesceSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/QuiesceTestSupport",

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import NIOSSL
 import PostgresNIO
 import QuiesceCoordinator
@@ -12,6 +13,9 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
     public let url: PostgresStoreURL
     private let client: PostgresClient
     private let running: Task<Void, Never>
+    /// The history's own event loop: a busy or blocked loop of the HTTP server's (or, in tests,
+    /// of anything else in the process) never delays a claim or a heartbeat.
+    private let loop: MultiThreadedEventLoopGroup
 
     public var location: String { url.description }
     public var remedy: String {
@@ -36,9 +40,9 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
             }
         configuration.options.connectTimeout = timeout
         configuration.options.maximumConnections = 8
-        let client = PostgresClient(
-            configuration: configuration,
-            backgroundLogger: Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() })
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loop = loop
+        let client = PostgresClient(configuration: configuration, eventLoopGroup: loop, backgroundLogger: Self.silent)
         self.client = client
         running = Task { await client.run() }
         do {
@@ -46,7 +50,8 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
             // database comes back at once in the server's words, where the pool would retry.
             try await Self.within(timeout) {
                 let connection = try await PostgresConnection.connect(
-                    configuration: try Self.connectionConfiguration(url, timeout: timeout), id: 0, logger: Self.silent)
+                    on: loop.any(), configuration: try Self.connectionConfiguration(url, timeout: timeout), id: 0,
+                    logger: Self.silent)
                 do {
                     try await PostgresSchema.migrate(connection)
                 } catch {
@@ -57,6 +62,8 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
             }
         } catch {
             running.cancel()
+            _ = await running.value
+            try? await loop.shutdownGracefully()
             throw HistoryError(message: "cannot open the history at \(location): \(Self.describe(error)); \(remedy)")
         }
     }
@@ -94,6 +101,7 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
     public func close() async {
         running.cancel()
         _ = await running.value
+        try? await loop.shutdownGracefully()
     }
 
     private static func rows(of sequence: PostgresRowSequence) async throws -> [SQLRow] {

@@ -15,9 +15,9 @@ import Testing
     .enabled(if: HistoryPostgres.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"))
 struct CoordinatorHATests {
     @Test func aSurvivorOnAnotherHostTakesOverTheDeadLeadersGroupAndSchedule() async throws {
-        let postgres = try HistoryPostgres()
+        let postgres = try await HistoryPostgres.start()
         defer { postgres.stop() }
-        let database = try await PostgresHistoryDatabase(try PostgresStoreURL(postgres.url))
+        let database = try await HistoryPostgres.open(postgres.url)
         let store = HistoryStore(database: database)
         // a0's snapshot is slow: a1 and a2 are frozen, waiting for the cut, when the leader dies.
         let fleet = try await SimulatedFleet(
@@ -38,7 +38,7 @@ struct CoordinatorHATests {
         defer { for coordinator in coordinators { _ = coordinator.stop() } }
 
         var claimed: ScheduledRun?
-        let frozen = await eventually(within: 30) {
+        let frozen = await eventually(within: 30, every: .milliseconds(200)) {
             claimed = try? await store.scheduledRuns(job: "snapshot/all").first { $0.state == .running }
             guard let session = claimed?.session else { return false }
             for index in 1...2 {
@@ -58,7 +58,7 @@ struct CoordinatorHATests {
         let killedAt = Date()
 
         var interrupted: ScheduledRun?
-        let released = await eventually(within: 45) {
+        let released = await eventually(within: 45, every: .milliseconds(250)) {
             interrupted = try? await store.scheduledRuns(job: "snapshot/all").first {
                 $0.plannedAt == run.plannedAt && $0.state == .interrupted
             }
@@ -83,7 +83,7 @@ struct CoordinatorHATests {
 
         // The schedule goes on: the next planned minute is claimed by one survivor and succeeds.
         var next: ScheduledRun?
-        let tookNext = await eventually(within: 90) {
+        let tookNext = await eventually(within: 90, every: .seconds(1)) {
             next = try? await store.scheduledRuns(job: "snapshot/all").first {
                 $0.plannedAt > run.plannedAt && $0.state == .succeeded
             }

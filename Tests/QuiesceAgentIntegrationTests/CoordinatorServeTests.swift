@@ -52,7 +52,7 @@ struct CoordinatorServeTests {
     /// recorded as succeeded before the service exits, and no agent is left in a session.
     @Test func sigtermLetsARunningGroupSnapshotFinish() async throws {
         let fleet = try await SimulatedFleet(
-            count: 2, faults: #"{"agents": {"0": {"latencyMs": {"prepare": 1500}}}}"#, instantScripts: true)
+            count: 2, faults: #"{"agents": {"0": {"latencyMs": {"prepare": 4000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
         let inventory = try fleet.inventory(
             count: 2, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)

@@ -4,6 +4,9 @@ import QuiesceHistoryPostgres
 import QuiesceTestSupport
 import Testing
 
+/// The store's tests, each on SQLite and on PostgreSQL, around one private PostgreSQL server.
+@Suite(.sharedHistoryPostgres) enum HistoryOnEachDatabase {}
+
 /// The two databases a history lives in; store tests run on each.
 enum HistoryBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
@@ -17,8 +20,9 @@ enum HistoryBackend: String, CaseIterable, Sendable, CustomTestStringConvertible
     }
 
     /// Runs `body` with `count` stores open on one new, empty database, as coordinators sharing
-    /// it have. PostgreSQL is a private server on loopback (`HistoryPostgres`); without one
-    /// installed the case is skipped with the reason, except in CI, where it must run.
+    /// it have. PostgreSQL is a database of its own on the suite's private server on loopback
+    /// (`.sharedHistoryPostgres`); without one installed the case is skipped with the reason
+    /// (in CI it is always installed).
     func withStores(_ count: Int, _ body: ([HistoryStore]) async throws -> Void) async throws {
         switch self {
         case .sqlite:
@@ -26,17 +30,14 @@ enum HistoryBackend: String, CaseIterable, Sendable, CustomTestStringConvertible
             defer { directory.remove() }
             try await body((0..<count).map { _ in try HistoryStore(directory: directory.path) })
         case .postgresql:
-            guard HistoryPostgres.isInstalled || Privilege.isCI else {
+            guard let server = HistoryPostgres.shared else {
                 print("skipping the PostgreSQL case: needs Debian's postgresql-15 (scripts/setup.sh)")
                 return
             }
-            let server = try HistoryPostgres()
-            defer { server.stop() }
+            let url = try await server.newDatabase()
             var databases: [PostgresHistoryDatabase] = []
             do {
-                for _ in 0..<count {
-                    databases.append(try await PostgresHistoryDatabase(try PostgresStoreURL(server.url)))
-                }
+                for _ in 0..<count { databases.append(try await HistoryPostgres.open(url)) }
                 try await body(databases.map { HistoryStore(database: $0) })
             } catch {
                 for database in databases { await database.close() }

@@ -4,114 +4,121 @@ import Testing
 
 @testable import QuiesceCoordinator
 
-@Suite("History store")
-struct HistoryStoreTests {
-    private struct Report: Codable { var note: String }
+extension HistoryOnEachDatabase {
+    @Suite("History store")
+    struct HistoryStoreTests {
+        private struct Report: Codable { var note: String }
 
-    @Test(arguments: HistoryBackend.allCases)
-    func runsAreRecordedWithEachVMsResultAndFoundByVM(backend: HistoryBackend) async throws {
-        try await backend.withStore { store in
-            let sweep = try await store.start(kind: .sweep, fleet: "/f.json", targets: 2)
-            try await store.finish(
-                sweep, status: .failed, summary: "1 of 2 compliant", report: Report(note: "sweep"),
-                vms: [
-                    HistoryVMResult(vm: "db-3", status: "nonCompliant", detail: "pre.sh is 0755"),
-                    HistoryVMResult(vm: "db-1", status: "compliant", detail: ""),
-                ])
-            let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
-            try await store.finish(
-                push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
-                vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
-                pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
+        @Test(arguments: HistoryBackend.allCases)
+        func runsAreRecordedWithEachVMsResultAndFoundByVM(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in
+                let sweep = try await store.start(kind: .sweep, fleet: "/f.json", targets: 2)
+                try await store.finish(
+                    sweep, status: .failed, summary: "1 of 2 compliant", report: Report(note: "sweep"),
+                    vms: [
+                        HistoryVMResult(vm: "db-3", status: "nonCompliant", detail: "pre.sh is 0755"),
+                        HistoryVMResult(vm: "db-1", status: "compliant", detail: ""),
+                    ])
+                let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
+                try await store.finish(
+                    push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
+                    vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
+                    pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
 
-            #expect(try await store.runs().map(\.id) == [push, sweep], "newest first")
-            #expect(try await store.runs(kind: .sweep).map(\.id) == [sweep])
-            #expect(try await store.runs(vm: "db-3").map(\.id) == [sweep])
-            #expect(try await store.results(of: sweep, vm: "db-3").first?.detail == "pre.sh is 0755")
-            let recorded = try #require(try await store.run(sweep))
-            #expect(recorded.status == .failed && recorded.report?.contains("\"note\":\"sweep\"") == true)
-            #expect(try await store.expectedFiles(for: ["db-1", "db-3"])["db-1"]?["preScript"]?.sha256 == "ab")
-            #expect(try await store.expectedFiles(for: ["db-1", "db-3"])["db-3"] == nil)
+                #expect(try await store.runs().map(\.id) == [push, sweep], "newest first")
+                #expect(try await store.runs(kind: .sweep).map(\.id) == [sweep])
+                #expect(try await store.runs(vm: "db-3").map(\.id) == [sweep])
+                #expect(try await store.results(of: sweep, vm: "db-3").first?.detail == "pre.sh is 0755")
+                let recorded = try #require(try await store.run(sweep))
+                #expect(recorded.status == .failed && recorded.report?.contains("\"note\":\"sweep\"") == true)
+                #expect(try await store.expectedFiles(for: ["db-1", "db-3"])["db-1"]?["preScript"]?.sha256 == "ab")
+                #expect(try await store.expectedFiles(for: ["db-1", "db-3"])["db-3"] == nil)
+            }
         }
-    }
 
-    @Test(arguments: HistoryBackend.allCases)
-    func pruningDropsOldRunsButKeepsWhatWasLastPushed(backend: HistoryBackend) async throws {
-        try await backend.withStore { store in
-            let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
-            try await store.finish(
-                push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
-                vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
-                pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
-            #expect(try await store.prune(startedBefore: Date().addingTimeInterval(-60)) == 0, "a fresh run stays")
-            #expect(try await store.prune(startedBefore: Date().addingTimeInterval(60)) == 1)
-            #expect(try await store.runs().isEmpty)
-            #expect(try await store.results(of: push).isEmpty)
-            #expect(try await store.expectedFiles(for: ["db-1"])["db-1"]?["preScript"]?.sha256 == "ab")
+        @Test(arguments: HistoryBackend.allCases)
+        func pruningDropsOldRunsButKeepsWhatWasLastPushed(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in
+                let push = try await store.start(kind: .push, fleet: "/f.json", targets: 1)
+                try await store.finish(
+                    push, status: .succeeded, summary: "1 of 1", report: Report(note: "push"),
+                    vms: [HistoryVMResult(vm: "db-1", status: "pushed", detail: "")],
+                    pushed: [PushedFile(vm: "db-1", role: "preScript", sha256: "ab", pushedAt: Date())])
+                #expect(try await store.prune(startedBefore: Date().addingTimeInterval(-60)) == 0, "a fresh run stays")
+                #expect(try await store.prune(startedBefore: Date().addingTimeInterval(60)) == 1)
+                #expect(try await store.runs().isEmpty)
+                #expect(try await store.results(of: push).isEmpty)
+                #expect(try await store.expectedFiles(for: ["db-1"])["db-1"]?["preScript"]?.sha256 == "ab")
+            }
         }
-    }
 
-    @Test(arguments: HistoryBackend.allCases)
-    func aRunWhoseProcessIsGoneReadsAsInterrupted(backend: HistoryBackend) async throws {
-        try await backend.withStore { store in
-            let mine = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
-            #expect(try await store.run(mine)?.status == .running, "this process is alive")
-            // A child that has exited and been reaped stands in for a coordinator that was killed.
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/bin/true")
-            try child.run()
-            child.waitUntilExit()
-            let theirs = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
-            try await store.markProcess(of: theirs, as: Int64(child.processIdentifier))
-            let run = try #require(try await store.run(theirs))
-            #expect(run.status == .interrupted)
-            #expect(run.summary.contains("ended before the run finished"))
+        @Test(arguments: HistoryBackend.allCases)
+        func aRunWhoseProcessIsGoneReadsAsInterrupted(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in
+                let mine = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
+                #expect(try await store.run(mine)?.status == .running, "this process is alive")
+                // A child that has exited and been reaped stands in for a coordinator that was killed.
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: "/bin/true")
+                try child.run()
+                child.waitUntilExit()
+                let theirs = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
+                try await store.markProcess(of: theirs, as: Int64(child.processIdentifier))
+                let run = try #require(try await store.run(theirs))
+                #expect(run.status == .interrupted)
+                #expect(run.summary.contains("ended before the run finished"))
+            }
         }
-    }
 
-    @Test func anUnwritableStateDirectoryIsNamed() {
-        #expect(throws: HistoryError.self) { try HistoryStore(directory: "/proc/quiesce-cannot-be-here") }
-        do {
-            _ = try HistoryStore(directory: "/proc/quiesce-cannot-be-here")
-        } catch {
-            #expect(error.message.contains("/proc/quiesce-cannot-be-here") && error.message.contains("--state"))
+        @Test func anUnwritableStateDirectoryIsNamed() {
+            #expect(throws: HistoryError.self) { try HistoryStore(directory: "/proc/quiesce-cannot-be-here") }
+            do {
+                _ = try HistoryStore(directory: "/proc/quiesce-cannot-be-here")
+            } catch {
+                #expect(error.message.contains("/proc/quiesce-cannot-be-here") && error.message.contains("--state"))
+            }
         }
     }
 }
 
-@Suite("History store: run facts")
-struct HistoryRunFactsTests {
-    private struct Report: Codable { var note: String }
+extension HistoryOnEachDatabase {
+    @Suite("History store: run facts")
+    struct HistoryRunFactsTests {
+        private struct Report: Codable { var note: String }
 
-    @Test(arguments: HistoryBackend.allCases)
-    func finishedRunsKeepTheirFactsAndEachVMsLatestResult(backend: HistoryBackend) async throws {
-        try await backend.withStore { store in try await check(store) }
-    }
+        @Test(arguments: HistoryBackend.allCases)
+        func finishedRunsKeepTheirFactsAndEachVMsLatestResult(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in try await check(store) }
+        }
 
-    private func check(_ store: HistoryStore) async throws {
-        let first = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
-        try await store.finish(
-            first, status: .succeeded, summary: "db: succeeded", report: Report(note: "1"),
-            vms: [HistoryVMResult(vm: "db-1", status: "succeeded", detail: "", consistency: .applicationConsistent)],
-            facts: RunFacts(group: "db", consistency: .applicationConsistent, freezeSkewMs: 0.4, frozenMs: 12))
-        let second = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
-        try await store.finish(
-            second, status: .failed, summary: "web: failed", report: Report(note: "2"),
-            vms: [
-                HistoryVMResult(
-                    vm: "web-1", status: "failed", detail: "freeze timed out", consistency: .crashConsistent)
-            ],
-            facts: RunFacts(group: "web", consistency: .crashConsistent))
+        private func check(_ store: HistoryStore) async throws {
+            let first = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
+            try await store.finish(
+                first, status: .succeeded, summary: "db: succeeded", report: Report(note: "1"),
+                vms: [
+                    HistoryVMResult(vm: "db-1", status: "succeeded", detail: "", consistency: .applicationConsistent)
+                ],
+                facts: RunFacts(group: "db", consistency: .applicationConsistent, freezeSkewMs: 0.4, frozenMs: 12))
+            let second = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 2)
+            try await store.finish(
+                second, status: .failed, summary: "web: failed", report: Report(note: "2"),
+                vms: [
+                    HistoryVMResult(
+                        vm: "web-1", status: "failed", detail: "freeze timed out", consistency: .crashConsistent)
+                ],
+                facts: RunFacts(group: "web", consistency: .crashConsistent))
 
-        let db = try #require(try await store.runs(kind: .snapshot, group: "db", reports: false).first)
-        #expect(
-            db.id == first && db.consistency == "applicationConsistent" && db.freezeSkewMs == 0.4 && db.frozenMs == 12)
-        #expect(db.report == nil, "listing without reports leaves them unread")
-        #expect(try await store.runs(group: "web", status: .succeeded).isEmpty)
-        let latest = try await store.latestResults(kind: .snapshot)
-        #expect(latest["db-1"]?.runId == first && latest["db-1"]?.consistency == "applicationConsistent")
-        #expect(latest["web-1"]?.status == "failed" && latest["web-1"]?.detail == "freeze timed out")
-        #expect(try await store.latestResults(kind: .sweep).isEmpty)
+            let db = try #require(try await store.runs(kind: .snapshot, group: "db", reports: false).first)
+            #expect(
+                db.id == first && db.consistency == "applicationConsistent" && db.freezeSkewMs == 0.4
+                    && db.frozenMs == 12)
+            #expect(db.report == nil, "listing without reports leaves them unread")
+            #expect(try await store.runs(group: "web", status: .succeeded).isEmpty)
+            let latest = try await store.latestResults(kind: .snapshot)
+            #expect(latest["db-1"]?.runId == first && latest["db-1"]?.consistency == "applicationConsistent")
+            #expect(latest["web-1"]?.status == "failed" && latest["web-1"]?.detail == "freeze timed out")
+            #expect(try await store.latestResults(kind: .sweep).isEmpty)
+        }
     }
 }
 
@@ -144,39 +151,41 @@ struct HistoryUpgradeTests {
     }
 }
 
-@Suite("History store: coordinators' heartbeats")
-struct CoordinatorHeartbeatTests {
-    @Test(arguments: HistoryBackend.allCases)
-    func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot(backend: HistoryBackend) async throws {
-        try await backend.withStore { store in try await check(store) }
-    }
+extension HistoryOnEachDatabase {
+    @Suite("History store: coordinators' heartbeats")
+    struct CoordinatorHeartbeatTests {
+        @Test(arguments: HistoryBackend.allCases)
+        func aRunOfACoordinatorSilentTooLongIsInterruptedAndOneAliveIsNot(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in try await check(store) }
+        }
 
-    private func check(_ store: HistoryStore) async throws {
-        let now = Date()
-        for (owner, minute) in [("quiet.example:42", 0.0), ("busy.example:7", 60), ("unknown.example:9", 120)] {
-            try await store.recordNotRun(
-                ScheduledRun(
-                    job: "snapshot/db", plannedAt: now.addingTimeInterval(minute), state: .running, owner: owner))
+        private func check(_ store: HistoryStore) async throws {
+            let now = Date()
+            for (owner, minute) in [("quiet.example:42", 0.0), ("busy.example:7", 60), ("unknown.example:9", 120)] {
+                try await store.recordNotRun(
+                    ScheduledRun(
+                        job: "snapshot/db", plannedAt: now.addingTimeInterval(minute), state: .running, owner: owner))
+            }
+            try await store.database.transaction([
+                SQLStatement(
+                    "INSERT INTO coordinator (owner, heartbeatAt) VALUES (?, ?)",
+                    rows: [
+                        [.text("quiet.example:42"), .date(now.addingTimeInterval(-60))],
+                        [.text("busy.example:7"), .date(now.addingTimeInterval(-5))],
+                    ])
+            ])
+            let interrupted = try await store.interruptAbandonedRuns(now: now, staleAfter: .seconds(20))
+            #expect(interrupted.map(\.owner) == ["quiet.example:42"], "a coordinator never heard from is not judged")
+            #expect(interrupted.first?.note.contains("fell silent") == true, "\(interrupted)")
+            let states = try await store.scheduledRuns().reduce(into: [String: ScheduledRun.State]()) {
+                $0[$1.owner] = $1.state
+            }
+            #expect(
+                states == ["quiet.example:42": .interrupted, "busy.example:7": .running, "unknown.example:9": .running])
+            try await store.finishScheduled("snapshot/db", plannedAt: now, state: .succeeded, runId: nil, note: "late")
+            #expect(
+                try await store.scheduledRuns().first { $0.owner == "quiet.example:42" }?.state == .interrupted,
+                "a coordinator back from silence does not overwrite the verdict")
         }
-        try await store.database.transaction([
-            SQLStatement(
-                "INSERT INTO coordinator (owner, heartbeatAt) VALUES (?, ?)",
-                rows: [
-                    [.text("quiet.example:42"), .date(now.addingTimeInterval(-60))],
-                    [.text("busy.example:7"), .date(now.addingTimeInterval(-5))],
-                ])
-        ])
-        let interrupted = try await store.interruptAbandonedRuns(now: now, staleAfter: .seconds(20))
-        #expect(interrupted.map(\.owner) == ["quiet.example:42"], "a coordinator never heard from is not judged")
-        #expect(interrupted.first?.note.contains("fell silent") == true, "\(interrupted)")
-        let states = try await store.scheduledRuns().reduce(into: [String: ScheduledRun.State]()) {
-            $0[$1.owner] = $1.state
-        }
-        #expect(
-            states == ["quiet.example:42": .interrupted, "busy.example:7": .running, "unknown.example:9": .running])
-        try await store.finishScheduled("snapshot/db", plannedAt: now, state: .succeeded, runId: nil, note: "late")
-        #expect(
-            try await store.scheduledRuns().first { $0.owner == "quiet.example:42" }?.state == .interrupted,
-            "a coordinator back from silence does not overwrite the verdict")
     }
 }

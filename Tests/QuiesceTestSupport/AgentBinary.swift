@@ -88,12 +88,15 @@ extension AgentBinary {
     }
 }
 
-/// Waits for a condition without blocking Swift's cooperative pool for long.
-public func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Waits for a condition without blocking Swift's cooperative pool for long, looking every
+/// `interval` (a long wait looks less often, leaving the machine to the processes it waits for).
+public func eventually(
+    within seconds: Double, every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
+        try? await Task.sleep(for: interval)
     }
     return try await condition()
 }
