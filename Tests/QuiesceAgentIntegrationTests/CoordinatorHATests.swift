@@ -112,6 +112,56 @@ struct CoordinatorHATests {
     }
 }
 
+/// The database goes away while a scheduled group snapshot runs: the snapshot finishes on the
+/// agents, and its record, held by the coordinator, is written once PostgreSQL is back. No run
+/// record is lost, and none is left `running`.
+@Suite(
+    "quiesce serve: PostgreSQL away for a while",
+    .enabled(if: HistoryPostgres.isInstalled || Privilege.isCI, "needs Debian's postgresql-15 (scripts/setup.sh)"))
+struct CoordinatorStoreOutageTests {
+    @Test func aRunWhileTheDatabaseIsAwayIsRecordedWhenItIsBack() async throws {
+        let postgres = try await HistoryPostgres.start()
+        defer { postgres.stop() }
+        let database = try await HistoryPostgres.open(postgres.url)
+        let store = HistoryStore(database: database)
+        let fleet = try await SimulatedFleet(
+            count: 2, faults: #"{"agents": {"0": {"latencyMs": {"prepare": 5000}}}}"#, instantScripts: true)
+        defer { fleet.stop() }
+        let inventory = try fleet.inventory(count: 2, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)
+        let files = try PushCommandTests.Files(fleet)
+        let push = try await fleet.coordinator(
+            ["push", "--fleet", inventory, "--store", postgres.url] + files.arguments)
+        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        let service = try await CoordinatorService.start(
+            fleet, inventory: inventory, catchingUp: ["snapshot/all"], shared: (postgres.url, store))
+        var running: ScheduledRun?
+        let started = await eventually(within: 30, every: .milliseconds(100)) {
+            running = try? await store.scheduledRuns(job: "snapshot/all").first { $0.state == .running }
+            return running != nil
+        }
+        #expect(started, "a run claimed")
+        let run = try #require(running)
+        // Away from while a0 prepares until after the run has ended on the agents.
+        try await postgres.restart(after: .seconds(8))
+
+        var finished: ScheduledRun?
+        let recorded = await eventually(within: 60, every: .milliseconds(500)) {
+            finished = try? await store.scheduledRuns(job: "snapshot/all").first {
+                $0.plannedAt == run.plannedAt && $0.state != .running
+            }
+            return finished != nil
+        }
+        let log = service.stop()
+        #expect(recorded, "the run's outcome recorded once the database is back\n\(log)")
+        #expect(finished?.state == .succeeded, "\(finished.map { "\($0)" } ?? "") \(log)")
+        let runId = try #require(finished?.runId, "\(log)")
+        let history = try #require(try await store.run(runId))
+        #expect(history.status == .succeeded && history.report != nil, "\(history.summary)")
+        #expect(try await store.results(of: runId).count == 2)
+        await database.close()
+    }
+}
+
 extension CoordinatorService {
     var pid: Int32 { process.process.processIdentifier }
 

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import QuiesceDemo
 import QuiesceHistoryPostgres
+import QuiesceSystem
 import Synchronization
 import Testing
 
@@ -13,7 +14,8 @@ import Testing
 /// of its own (`newDatabase()`): a cluster per test would run initdb a dozen times at once.
 public final class HistoryPostgres: Sendable {
     public let directory: TemporaryDirectory
-    public let server: PostgreSQLCluster
+    private let cluster: Mutex<PostgreSQLCluster>
+    public let port: Int
     public static let password = "history-secret"
     private let databases = Atomic<Int>(0)
 
@@ -34,9 +36,9 @@ public final class HistoryPostgres: Sendable {
         // The postgres user must reach its directories under the root-owned temp dir.
         chmod(directory.path, 0o711)
         do {
-            server = try PostgreSQLCluster(
-                dataDirectory: directory.url("data"), runDirectory: directory.url("run"),
-                settings: ["fsync=off", "max_connections=100"], port: try FreePorts.one())
+            port = try FreePorts.one()
+            let server = try Self.cluster(in: directory, port: port, existing: false)
+            cluster = Mutex(server)
             try server.sql("CREATE ROLE quiesce LOGIN CREATEDB PASSWORD '\(Self.password)'")
             try server.sql("CREATE DATABASE history OWNER quiesce")
         } catch {
@@ -45,7 +47,25 @@ public final class HistoryPostgres: Sendable {
         }
     }
 
-    public var port: Int { server.port }
+    public var server: PostgreSQLCluster { cluster.withLock { $0 } }
+
+    private static func cluster(in directory: TemporaryDirectory, port: Int, existing: Bool) throws -> PostgreSQLCluster
+    {
+        try PostgreSQLCluster(
+            dataDirectory: directory.url("data"), runDirectory: directory.url("run"), existing: existing,
+            settings: ["fsync=off", "max_connections=100"], port: port)
+    }
+
+    /// Stops the server for `downtime`, then starts it again on its data and port: a database
+    /// that is away for a while.
+    public func restart(after downtime: Duration) async throws {
+        try await onBlockingThread { [self] in
+            server.stop()
+            CurrentProcess.sleep(for: downtime)
+            let restarted = try Self.cluster(in: directory, port: port, existing: true)
+            cluster.withLock { $0 = restarted }
+        }
+    }
 
     /// What `--store` takes for `database`, password in it.
     public func url(database: String = "history") -> String {

@@ -66,10 +66,15 @@ public final class HistoryStore: Sendable {
                 ])
         ]
         // One statement per table with a row per VM: a push to 10,000 VMs records 30,000 files.
+        // Each an upsert, so a finish tried again after a commit whose answer was lost is the same.
         if !vms.isEmpty {
             statements.append(
                 SQLStatement(
-                    "INSERT INTO runVM (runId, vm, status, detail, consistency) VALUES (?, ?, ?, ?, ?)",
+                    """
+                    INSERT INTO runVM (runId, vm, status, detail, consistency) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (runId, vm) DO UPDATE SET status = excluded.status, detail = excluded.detail,
+                    consistency = excluded.consistency
+                    """,
                     rows: vms.map {
                         [.integer(id), .text($0.vm), .text($0.status), .text($0.detail), SQLValue($0.consistency)]
                     }))

@@ -22,16 +22,39 @@ extension RecordedReport {
 
 extension HistoryStore {
     /// Runs `work` as a run of the history: started first, so a coordinator killed meanwhile
-    /// leaves a run that reads `interrupted`, then finished with the report's own summary.
+    /// leaves a run that reads `interrupted` (and a store that cannot be written runs nothing),
+    /// then finished with the report's own summary, patiently: the work has been done.
     public func record<Report: RecordedReport>(
         fleet: String, targets: Int, _ work: () async -> Report
     ) async throws(HistoryError) -> (run: Int64, report: Report) {
         let id = try await start(kind: Report.historyKind, fleet: fleet, targets: targets)
         let report = await work()
-        try await finish(
-            id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
-            vms: report.historyVMs, facts: report.historyFacts, pushed: report.pushedFiles(at: Date()))
+        let pushed = report.pushedFiles(at: Date())
+        try await patiently { () async throws(HistoryError) in
+            try await finish(
+                id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
+                vms: report.historyVMs, facts: report.historyFacts, pushed: pushed)
+        }
         return (id, report)
+    }
+
+    /// `write`, tried again while it fails, 1, 2, 4... s apart for up to `patience`: the record of
+    /// what was done outlives a database that is away for a while (PostgreSQL restarting, a
+    /// network blip). The last error if it is still away.
+    public func patiently<T>(
+        _ patience: Duration = .seconds(120), _ write: () async throws(HistoryError) -> T
+    ) async throws(HistoryError) -> T {
+        let deadline = ContinuousClock.now + patience
+        var pause = Duration.seconds(1)
+        while true {
+            do {
+                return try await write()
+            } catch {
+                guard ContinuousClock.now + pause < deadline else { throw error }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(15))
+            }
+        }
     }
 }
 

@@ -187,9 +187,11 @@ public struct Scheduler: Service {
         let outcome = await job.work(ScheduledJob.Run(plannedAt: plannedAt, noteSession: noteSession))
         log("\(job.name): \(outcome.succeeded ? "succeeded" : "FAILED"): \(outcome.summary)")
         do {
-            try await store.finishScheduled(
-                job.name, plannedAt: plannedAt, state: outcome.succeeded ? .succeeded : .failed, runId: outcome.runId,
-                note: outcome.summary)
+            try await store.patiently { () async throws(HistoryError) in
+                try await store.finishScheduled(
+                    job.name, plannedAt: plannedAt, state: outcome.succeeded ? .succeeded : .failed,
+                    runId: outcome.runId, note: outcome.summary)
+            }
         } catch {
             log("\(job.name): cannot record the outcome of the run planned for \(Self.stamp(plannedAt)): \(error)")
         }
