@@ -153,8 +153,8 @@ let package = Package(
         .executableTarget(
             name: "quiesce-bench",
             dependencies: [
-                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHTTPClient", "QuiesceSystem",
-                "quiesce-agent", "quiesce",
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHistoryPostgres", "QuiesceHTTPClient",
+                "QuiesceSystem", "quiesce-agent", "quiesce",
             ],
             path: "Benchmarks/quiesce-bench",
             swiftSettings: strict

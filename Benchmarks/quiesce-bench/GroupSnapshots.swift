@@ -208,15 +208,23 @@ func writeBenchFleet(_ directory: String, inventory: String) -> (FleetInventory,
     return (inventory, bundle)
 }
 
-/// `quiesce serve` as its own process, as deployed, over `directory`'s `fleet.json` and `state`,
-/// listening on loopback `port`; its log is dropped.
-func startServe(_ quiesce: String, directory: String, port: Int) -> Process {
+/// `quiesce serve` as its own process, as deployed, over `directory`'s `fleet.json` and `state`
+/// (or the history at `store`), listening on loopback `port`; its log is dropped. With `host`, in
+/// a UTS namespace of its own under that name, as a coordinator on another machine (root only).
+func startServe(_ quiesce: String, directory: String, port: Int, store: String? = nil, host: String? = nil) -> Process {
     let service = Process()
-    service.executableURL = URL(fileURLWithPath: quiesce)
-    service.arguments = [
-        "serve", "--fleet", "\(directory)/fleet.json", "--state", "\(directory)/state", "--listen",
-        "127.0.0.1:\(port)",
-    ]
+    let serve =
+        [
+            "serve", "--fleet", "\(directory)/fleet.json", "--state", "\(directory)/state", "--listen",
+            "127.0.0.1:\(port)",
+        ] + (store.map { ["--store", $0] } ?? [])
+    if let host {
+        service.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        service.arguments = ["--uts", "--", "/bin/sh", "-c", #"hostname "$0" && exec "$@""#, host, quiesce] + serve
+    } else {
+        service.executableURL = URL(fileURLWithPath: quiesce)
+        service.arguments = serve
+    }
     service.standardError = FileHandle(forWritingAtPath: "/dev/null")
     do { try service.run() } catch { fail("cannot start quiesce serve: \(error)") }
     return service

@@ -158,7 +158,8 @@ case "schedule-lateness":
 case "dashboard-pages":
     await dashboardPages(runs: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
 case "takeover":
-    await takeover(runs: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3)
+    await takeover(
+        runs: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3, postgresql: arguments.dropFirst().contains("postgresql"))
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
@@ -169,6 +170,6 @@ default:
             + "group-snapshot "
             + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes] "
             + "| "
-            + "dashboard-pages [runs] | takeover [runs]"
+            + "dashboard-pages [runs] | takeover [runs] [postgresql]"
     )
 }

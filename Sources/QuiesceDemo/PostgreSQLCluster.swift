@@ -78,6 +78,15 @@ public final class PostgreSQLCluster: Sendable {
         ])
     }
 
+    /// A role that logs in (on the loopback port) with `password`, and a new database it owns:
+    /// what a coordinator's `--store` needs.
+    public func createOwnedDatabase(_ database: String, role: String, password: String) throws {
+        if try sql("SELECT 1 FROM pg_roles WHERE rolname = '\(role)'").isEmpty {
+            try sql("CREATE ROLE \(role) LOGIN CREATEDB PASSWORD '\(password)'")
+        }
+        try sql("CREATE DATABASE \(database) OWNER \(role)")
+    }
+
     /// The libpq connection string a client on this machine uses.
     public var conninfo: String { "host=\(runDirectory) port=\(port) dbname=postgres" }
 

@@ -39,8 +39,7 @@ public final class HistoryPostgres: Sendable {
             port = try FreePorts.one()
             let server = try Self.cluster(in: directory, port: port, existing: false)
             cluster = Mutex(server)
-            try server.sql("CREATE ROLE quiesce LOGIN CREATEDB PASSWORD '\(Self.password)'")
-            try server.sql("CREATE DATABASE history OWNER quiesce")
+            try server.createOwnedDatabase("history", role: "quiesce", password: Self.password)
         } catch {
             directory.remove()
             throw error
@@ -77,7 +76,9 @@ public final class HistoryPostgres: Sendable {
     /// A new, empty database for one test; its `--store` URL.
     public func newDatabase() async throws -> String {
         let name = "history_\(databases.add(1, ordering: .relaxed).newValue)"
-        _ = try await onBlockingThread { [server] in try server.sql("CREATE DATABASE \(name) OWNER quiesce") }
+        try await onBlockingThread { [server] in
+            try server.createOwnedDatabase(name, role: "quiesce", password: Self.password)
+        }
         return url(database: name)
     }
 
