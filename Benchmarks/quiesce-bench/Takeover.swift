@@ -37,7 +37,8 @@ func takeover(runs: Int, postgresql: Bool) async {
             }
         }
     }
-    let shared = postgresql ? ", coordinators as hosts of their own on PostgreSQL" : ", coordinators on one SQLite store"
+    let shared =
+        postgresql ? ", coordinators as hosts of their own on PostgreSQL" : ", coordinators on one SQLite store"
     print("takeover: median of \(runs) kills of the coordinator running a 10-member group snapshot\(shared)")
     print(String(format: "  run marked interrupted by the survivor  %6.2f s", median(interrupted)))
     print(
@@ -82,7 +83,8 @@ private func killTheLeader(agent: String, quiesce: String, survivor: Bool, run: 
     }
     for index in 0..<(survivor ? 2 : 1) {
         services.append(
-            startServe(quiesce, directory: work, port: base - 1 - index, store: url, host: url.map { _ in "coord-\(index)" }))
+            startServe(
+                quiesce, directory: work, port: base - 1 - index, store: url, host: url.map { _ in "coord-\(index)" }))
     }
     let member = inventory.vms[1]
     func activeSession() async -> String? {
@@ -139,7 +141,8 @@ struct BenchPostgres {
         guard PostgreSQLCluster.isInstalled, geteuid() == 0 else {
             fail("takeover postgresql: needs root and Debian's postgresql-15 (scripts/setup.sh)")
         }
-        let directory = shell(["mktemp", "-d", "/tmp/quiesce-bench-pg.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let directory = shell(["mktemp", "-d", "/tmp/quiesce-bench-pg.XXXXXX"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         chmod(directory, 0o711)
         do {
             let server = try PostgreSQLCluster(

@@ -159,7 +159,8 @@ case "dashboard-pages":
     await dashboardPages(runs: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
 case "takeover":
     await takeover(
-        runs: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3, postgresql: arguments.dropFirst().contains("postgresql"))
+        runs: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3, postgresql: arguments.dropFirst().contains("postgresql")
+    )
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,

@@ -11,7 +11,7 @@ struct EventsCommand: AsyncParsableCommand {
             + "time) or failed, with the last answer or error. `quiesce show RUN` has the run that raised it."
     )
 
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Option(help: "How many events to list.")
     var limit = 20

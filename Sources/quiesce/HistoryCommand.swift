@@ -12,7 +12,7 @@ struct HistoryCommand: AsyncParsableCommand {
             + "about db-3."
     )
 
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Option(help: "Only runs of this kind: \(HistoryRun.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kind: HistoryRun.Kind?

@@ -17,7 +17,7 @@ struct PruneCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: FleetOptions
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Flag(help: "List what would be deleted, delete nothing.")
     var dryRun = false

@@ -14,7 +14,7 @@ struct PushCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: FleetOptions
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Option(name: .customLong("plugin-config"), help: "The VMSnapshotScriptPluginConfig.json to push.")
     var pluginConfig: String

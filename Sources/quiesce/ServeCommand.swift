@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "At most this many requests to agents in flight at once.")
     var maxConcurrent = 256
 
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     func run() async throws {
         let inventory: FleetInventory
@@ -88,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
             : jobs.map { "\($0.name) at \($0.schedule)" }.joined(separator: ", ")
         server.onListening = { port in
             CurrentProcess.writeToStandardError(
-                "quiesce serve: listening on \(address.host):\(port); \(planned)\n")
+                "quiesce serve: listening on \(address.host):\(port), history at \(store.location); \(planned)\n")
         }
         do {
             // The scheduler stops first and lets a running group snapshot finish (its events are

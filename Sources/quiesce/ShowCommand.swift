@@ -10,7 +10,7 @@ struct ShowCommand: AsyncParsableCommand {
         discussion: "Exits 2 when there is no such run or the VM is not in it."
     )
 
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Argument(help: ArgumentHelp("The run's number, from `quiesce history`.", valueName: "run"))
     var number: Int64

@@ -17,7 +17,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: FleetOptions
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Option(help: "Override the group's policy: requireAll or bestEffort.")
     var policy: FleetInventory.Group.Policy?

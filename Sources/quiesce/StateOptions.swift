@@ -5,7 +5,7 @@ import QuiesceCoordinator
 import QuiesceHistoryPostgres
 import QuiesceSystem
 
-/// Where the coordinator keeps its history: the state directory, or PostgreSQL.
+/// The coordinator's state directory: its history (unless `--store`), its CA, enrollment tokens.
 struct StateOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -15,16 +15,6 @@ struct StateOptions: ParsableArguments {
                 + "(~/.local/state/quiesce)."
         ))
     var state: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Keep the history in PostgreSQL instead: postgresql://USER@HOST:PORT/DATABASE.",
-            discussion:
-                "Default: $QUIESCE_STORE, else history.sqlite in the state directory. Coordinators on several hosts "
-                + "sharing one share their schedule, claims and takeovers. The password comes from the URL or "
-                + "$PGPASSWORD; ?sslmode=require insists on TLS."
-        ))
-    var store: String?
 
     var directory: String {
         if let state { return state }
@@ -36,6 +26,21 @@ struct StateOptions: ParsableArguments {
             ?? (CurrentProcess.homeDirectory + "/.local/state")
         return base + "/quiesce"
     }
+}
+
+/// Where the coordinator keeps its history: the state directory, or PostgreSQL.
+struct HistoryOptions: ParsableArguments {
+    @OptionGroup var state: StateOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep the history in PostgreSQL instead: postgresql://USER@HOST:PORT/DATABASE.",
+            discussion:
+                "Default: $QUIESCE_STORE, else history.sqlite in the state directory. Coordinators on several hosts "
+                + "sharing one share their schedule, claims and takeovers. The password comes from the URL or "
+                + "$PGPASSWORD; ?sslmode=require insists on TLS."
+        ))
+    var store: String?
 
     /// The history store; exits 2 with the reason when it cannot be opened.
     func history() async throws -> HistoryStore {
@@ -43,7 +48,7 @@ struct StateOptions: ParsableArguments {
             if let url = store ?? CurrentProcess.environment["QUIESCE_STORE"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 return HistoryStore(database: try await PostgresHistoryDatabase(try PostgresStoreURL(url)))
             }
-            return try HistoryStore(directory: directory)
+            return try HistoryStore(directory: state.directory)
         } catch {
             throw UnusableInput(description: "\(error)")
         }

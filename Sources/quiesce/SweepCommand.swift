@@ -14,7 +14,7 @@ struct SweepCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: FleetOptions
-    @OptionGroup var state: StateOptions
+    @OptionGroup var state: HistoryOptions
 
     @Flag(help: "Also list the compliant VMs.")
     var all = false
