@@ -151,8 +151,18 @@ struct CoordinatorStoreOutageTests {
             }
             return finished != nil
         }
+        // The dashboard and /metrics read the same PostgreSQL.
+        let page = try await service.client.send("GET", "/runs/\(finished?.runId ?? 0)")
+        let metrics = try await service.client.send("GET", "/metrics")
         let log = service.stop()
         #expect(recorded, "the run's outcome recorded once the database is back\n\(log)")
+        #expect(
+            page.status == 200 && page.text.contains("applicationConsistent"), "\(page.status) \(page.text.prefix(300))"
+        )
+        #expect(
+            metrics.text.contains(
+                #"quiesce_group_last_consistency{consistency="applicationConsistent",group="all"} 3"#),
+            "\(metrics.text)")
         #expect(finished?.state == .succeeded, "\(finished.map { "\($0)" } ?? "") \(log)")
         let runId = try #require(finished?.runId, "\(log)")
         let history = try #require(try await store.run(runId))

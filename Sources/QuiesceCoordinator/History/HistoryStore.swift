@@ -34,7 +34,10 @@ public final class HistoryStore: Sendable {
                     .text(kind.rawValue), .date(Date()), .text(fleet), SQLValue(targets),
                     SQLValue(Int64(CurrentProcess.id)), .text(ScheduledRun.thisProcess),
                 ]))
-        return try rows.first?.integer("id") ?? 0
+        guard let id = try rows.first?.integer("id") else {
+            throw HistoryError(message: "the history \(location) gave no id for a new run")
+        }
+        return id
     }
 
     /// Completes run `id` with its report, its facts and one row per VM (each also the VM's
