@@ -23,7 +23,14 @@ public enum Shell {
         var arguments = ["/usr/bin/env"]
         if let environment { arguments += ["-i"] + environment.map { "\($0.key)=\($0.value)" } }
         if let workingDirectory { arguments += ["-C", workingDirectory] }
-        let (termination, text) = try ChildProcess.run(arguments + command)
+        var (termination, text) = try ChildProcess.run(arguments + command)
+        // A script a test has just written cannot be executed while a child that another test
+        // forked in that instant still holds its write descriptor (until that child's exec):
+        // env says ETXTBSY. It is gone a moment later.
+        for pause in [20, 80, 320] where termination == .exited(126) && text.contains("Text file busy") {
+            CurrentProcess.sleep(for: .milliseconds(pause))
+            (termination, text) = try ChildProcess.run(arguments + command)
+        }
         guard termination == .exited(0) else {
             let status: Int32 =
                 switch termination {
