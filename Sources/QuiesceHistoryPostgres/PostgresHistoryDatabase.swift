@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import QuiesceCoordinator
+import Synchronization
 
 /// The history in a PostgreSQL database that coordinators on several hosts share: the runs, the
 /// schedule's claims (one row per planned run, so one coordinator runs it), the heartbeats by
@@ -11,11 +12,14 @@ import QuiesceCoordinator
 /// connection pool; the schema is created by the first coordinator to connect (`PostgresSchema`).
 public final class PostgresHistoryDatabase: HistoryDatabase {
     public let url: PostgresStoreURL
-    private let client: PostgresClient
-    private let running: Task<Void, Never>
+    private let configuration: PostgresClient.Configuration
+    /// The connection pool and the task running it; replaced when an operation gets no answer.
+    private let pool: Mutex<Pool>
     /// The history's own event loop: a busy or blocked loop of the HTTP server's (or, in tests,
     /// of anything else in the process) never delays a claim or a heartbeat.
     private let loop: MultiThreadedEventLoopGroup
+    /// The longest a statement or transaction may take, waiting for a connection included.
+    private let operationTimeout: Duration
 
     public var location: String { url.description }
     public var remedy: String {
@@ -25,8 +29,11 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
 
     /// Connects, and brings the schema up to date; fails within `timeout` when the server does
     /// not answer, naming it.
-    public init(_ url: PostgresStoreURL, timeout: Duration = .seconds(15)) async throws(HistoryError) {
+    public init(
+        _ url: PostgresStoreURL, timeout: Duration = .seconds(15), operationTimeout: Duration = .seconds(30)
+    ) async throws(HistoryError) {
         self.url = url
+        self.operationTimeout = operationTimeout
         var configuration =
             if url.host.hasPrefix("/") {
                 PostgresClient.Configuration(
@@ -40,11 +47,10 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
             }
         configuration.options.connectTimeout = timeout
         configuration.options.maximumConnections = 8
+        self.configuration = configuration
         let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = loop
-        let client = PostgresClient(configuration: configuration, eventLoopGroup: loop, backgroundLogger: Self.silent)
-        self.client = client
-        running = Task { await client.run() }
+        pool = Mutex(Pool(configuration, on: loop))
         do {
             // The schema through a connection of its own, before the pool: a wrong password or
             // database comes back at once in the server's words, where the pool would retry.
@@ -61,37 +67,55 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
                 try await connection.close()
             }
         } catch {
-            running.cancel()
-            _ = await running.value
-            try? await loop.shutdownGracefully()
+            await close()
             throw HistoryError(message: "cannot open the history at \(location): \(Self.describe(error)); \(remedy)")
         }
     }
 
     public func rows(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await answered { client in try await Self.rows(of: client.query(try PostgresSQL.query(sql, binds))) }
+    }
+
+    @discardableResult
+    public func transaction(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+        try await answered { client in try await Self.transaction(statements, on: client) }
+    }
+
+    /// `operation` on the pool within `operationTimeout`. A pool that gave no answer in that
+    /// time is replaced: postgres-nio's can stay stuck on requests made while the server was
+    /// away, after it is back, and the next operation must not meet the same fate.
+    private func answered<T: Sendable>(_ operation: @escaping @Sendable (PostgresClient) async throws -> T)
+        async throws -> T
+    {
+        let client = pool.withLock { $0.client }
         do {
-            return try await Self.rows(of: client.query(try PostgresSQL.query(sql, binds)))
+            return try await Self.within(operationTimeout) { try await operation(client) }
+        } catch let error as NoAnswer {
+            let stuck = pool.withLock { pool in
+                guard pool.client === client else { return nil as Pool? }
+                defer { pool = Pool(configuration, on: loop) }
+                return pool
+            }
+            stuck?.running.cancel()
+            throw PostgresFailure(description: "\(error)")
         } catch {
             throw PostgresFailure(description: Self.describe(error))
         }
     }
 
-    @discardableResult
-    public func transaction(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
-        do {
-            return try await client.withTransaction(logger: Self.silent) { connection in
-                var returned: [[SQLRow]] = []
-                for statement in statements {
-                    var rows: [SQLRow] = []
-                    for query in try PostgresSQL.queries(statement) {
-                        rows += try await Self.rows(of: connection.query(query, logger: Self.silent))
-                    }
-                    returned.append(rows)
+    private static func transaction(_ statements: [SQLStatement], on client: PostgresClient) async throws
+        -> [[SQLRow]]
+    {
+        try await client.withTransaction(logger: Self.silent) { connection in
+            var returned: [[SQLRow]] = []
+            for statement in statements {
+                var rows: [SQLRow] = []
+                for query in try PostgresSQL.queries(statement) {
+                    rows += try await Self.rows(of: connection.query(query, logger: Self.silent))
                 }
-                return returned
+                returned.append(rows)
             }
-        } catch {
-            throw PostgresFailure(description: Self.describe(error))
+            return returned
         }
     }
 
@@ -99,6 +123,7 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
     public func compact() async throws {}
 
     public func close() async {
+        let running = pool.withLock { $0.running }
         running.cancel()
         _ = await running.value
         try? await loop.shutdownGracefully()
@@ -174,23 +199,58 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
 
     private static let silent = Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() }
 
-    /// `body`, or an error after `limit`: a server that is down may not answer at all.
+    /// `body`, or an error after `limit`, whichever comes first: a server that is gone may not
+    /// answer at all, and a caller (a heartbeat, a page) must not wait for it for ever. `body` is
+    /// cancelled then, but not waited for: a call that ignores cancellation is left to finish.
     private static func within<T: Sendable>(
         _ limit: Duration, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        let answer = FirstAnswer()
+        return try await withCheckedThrowingContinuation { continuation in
+            let work = Task {
+                let result: Result<T, any Error>
+                do {
+                    result = .success(try await body())
+                } catch {
+                    result = .failure(error)
+                }
+                if answer.claim() { continuation.resume(with: result) }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw PostgresFailure(description: "no answer within \(limit)")
+            Task {
+                try? await Task.sleep(for: limit)
+                guard answer.claim() else { return }
+                work.cancel()
+                continuation.resume(throwing: NoAnswer(limit: limit))
             }
-            return value
         }
     }
+}
+
+/// A connection pool of postgres-nio and the task that runs it.
+private struct Pool: Sendable {
+    let client: PostgresClient
+    let running: Task<Void, Never>
+
+    init(_ configuration: PostgresClient.Configuration, on loop: MultiThreadedEventLoopGroup) {
+        let client = PostgresClient(
+            configuration: configuration, eventLoopGroup: loop,
+            backgroundLogger: Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() })
+        self.client = client
+        running = Task { await client.run() }
+    }
+}
+
+/// An operation, or connecting, took longer than it may.
+private struct NoAnswer: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "no answer within \(limit)" }
+}
+
+/// Which of an operation and its timer answers: the first to claim it.
+private final class FirstAnswer: Sendable {
+    private let taken = Atomic<Bool>(false)
+
+    func claim() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 /// What PostgreSQL or the connection to it said; `HistoryStore` names the database and the remedy.

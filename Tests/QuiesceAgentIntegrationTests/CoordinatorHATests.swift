@@ -134,18 +134,22 @@ struct CoordinatorStoreOutageTests {
         #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
         let service = try await CoordinatorService.start(
             fleet, inventory: inventory, catchingUp: ["snapshot/all"], shared: (postgres.url, store))
+        // Under way: claimed, its session noted and its history run started (a run is never
+        // started without its record, so the database goes away only after that).
         var running: ScheduledRun?
         let started = await eventually(within: 30, every: .milliseconds(100)) {
             running = try? await store.scheduledRuns(job: "snapshot/all").first { $0.state == .running }
-            return running != nil
+            guard running?.session != nil else { return false }
+            return (try? await store.runs(kind: .snapshot, status: .running, reports: false))?.isEmpty == false
         }
-        #expect(started, "a run claimed")
+        #expect(started, "a run under way")
         let run = try #require(running)
         // Away from while a0 prepares until after the run has ended on the agents.
         try await postgres.restart(after: .seconds(8))
 
         var finished: ScheduledRun?
-        let recorded = await eventually(within: 60, every: .milliseconds(500)) {
+        // A stuck connection pool gets no answer for 30 s before it is replaced.
+        let recorded = await eventually(within: 120, every: .milliseconds(500)) {
             finished = try? await store.scheduledRuns(job: "snapshot/all").first {
                 $0.plannedAt == run.plannedAt && $0.state != .running
             }
