@@ -23,11 +23,7 @@ struct CoordinatorHATests {
         let fleet = try await SimulatedFleet(
             count: 3, faults: #"{"agents": {"0": {"latencyMs": {"snapshot": 10000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
-        let inventory = try fleet.inventory(count: 3, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)
-        let files = try PushCommandTests.Files(fleet)
-        let push = try await fleet.coordinator(
-            ["push", "--fleet", inventory, "--store", postgres.url] + files.arguments)
-        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        let inventory = try await fleet.scheduledAndPushed(count: 3, store: postgres.url)
         var coordinators: [CoordinatorService] = []
         for host in ["coord-a", "coord-b", "coord-c"] {
             coordinators.append(
@@ -127,11 +123,7 @@ struct CoordinatorStoreOutageTests {
         let fleet = try await SimulatedFleet(
             count: 2, faults: #"{"agents": {"0": {"latencyMs": {"prepare": 5000}}}}"#, instantScripts: true)
         defer { fleet.stop() }
-        let inventory = try fleet.inventory(count: 2, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)
-        let files = try PushCommandTests.Files(fleet)
-        let push = try await fleet.coordinator(
-            ["push", "--fleet", inventory, "--store", postgres.url] + files.arguments)
-        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        let inventory = try await fleet.scheduledAndPushed(count: 2, store: postgres.url)
         let service = try await CoordinatorService.start(
             fleet, inventory: inventory, catchingUp: ["snapshot/all"], shared: (postgres.url, store))
         // Under way: claimed, its session noted and its history run started (a run is never
@@ -173,6 +165,18 @@ struct CoordinatorStoreOutageTests {
         #expect(history.status == .succeeded && history.report != nil, "\(history.summary)")
         #expect(try await store.results(of: runId).count == 2)
         await database.close()
+    }
+}
+
+extension SimulatedFleet {
+    /// An inventory of its first `count` VMs in group `all`, snapshotted every minute, with the
+    /// plugin config and scripts pushed and the push recorded at `store`.
+    fileprivate func scheduledAndPushed(count: Int, store: String) async throws -> String {
+        let inventory = try inventory(count: count, group: #"{"schedule": {"cron": "* * * * *", "timeZone": "UTC"}}"#)
+        let files = try PushCommandTests.Files(self)
+        let push = try await coordinator(["push", "--fleet", inventory, "--store", store] + files.arguments)
+        #expect(push.status == 0, "\(push.stdout)\(push.stderr)")
+        return inventory
     }
 }
 
