@@ -57,7 +57,7 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
             try await Self.within(timeout) {
                 let connection = try await PostgresConnection.connect(
                     on: loop.any(), configuration: try Self.connectionConfiguration(url, timeout: timeout), id: 0,
-                    logger: Self.silent)
+                    logger: silentLogger)
                 do {
                     try await PostgresSchema.migrate(connection)
                 } catch {
@@ -106,12 +106,12 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
     private static func transaction(_ statements: [SQLStatement], on client: PostgresClient) async throws
         -> [[SQLRow]]
     {
-        try await client.withTransaction(logger: Self.silent) { connection in
+        try await client.withTransaction(logger: silentLogger) { connection in
             var returned: [[SQLRow]] = []
             for statement in statements {
                 var rows: [SQLRow] = []
                 for query in try PostgresSQL.queries(statement) {
-                    rows += try await Self.rows(of: connection.query(query, logger: Self.silent))
+                    rows += try await Self.rows(of: connection.query(query, logger: silentLogger))
                 }
                 returned.append(rows)
             }
@@ -197,8 +197,6 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
         return "\(error.code)"
     }
 
-    private static let silent = Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() }
-
     /// `body`, or an error after `limit`, whichever comes first: a server that is gone may not
     /// answer at all, and a caller (a heartbeat, a page) must not wait for it for ever. `body` is
     /// cancelled then, but not waited for: a call that ignores cancellation is left to finish.
@@ -226,6 +224,9 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
     }
 }
 
+/// What postgres-nio's calls take as their logger: silent, since its errors come back thrown.
+let silentLogger = Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() }
+
 /// A connection pool of postgres-nio and the task that runs it.
 private struct Pool: Sendable {
     let client: PostgresClient
@@ -234,7 +235,7 @@ private struct Pool: Sendable {
     init(_ configuration: PostgresClient.Configuration, on loop: MultiThreadedEventLoopGroup) {
         let client = PostgresClient(
             configuration: configuration, eventLoopGroup: loop,
-            backgroundLogger: Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() })
+            backgroundLogger: silentLogger)
         self.client = client
         running = Task { await client.run() }
     }

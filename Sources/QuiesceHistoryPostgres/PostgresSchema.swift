@@ -59,7 +59,7 @@ enum PostgresSchema {
     private static let lock: Int64 = 0x5155_4945_5343_45
 
     static func migrate(_ connection: PostgresConnection) async throws {
-        let logger = Logger(label: "quiesce.history") { _ in SwiftLogNoOpLogHandler() }
+        let logger = silentLogger
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: logger)
             try await connection.query(
