@@ -31,7 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         // The coordinator's history: SQLite, embedded, with migrations and typed records.
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
-        // SHA-256, Ed25519 signatures of pushed files, the agent's P-256 key and its enrollment proofs.
+        // The CA's P-256 keys, as swift-certificates takes them (coordinator only); tests check
+        // QuiesceCrypto against it.
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
         // `quiesce ca` and `quiesce enroll`: X.509 certificates for the fleet's own CA (coordinator only).
         .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
@@ -42,9 +43,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
+        .target(name: "QuiesceAPI", dependencies: ["QuiesceCrypto"], swiftSettings: strict),
+        // SHA-256, HMAC, Ed25519 and the agent's P-256 key from swift-nio-ssl's BoringSSL, which the
+        // agent carries for TLS anyway: swift-crypto would add a second copy (docs/benchmarks.md).
         .target(
-            name: "QuiesceAPI", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict
-        ),
+            name: "QuiesceCrypto", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: strict),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "QuiesceHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(
@@ -67,7 +71,7 @@ let package = Package(
         .target(
             name: "QuiesceCA",
             dependencies: [
-                "QuiesceAPI", "QuiesceCoordinator", "QuiesceHTTPClient", "QuiesceSystem",
+                "QuiesceAPI", "QuiesceCoordinator", "QuiesceCrypto", "QuiesceHTTPClient", "QuiesceSystem",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
@@ -113,12 +117,11 @@ let package = Package(
         .target(
             name: "QuiesceAgentServer",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceHTTPServer", "QuiesceSystem",
+                "QuiesceAgent", "QuiesceAPI", "QuiesceCrypto", "QuiesceHTTPServer", "QuiesceSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -162,14 +165,14 @@ let package = Package(
         .target(
             name: "QuiesceTestSupport",
             dependencies: [
-                "QuiesceAgent", "QuiesceAPI", "QuiesceDemo", "QuiesceHistoryPostgres", "QuiesceSystem",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "QuiesceAgent", "QuiesceAPI", "QuiesceCrypto", "QuiesceDemo", "QuiesceHistoryPostgres", "QuiesceSystem",
             ],
             path: "Tests/QuiesceTestSupport",
             swiftSettings: strict
         ),
         .testTarget(
-            name: "QuiesceAPITests", dependencies: ["QuiesceAPI", .product(name: "Crypto", package: "swift-crypto")],
+            name: "QuiesceAPITests",
+            dependencies: ["QuiesceAPI", "QuiesceCrypto", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .testTarget(
             name: "QuiesceSystemTests",
@@ -182,8 +185,7 @@ let package = Package(
             name: "QuiesceAgentTests",
             dependencies: [
                 "QuiesceAgent", "QuiesceAPI", "QuiesceSystem", "QuiesceTestSupport",
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "QuiesceCrypto", .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),
@@ -203,8 +205,8 @@ let package = Package(
             dependencies: [
                 "QuiesceAgentServer", "QuiesceAgent", "QuiesceAPI", "QuiesceHTTPServer", "QuiesceSystem",
                 "QuiesceTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "QuiesceCrypto", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,15 +1,10 @@
-import Crypto
+import QuiesceCrypto
 
 /// SHA-256 of a body or a file, as the lowercase hex the API's headers, reports and signatures
 /// carry.
 public enum ContentHash {
     public static func sha256(of bytes: some Collection<UInt8>) -> String {
-        var hasher = Crypto.SHA256()
-        let hashedInPlace: Void? = bytes.withContiguousStorageIfAvailable {
-            hasher.update(bufferPointer: UnsafeRawBufferPointer($0))
-        }
-        if hashedInPlace == nil { hasher.update(data: Array(bytes)) }
-        return hex(hasher.finalize())
+        hex(Digest.sha256(bytes))
     }
 
     /// Bytes as lowercase hex, two digits each.

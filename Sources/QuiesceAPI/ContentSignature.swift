@@ -1,5 +1,5 @@
-import Crypto
 import FoundationEssentials
+import QuiesceCrypto
 
 /// A detached Ed25519 signature of a pushed file: `ed25519 PUBLIC-KEY SIGNATURE`, both base64,
 /// on one line. It is what `quiesce sign` writes beside a file (`FILE.sig`), what `quiesce push`
@@ -29,10 +29,9 @@ public struct ContentSignature: Sendable, Equatable {
 
     /// Signs `bytes` in `role`.
     public static func sign(
-        _ bytes: some Collection<UInt8>, role: Role, with key: Curve25519.Signing.PrivateKey
-    ) throws -> ContentSignature {
-        let signature = try key.signature(for: statement(bytes, role: role))
-        return ContentSignature(signer: TrustedKey(key.publicKey), signature: Array(signature))
+        _ bytes: some Collection<UInt8>, role: Role, with key: Ed25519.PrivateKey
+    ) -> ContentSignature {
+        ContentSignature(signer: TrustedKey(key.publicKey), signature: key.signature(for: statement(bytes, role: role)))
     }
 
     /// Reads `ed25519 PUBLIC-KEY SIGNATURE`.
@@ -68,9 +67,9 @@ public struct ContentSignature: Sendable, Equatable {
 /// An Ed25519 public key an agent trusts to sign what it runs, written `ed25519:BASE64` in its
 /// settings (`trust.signingKeys`) and by `quiesce sign --new-key`.
 public struct TrustedKey: Sendable, Equatable, CustomStringConvertible {
-    public let key: Curve25519.Signing.PublicKey
+    public let key: Ed25519.PublicKey
 
-    public init(_ key: Curve25519.Signing.PublicKey) { self.key = key }
+    public init(_ key: Ed25519.PublicKey) { self.key = key }
 
     /// `ed25519:BASE64`, or the bare base64.
     public init(_ text: some StringProtocol) throws(ContentSignature.Malformed) {
@@ -79,8 +78,7 @@ public struct TrustedKey: Sendable, Equatable, CustomStringConvertible {
     }
 
     init(base64: some StringProtocol) throws(ContentSignature.Malformed) {
-        guard let raw = Data(base64Encoded: String(base64)), raw.count == 32,
-            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+        guard let raw = Data(base64Encoded: String(base64)), let key = try? Ed25519.PublicKey(raw: Array(raw))
         else {
             throw ContentSignature.Malformed(
                 description: "\"\(base64)\" is not an Ed25519 public key (32 bytes of base64, as `quiesce sign "
@@ -89,10 +87,6 @@ public struct TrustedKey: Sendable, Equatable, CustomStringConvertible {
         self.key = key
     }
 
-    public var base64: String { key.rawRepresentation.base64EncodedString() }
+    public var base64: String { Data(key.raw).base64EncodedString() }
     public var description: String { "ed25519:\(base64)" }
-
-    public static func == (lhs: TrustedKey, rhs: TrustedKey) -> Bool {
-        lhs.key.rawRepresentation == rhs.key.rawRepresentation
-    }
 }

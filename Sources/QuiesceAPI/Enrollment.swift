@@ -1,5 +1,5 @@
-import Crypto
 import FoundationEssentials
+import QuiesceCrypto
 
 /// Enrollment: an agent that holds only a one-time join token gets a certificate from the
 /// fleet's CA for a key it made itself, and from then on serves mutual TLS with that CA pinned.
@@ -136,7 +136,6 @@ public enum Enrollment {
             let bytes = Array(field.utf8)
             message += Array("\n\(bytes.count):".utf8) + bytes
         }
-        let code = HMAC<Crypto.SHA256>.authenticationCode(for: message, using: SymmetricKey(data: token.secret))
-        return Data(code).base64EncodedString()
+        return Data(Digest.hmacSHA256(key: token.secret, message: message)).base64EncodedString()
     }
 }

@@ -1,9 +1,9 @@
-import Crypto
 import FoundationEssentials
 import NIOHTTP1
 import NIOSSL
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceCrypto
 import QuiesceHTTPServer
 import QuiesceSystem
 import Synchronization
@@ -68,7 +68,7 @@ public final class AgentEnrollment: Sendable {
     private let files: Files
     private let joinTokenFile: String
     private let owner: UInt32
-    private let key: P256.Signing.PrivateKey
+    private let key: P256KeyPair
     /// The nonce of the last hello answered; an enrollment request must answer it, once.
     private let agentNonce = Mutex<String?>(nil)
     private let finished: AsyncStream<Void>
@@ -108,7 +108,7 @@ public final class AgentEnrollment: Sendable {
     private func answer(_ hello: Enrollment.Hello) -> Enrollment.HelloAnswer {
         let nonce = Enrollment.nonce()
         agentNonce.withLock { $0 = nonce }
-        let publicKey = key.publicKey.derRepresentation.base64EncodedString()
+        let publicKey = Data(key.publicKeyDER).base64EncodedString()
         return Enrollment.HelloAnswer(
             publicKey: publicKey, agentNonce: nonce,
             proof: Enrollment.agentProof(
@@ -145,7 +145,7 @@ public final class AgentEnrollment: Sendable {
             guard ContentHash.sha256(of: try ca.toDERBytes()) == token.caFingerprint else {
                 throw refuse("the CA is not the one the join token names (SHA-256 \(token.caFingerprint))")
             }
-            guard try certificate.extractPublicKey().toSPKIBytes() == Array(key.publicKey.derRepresentation) else {
+            guard try certificate.extractPublicKey().toSPKIBytes() == key.publicKeyDER else {
                 throw refuse("the certificate is not for this agent's key")
             }
         } catch let error as HTTPError {
@@ -167,20 +167,20 @@ public final class AgentEnrollment: Sendable {
         return Enrollment.Answer(notAfter: notAfter)
     }
 
-    private static func loadOrMakeKey(_ files: Files, owner: UInt32) throws(AgentError) -> P256.Signing.PrivateKey {
+    private static func loadOrMakeKey(_ files: Files, owner: UInt32) throws(AgentError) -> P256KeyPair {
         if let text = try? FileReader.read(files.key, limit: 16 * 1024) {
             do {
-                return try P256.Signing.PrivateKey(pemRepresentation: String(decoding: text, as: UTF8.self))
+                return try P256KeyPair(privateKeyPEM: String(decoding: text, as: UTF8.self))
             } catch {
                 throw AgentError(
                     code: .invalidAgentSettings,
                     message: "\(files.key) is not a P-256 key (\(error)): remove it and the agent makes a new one")
             }
         }
-        let key = P256.Signing.PrivateKey()
+        let key = P256KeyPair()
         do {
             try Directory.make(files.directory, mode: 0o700)
-            try AtomicFile.write(Array(key.pemRepresentation.utf8), to: files.key, mode: 0o600, owner: owner)
+            try AtomicFile.write(Array(key.privateKeyPEM.utf8), to: files.key, mode: 0o600, owner: owner)
         } catch {
             throw AgentError(code: .invalidAgentSettings, message: "cannot make the agent's key \(files.key): \(error)")
         }

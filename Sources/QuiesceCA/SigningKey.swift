@@ -1,13 +1,13 @@
-import Crypto
 import FoundationEssentials
 import QuiesceAPI
+import QuiesceCrypto
 import QuiesceSystem
 
 /// The Ed25519 key that signs plugin configs and scripts (`quiesce sign`). Its file is one line,
 /// `ed25519-private:BASE64`, mode 0600; agents trust its public half (`trust.signingKeys`). It
 /// can live off the coordinator's host: a coordinator without it can push nothing that runs.
 public struct SigningKey: Sendable {
-    public let privateKey: Curve25519.Signing.PrivateKey
+    public let privateKey: Ed25519.PrivateKey
 
     public var publicKey: TrustedKey { TrustedKey(privateKey.publicKey) }
 
@@ -18,8 +18,8 @@ public struct SigningKey: Sendable {
         if (try? FileFacts.read(path: path)) != nil {
             throw CAError("\(path) exists; a signing key is never replaced (move it away first if you mean to)")
         }
-        let key = SigningKey(privateKey: Curve25519.Signing.PrivateKey())
-        try PEMFiles.write(Self.prefix + key.privateKey.rawRepresentation.base64EncodedString(), to: path, mode: 0o600)
+        let key = SigningKey(privateKey: Ed25519.PrivateKey())
+        try PEMFiles.write(Self.prefix + Data(key.privateKey.seed).base64EncodedString(), to: path, mode: 0o600)
         return key
     }
 
@@ -27,7 +27,7 @@ public struct SigningKey: Sendable {
     public static func load(from path: String) throws(CAError) -> SigningKey {
         let text = try PEMFiles.privateText(at: path).trimmingWhitespace()
         guard text.hasPrefix(prefix), let raw = Data(base64Encoded: String(text.dropFirst(prefix.count))),
-            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            let key = try? Ed25519.PrivateKey(seed: Array(raw))
         else {
             throw CAError("\(path) is not a signing key (`\(prefix)BASE64`, as `quiesce sign --new-key` writes it)")
         }
@@ -40,11 +40,7 @@ public struct SigningKey: Sendable {
     }
 
     /// The detached signature of `bytes` in `role`.
-    public func sign(_ bytes: [UInt8], role: ContentSignature.Role) throws(CAError) -> ContentSignature {
-        do {
-            return try ContentSignature.sign(bytes, role: role, with: privateKey)
-        } catch {
-            throw CAError("cannot sign: \(error)")
-        }
+    public func sign(_ bytes: [UInt8], role: ContentSignature.Role) -> ContentSignature {
+        ContentSignature.sign(bytes, role: role, with: privateKey)
     }
 }

@@ -59,7 +59,7 @@ struct SignCommand: ParsableCommand {
             var signatures: [(path: String, signature: ContentSignature)] = []
             for file in bundle.files {
                 signatures.append(
-                    (file.source + ContentSignature.fileSuffix, try signing.sign(file.bytes, role: file.signatureRole)))
+                    (file.source + ContentSignature.fileSuffix, signing.sign(file.bytes, role: file.signatureRole)))
             }
             for (path, signature) in signatures {
                 try SigningKey.write(signature, to: path)

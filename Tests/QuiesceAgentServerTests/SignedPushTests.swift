@@ -1,7 +1,7 @@
-import Crypto
 import Foundation
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceCrypto
 import QuiesceTestSupport
 import Testing
 
@@ -9,7 +9,7 @@ import Testing
 /// signature is kept beside the file for the checks at run time.
 @Suite("Signed pushes")
 struct SignedPushTests {
-    private let key = Curve25519.Signing.PrivateKey()
+    private let key = Ed25519.PrivateKey()
     private let script = Array("#!/bin/sh\nexit 0\n".utf8)
 
     private func trustingServer() async throws -> ServerFixture {
@@ -17,10 +17,10 @@ struct SignedPushTests {
         return try await ServerFixture.start { $0.trust.signingKeys = [TrustedKey(key.publicKey)] }
     }
 
-    private func signed(_ bytes: [UInt8], _ role: ContentSignature.Role, by signer: Curve25519.Signing.PrivateKey)
-        throws -> [String: String]
+    private func signed(_ bytes: [UInt8], _ role: ContentSignature.Role, by signer: Ed25519.PrivateKey) -> [String:
+        String]
     {
-        [ContentSignature.header: try ContentSignature.sign(bytes, role: role, with: signer).line]
+        [ContentSignature.header: ContentSignature.sign(bytes, role: role, with: signer).line]
     }
 
     @Test func anUnsignedOrStrangelySignedConfigIsRefusedAndNothingIsWritten() async throws {
@@ -33,7 +33,7 @@ struct SignedPushTests {
         #expect(unsigned.text.contains("quiesce sign --key"))
         let stranger = try await server.send(
             "PUT", AgentRoutes.pluginConfig,
-            headers: try signed(server.config(), .pluginConfig, by: Curve25519.Signing.PrivateKey()),
+            headers: signed(server.config(), .pluginConfig, by: Ed25519.PrivateKey()),
             body: server.config())
         #expect(stranger.status == 403)
         #expect(stranger.text.contains("not among this agent's trust.signingKeys"))
@@ -46,9 +46,9 @@ struct SignedPushTests {
         defer { server.stop() }
         let config = server.config()
         let put = try await server.send(
-            "PUT", AgentRoutes.pluginConfig, headers: try signed(config, .pluginConfig, by: key), body: config)
+            "PUT", AgentRoutes.pluginConfig, headers: signed(config, .pluginConfig, by: key), body: config)
         #expect(put.status == 200, "\(put.text)")
-        var headers = try signed(script, .script, by: key)
+        var headers = signed(script, .script, by: key)
         headers[AgentRoutes.contentSHA256Header] = ContentHash.sha256(of: script)
         let pre = try await server.send("PUT", AgentRoutes.script(.pre), headers: headers, body: script)
         #expect(pre.status == 200, "\(pre.text)")
@@ -71,7 +71,7 @@ struct SignedPushTests {
         let config = server.config()
         let signature = server.settings.pluginConfigPath + ".sig"
         let first = try await server.send(
-            "PUT", AgentRoutes.pluginConfig, headers: try signed(config, .pluginConfig, by: key), body: config)
+            "PUT", AgentRoutes.pluginConfig, headers: signed(config, .pluginConfig, by: key), body: config)
         #expect(first.status == 200)
         #expect(FileManager.default.fileExists(atPath: signature))
         let unsigned = try await server.send("PUT", AgentRoutes.pluginConfig, body: config)

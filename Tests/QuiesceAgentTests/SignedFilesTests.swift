@@ -1,6 +1,6 @@
-import Crypto
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceCrypto
 import QuiesceTestSupport
 import Testing
 
@@ -8,7 +8,7 @@ import Testing
 /// trusted key, checked on every run, and compliance says what it found.
 @Suite("Signed files")
 struct SignedFilesTests {
-    private let key = Curve25519.Signing.PrivateKey()
+    private let key = Ed25519.PrivateKey()
 
     private func trustingFixture() throws -> FrameworkFixture {
         var fixture = try FrameworkFixture(pre: "echo quiesced", post: "echo released")
@@ -63,7 +63,7 @@ struct SignedFilesTests {
     @Test func aSignatureByAnUntrustedKeyOrForAnotherRoleCountsForNothing() async throws {
         let fixture = try trustingFixture()
         defer { fixture.remove() }
-        try fixture.sign(with: Curve25519.Signing.PrivateKey())
+        try fixture.sign(with: Ed25519.PrivateKey())
         var check = ComplianceCheck.run(settings: fixture.settings)
         #expect(check.errors.map(\.code) == [.signatureInvalid])
         #expect(check.errors.first?.message.contains("not among this agent's trust.signingKeys") == true)
@@ -71,7 +71,7 @@ struct SignedFilesTests {
         // The config signed by the trusted key, but as a script: not a signature of a config.
         try fixture.sign(with: key)
         let config = "VMSnapshotScriptPluginConfig.json"
-        let asScript = try ContentSignature.sign(
+        let asScript = ContentSignature.sign(
             Array(try fixture.directory.read(config).utf8), role: .script, with: key)
         try fixture.directory.write(config + ContentSignature.fileSuffix, asScript.line)
         check = ComplianceCheck.run(settings: fixture.settings)

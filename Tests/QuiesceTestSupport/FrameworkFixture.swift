@@ -1,7 +1,7 @@
-import Crypto
 import Foundation
 import QuiesceAPI
 import QuiesceAgent
+import QuiesceCrypto
 import QuiesceSystem
 
 /// A plugin config, pre/post scripts and agent settings laid out in a temp dir with the modes
@@ -109,12 +109,12 @@ public struct FrameworkFixture {
     }
 
     /// Signs the plugin config and scripts with `key` as `quiesce sign` does (`FILE.sig` beside each).
-    public func sign(with key: Curve25519.Signing.PrivateKey) throws {
+    public func sign(with key: Ed25519.PrivateKey) throws {
         for (name, role) in [
             ("VMSnapshotScriptPluginConfig.json", ContentSignature.Role.pluginConfig), ("pre.sh", .script),
             ("post.sh", .script),
         ] {
-            let signature = try ContentSignature.sign(Array(try directory.read(name).utf8), role: role, with: key)
+            let signature = ContentSignature.sign(Array(try directory.read(name).utf8), role: role, with: key)
             try directory.write(name + ContentSignature.fileSuffix, signature.line + "\n", mode: 0o600)
         }
     }
