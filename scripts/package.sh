@@ -8,13 +8,13 @@
 # --debug builds in the debug configuration (what CI does, to save the release build's minutes);
 # the default is a release build. --agent-only builds just the agent's package, the one that goes
 # to every VM and that scripts/package-check.sh installs (what CI does: the coordinator's static
-# build would double the packaging time). Both in .build-package: objects built for a static Swift runtime
-# cannot be linked into the dynamic build in .build, so the two never share a folder.
+# build would double the packaging time). The agent is built as it ships by scripts/agent-build.sh,
+# the coordinator in .build-package/coordinator: objects built for a static Swift runtime cannot be
+# linked into the dynamic build in .build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 configuration=release
-scratch=.build-package
 out=dist
 products=(quiesce-agent quiesce)
 built=()
@@ -30,13 +30,13 @@ done
 version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/QuiesceAPI/AgentRoutes.swift)
 arch=$(dpkg --print-architecture)
 maintainer="Quiesce <packaging@quiesce.invalid>"
-# Nothing is exported from the executables: a static binary has no one to export to, and the
-# dynamic symbol table it would carry is 3.4 MB of the agent (docs/benchmarks.md, agent-size).
-link=(-Xlinker --no-export-dynamic)
-for product in "${products[@]}"; do
-    swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --product "$product" "${link[@]}"
-done
-bin=$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)
+agent_binary=$(scripts/agent-build.sh $([[ $configuration == debug ]] && echo --debug))
+if [[ ${#products[@]} -eq 2 ]]; then
+    # Nothing is exported: a static binary has no one to export to (docs/benchmarks.md, agent-size).
+    coordinator=(-c "$configuration" --static-swift-stdlib --scratch-path .build-package/coordinator)
+    swift build "${coordinator[@]}" --product quiesce -Xlinker --no-export-dynamic
+    coordinator_binary=$(swift build "${coordinator[@]}" --show-bin-path)/quiesce
+fi
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -49,11 +49,12 @@ depends() {
     (cd "$stage/shlibs" && dpkg-shlibdeps -O -e "$1" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
 }
 
-# package NAME BINARY SUMMARY DESCRIPTION: the tree in $stage/NAME is filled by the caller first.
+# package NAME BUILT-BINARY SUMMARY DESCRIPTION: the tree in $stage/NAME is filled by the caller
+# first; the binary is installed stripped as /usr/bin/NAME.
 package() {
-    local name=$1 binary=$2 summary=$3 description=$4 tree=$stage/$1
+    local name=$1 built_binary=$2 summary=$3 description=$4 tree=$stage/$1 binary=$1
     install -d -m 0755 "$tree/usr/bin" "$tree/usr/share/doc/$name" "$tree/DEBIAN"
-    strip --strip-unneeded -o "$tree/usr/bin/$binary" "$bin/$binary"
+    strip --strip-unneeded -o "$tree/usr/bin/$binary" "$built_binary"
     chmod 0755 "$tree/usr/bin/$binary"
     install -m 0644 deploy/debian/copyright "$tree/usr/share/doc/$name/copyright"
     # A native package's changelog.gz is a Debian changelog; the project's own goes beside it.
@@ -89,11 +90,11 @@ echo /etc/quiesce/agent.json > "$agent/DEBIAN/conffiles"
 for script in postinst prerm postrm; do
     install -m 0755 "deploy/debian/$script-agent" "$agent/DEBIAN/$script"
 done
-package quiesce-agent quiesce-agent "consistent snapshots of this VM, for the Quiesce coordinator" \
+package quiesce-agent "$agent_binary" "consistent snapshots of this VM, for the Quiesce coordinator" \
     "The Quiesce agent runs the pre- and post-scripts of the VM snapshot script framework, freezes file systems with FIFREEZE in a guard that always thaws, takes or waits for the snapshot, and serves an authenticated HTTP API (mutual TLS after enrollment) through which a coordinator pushes signed scripts and snapshots whole groups of VMs at one consistent cut."
 
 if [[ ${#products[@]} -eq 2 ]]; then
-    package quiesce quiesce "coordinator of Quiesce agents: pushes, sweeps, group snapshots" \
+    package quiesce "$coordinator_binary" "coordinator of Quiesce agents: pushes, sweeps, group snapshots" \
         "The Quiesce coordinator holds a fleet inventory, pushes plugin configs and signed scripts to the agents, sweeps them for compliance, enrolls them with the fleet's own CA, and sequences snapshots across groups of VMs so that a whole group is captured at one consistent cut."
 fi
 

@@ -51,8 +51,59 @@ func requestsPerSecond(port: Int, path: String, token: String, seconds: Int) -> 
         .flatMap { Double($0.split(separator: " ").last.map(String.init) ?? "") }
 }
 
-func agentFootprint() {
-    let agent = agentExecutable()
+/// One start of an agent: to its first answer, idle, under load, after the load.
+struct FootprintSample {
+    var firstAnswer: Double
+    var idle: (total: Int, anonymous: Int, file: Int)
+    var loaded: Int
+    var health: Double?
+    var compliance: Double?
+}
+
+/// `agent-footprint [runs] [AGENT...]`: each agent binary (by default the one beside this
+/// benchmark) started `runs` times, the binaries taking turns so that the machine's noise falls on
+/// all alike, with its file read first so that it is in the page cache, as on a VM that runs it.
+func agentFootprint(runs: Int, agents given: [String]) {
+    let agents = given.isEmpty ? [agentExecutable()] : given
+    for agent in agents where !FileManager.default.isExecutableFile(atPath: agent) {
+        fail("\(agent) is not executable")
+    }
+    var samples = [[FootprintSample]](repeating: [], count: agents.count)
+    for _ in 0..<runs {
+        for (index, agent) in agents.enumerated() { samples[index].append(footprintSample(of: agent)) }
+    }
+    let qemu = qemuGuestAgentIdle()
+    print("agent-footprint: quiesce-agent serve, medians of \(runs) starts each")
+    for (agent, runs) in zip(agents, samples) {
+        func kibibytes(_ value: (FootprintSample) -> Int) -> Int { Int(median(runs.map { Double(value($0)) })) }
+        func rate(_ value: (FootprintSample) -> Double?) -> String {
+            let rates = runs.compactMap(value)
+            return rates.isEmpty
+                ? "wrk not installed (apt-get install wrk)" : String(format: "%.0f requests/s", median(rates))
+        }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: agent))?[.size] as? Int) ?? 0
+        let idle = kibibytes(\.idle.total)
+        print("\(agent)")
+        print("  binary                 \(size.formatted()) bytes")
+        print("  first health answer    \(String(format: "%.1f ms", median(runs.map(\.firstAnswer)))) after start")
+        print(
+            "  idle RSS               \(mebibytes(idle)) (anonymous \(mebibytes(kibibytes(\.idle.anonymous))), file "
+                + "\(mebibytes(kibibytes(\.idle.file))))")
+        let loaded = kibibytes(\.loaded)
+        print("  RSS after the load     \(mebibytes(loaded)) (growth \(mebibytes(loaded - idle)))")
+        print("  health                 \(rate(\.health))")
+        print("  compliance             \(rate(\.compliance))")
+        if let qemu {
+            print(
+                "  baseline qemu-ga idle  \(mebibytes(qemu.total)) (anonymous \(mebibytes(qemu.anonymous)))  "
+                    + String(format: "ratio %.1fx RSS", Double(idle) / Double(max(qemu.total, 1))))
+        }
+    }
+    if qemu == nil { print("baseline qemu-ga: not installed (apt-get install qemu-guest-agent)") }
+}
+
+/// Starts `serve` once on loopback with a temp token and settings and measures it.
+private func footprintSample(of agent: String) -> FootprintSample {
     let work = shell(["mktemp", "-d", "/tmp/quiesce-footprint.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
     defer { try? FileManager.default.removeItem(atPath: work) }
     let token = "footprint-token-0123456789abcdef"
@@ -67,8 +118,7 @@ func agentFootprint() {
         """
     _ = FileManager.default.createFile(
         atPath: "\(work)/agent.json", contents: Data(settings.utf8), attributes: [.posixPermissions: 0o600])
-
-    let size = ((try? FileManager.default.attributesOfItem(atPath: agent))?[.size] as? Int) ?? 0
+    _ = FileManager.default.contents(atPath: agent)
     let server = Process()
     server.executableURL = URL(fileURLWithPath: agent)
     server.arguments = ["serve", "--settings", "\(work)/agent.json"]
@@ -86,50 +136,28 @@ func agentFootprint() {
     let firstAnswer = Date().timeIntervalSince(started) * 1000
     sleep(1)
     let idle = residentMemory(server.processIdentifier)
-    let health = requestsPerSecond(port: port, path: "/v1/health", token: token, seconds: 5)
-    let compliance = requestsPerSecond(port: port, path: "/v1/compliance", token: token, seconds: 5)
+    let health = requestsPerSecond(port: port, path: "/v1/health", token: token, seconds: 3)
+    let compliance = requestsPerSecond(port: port, path: "/v1/compliance", token: token, seconds: 3)
     for _ in 0..<2000 { _ = answers(port: port, path: "/v1/health") }
-    let loaded = residentMemory(server.processIdentifier)
+    return FootprintSample(
+        firstAnswer: firstAnswer, idle: idle, loaded: residentMemory(server.processIdentifier).total, health: health,
+        compliance: compliance)
+}
 
-    // qemu-guest-agent, the usual in-guest agent, measured the same way.
-    var qemu: (total: Int, anonymous: Int, file: Int)?
-    if FileManager.default.isExecutableFile(atPath: "/usr/sbin/qemu-ga") {
-        let guestAgent = Process()
-        guestAgent.executableURL = URL(fileURLWithPath: "/usr/sbin/qemu-ga")
-        try? FileManager.default.createDirectory(atPath: "\(work)/qga", withIntermediateDirectories: true)
-        guestAgent.arguments = ["-m", "unix-listen", "-p", "\(work)/qga.sock", "-t", "\(work)/qga"]
-        guestAgent.standardError = FileHandle.nullDevice
-        if (try? guestAgent.run()) != nil {
-            sleep(1)
-            qemu = residentMemory(guestAgent.processIdentifier)
-            guestAgent.terminate()
-            guestAgent.waitUntilExit()
-        }
+/// qemu-guest-agent, the usual in-guest agent, idle; nil when it is not installed.
+private func qemuGuestAgentIdle() -> (total: Int, anonymous: Int, file: Int)? {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/qemu-ga") else { return nil }
+    let work = shell(["mktemp", "-d", "/tmp/quiesce-footprint.XXXXXX"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    defer { try? FileManager.default.removeItem(atPath: work) }
+    let guestAgent = Process()
+    guestAgent.executableURL = URL(fileURLWithPath: "/usr/sbin/qemu-ga")
+    guestAgent.arguments = ["-m", "unix-listen", "-p", "\(work)/qga.sock", "-t", work]
+    guestAgent.standardError = FileHandle.nullDevice
+    guard (try? guestAgent.run()) != nil else { return nil }
+    defer {
+        guestAgent.terminate()
+        guestAgent.waitUntilExit()
     }
-
-    print("agent-footprint: quiesce-agent serve (\(agent))")
-    print("  binary                 \(String(format: "%.1f MB", Double(size) / 1_000_000))")
-    print("  first health answer    \(String(format: "%.1f ms", firstAnswer)) after start")
-    print(
-        "  idle RSS               \(mebibytes(idle.total)) (anonymous \(mebibytes(idle.anonymous)), file "
-            + "\(mebibytes(idle.file)))"
-    )
-    print(
-        "  RSS after the load     \(mebibytes(loaded.total)) (anonymous \(mebibytes(loaded.anonymous)); growth "
-            + "\(mebibytes(loaded.total - idle.total)))"
-    )
-    print(
-        "  health                 "
-            + "\(health.map { String(format: "%.0f requests/s", $0) } ?? "wrk not installed (apt-get install wrk)")"
-    )
-    print("  compliance             \(compliance.map { String(format: "%.0f requests/s", $0) } ?? "wrk not installed")")
-    if let qemu {
-        print(
-            "  baseline qemu-ga idle  \(mebibytes(qemu.total)) (anonymous \(mebibytes(qemu.anonymous)))  "
-                + String(
-                    format: "ratio %.1fx RSS, %.1fx anonymous", Double(idle.total) / Double(max(qemu.total, 1)),
-                    Double(idle.anonymous) / Double(max(qemu.anonymous, 1))))
-    } else {
-        print("  baseline qemu-ga       not installed (apt-get install qemu-guest-agent)")
-    }
+    sleep(1)
+    return residentMemory(guestAgent.processIdentifier)
 }

@@ -140,7 +140,8 @@ switch arguments.first {
 case "freeze-overhead":
     freezeOverhead(cycles: arguments.count > 1 ? Int(arguments[1]) ?? 20 : 20)
 case "agent-footprint":
-    agentFootprint()
+    agentFootprint(
+        runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5, agents: Array(arguments.dropFirst(2)))
 case "fleet-commands":
     fleetCommands(
         runs: arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5,
@@ -167,10 +168,9 @@ case "soak":
         sessions: arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000)
 default:
     fail(
-        "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint | fleet-commands [runs] [sizes,...] | "
-            + "group-snapshot "
-            + "[runs] | stall [runs] | soak [requests] [sessions] | recipe-stall [runs] | schedule-lateness [minutes] "
-            + "| "
-            + "dashboard-pages [runs] | takeover [runs] [postgresql]"
+        "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint [runs] [agent...] | "
+            + "fleet-commands [runs] [sizes,...] | group-snapshot [runs] | stall [runs] | soak [requests] [sessions] "
+            + "| recipe-stall [runs] | schedule-lateness [minutes] | dashboard-pages [runs] | "
+            + "takeover [runs] [postgresql]"
     )
 }
