@@ -241,8 +241,8 @@ public struct PushedFiles: Sendable {
         } catch {
             throw Refusal(code: .writeFailed, message: "cannot write \(path): \(error)", cause: error)
         }
-        if let root, let resolvedRoot = try? FileFacts.read(path: root).target.path,
-            let resolved = try? FileFacts.read(path: directory).target.path,
+        if let root, let resolvedRoot = try? FileFacts.resolvedPath(of: root),
+            let resolved = try? FileFacts.resolvedPath(of: directory),
             resolved != resolvedRoot && !resolved.hasPrefix(resolvedRoot + "/")
         {
             throw Refusal(

@@ -48,6 +48,11 @@ public struct FileFacts: Sendable, Equatable {
         return FileFacts(path: path, target: target, directories: directories)
     }
 
+    /// `path` with every symlink resolved, for where a file lands rather than what guards it.
+    public static func resolvedPath(of path: String) throws(SystemError) -> String {
+        try Syscalls.realpath(path)
+    }
+
     private static func node(_ path: String) throws(SystemError) -> Node {
         let info = try Syscalls.linkStatus(path)
         let type = info.st_mode & S_IFMT
