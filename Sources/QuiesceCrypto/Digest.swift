@@ -22,7 +22,7 @@ public enum Digest {
         }
     }
 
-    static func withContiguous<Result>(
+    private static func withContiguous<Result>(
         _ bytes: some Collection<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Result
     ) -> Result {
         if let result = bytes.withContiguousStorageIfAvailable(body) { return result }

@@ -12,6 +12,7 @@ public enum Ed25519 {
         /// A new random key.
         public init() {
             var seed = [UInt8](repeating: 0, count: 32)
+            // BoringSSL's RAND_bytes aborts rather than fail, and 32 bytes are a seed: neither can throw.
             RAND_bytes(&seed, seed.count)
             try! self.init(seed: seed)
         }
