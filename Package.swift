@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         // The agent's HTTP server: plain NIO is the leanest stack measured for a daemon on every VM.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
-        // TLS and mutual TLS for the agent's listener.
+        // TLS and mutual TLS for the agent's listener; its BoringSSL also serves QuiesceCrypto.
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         // The coordinator's history: SQLite, embedded, with migrations and typed records.
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
