@@ -37,6 +37,28 @@ extension HistoryOnEachDatabase {
         }
 
         @Test(arguments: HistoryBackend.allCases)
+        func aLostClaimIsSettledAsFailedUnlessAnotherCoordinatorHasTheRun(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in
+                let start = Date(timeIntervalSince1970: 1_796_000_000)
+                let (landed, lost, others) = (start, start.addingTimeInterval(60), start.addingTimeInterval(120))
+                let note = "not run: the history store did not confirm its claim"
+                // The claim landed though its answer was lost; the claim never landed at all.
+                #expect(try await store.claim("snapshot/db", plannedAt: landed, startedAt: landed))
+                try await store.settleLostClaim("snapshot/db", plannedAt: landed, note: note)
+                try await store.settleLostClaim("snapshot/db", plannedAt: lost, note: note)
+                // Another coordinator's run is left as it is.
+                try await store.recordNotRun(
+                    ScheduledRun(job: "snapshot/db", plannedAt: others, state: .running, owner: "elsewhere:1"))
+                try await store.settleLostClaim("snapshot/db", plannedAt: others, note: note)
+
+                let rows = try await store.scheduledRuns(job: "snapshot/db").reversed().map { ($0.state, $0.note) }
+                #expect(rows.map(\.0) == [.failed, .failed, .running])
+                #expect(rows.prefix(2).allSatisfy { $0.1 == note })
+                #expect(try await store.claim("snapshot/db", plannedAt: lost, startedAt: lost) == false)
+            }
+        }
+
+        @Test(arguments: HistoryBackend.allCases)
         func eventsKeepTheirDeliveriesAndTheirCounts(backend: HistoryBackend) async throws {
             try await backend.withStore { store in
                 let now = Date()

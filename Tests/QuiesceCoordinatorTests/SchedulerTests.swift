@@ -46,9 +46,13 @@ import Testing
         let shutdown = GracefulShutdown()
         let ran = RunLog()
 
-        init(now: String, whileAsleep: @escaping @Sendable (HistoryStore, Date) async -> Void = { _, _ in }) throws {
+        init(
+            now: String, losingFirstClaimAnswer: Bool = false,
+            whileAsleep: @escaping @Sendable (HistoryStore, Date) async -> Void = { _, _ in }
+        ) throws {
             directory = try TemporaryDirectory()
-            let store = try HistoryStore(directory: directory.path)
+            let database = try SQLiteHistoryDatabase(directory: directory.path)
+            let store = HistoryStore(database: losingFirstClaimAnswer ? LosesFirstClaimAnswer(database) : database)
             self.store = store
             clock = TestClock(try Self.date(now)) { await whileAsleep(store, $0) }
         }
@@ -130,6 +134,45 @@ import Testing
             (try await fixture.store.claim("snapshot/payments", plannedAt: planned, startedAt: planned)) == false,
             "a planned run is claimed once")
         #expect(try await fixture.store.scheduledRuns(job: "snapshot/payments").last?.plannedAt == planned)
+        #expect(fixture.ran.all == [try Fixture.date("2026-12-04T10:10:00Z")])
+    }
+
+    /// SQLite, except that the first claim's answer is lost after the claim committed: what a
+    /// PostgreSQL store that takes a claim but answers too late looks like.
+    final class LosesFirstClaimAnswer: HistoryDatabase {
+        struct LostAnswer: Error {}
+        let database: SQLiteHistoryDatabase
+        private let lost = Mutex(false)
+        init(_ database: SQLiteHistoryDatabase) { self.database = database }
+        var location: String { database.location }
+        var remedy: String { database.remedy }
+        func rows(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await database.rows(sql, binds) }
+        func compact() async throws { try await database.compact() }
+        func close() async { await database.close() }
+
+        func transaction(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+            let answer = try await database.transaction(statements)
+            let isClaim =
+                statements.count == 1 && statements[0].sql.contains("INSERT INTO scheduledRun")
+                && statements[0].rows.first?.contains(.text("running")) == true
+            let losesThisOne =
+                isClaim
+                && lost.withLock { lost in
+                    defer { lost = true }
+                    return !lost
+                }
+            if losesThisOne { throw LostAnswer() }
+            return answer
+        }
+    }
+
+    @Test func aClaimWhoseAnswerIsLostIsRecordedAsNotRunNotLeftRunning() async throws {
+        let fixture = try Fixture(now: "2026-12-04T10:02:00Z", losingFirstClaimAnswer: true)
+        defer { fixture.directory.remove() }
+        try await fixture.run("*/5 * * * *", runs: 1)
+        let rows = try await fixture.rows()
+        #expect(rows.map(\.state) == [.failed, .succeeded])
+        #expect(rows.first?.note == "not run: the history store did not confirm its claim")
         #expect(fixture.ran.all == [try Fixture.date("2026-12-04T10:10:00Z")])
     }
 

@@ -88,6 +88,26 @@ extension HistoryStore {
         return try await write(row.insertion).count == 1
     }
 
+    /// Settles a claim whose answer was lost: the store did not answer in time, yet may have
+    /// taken it. Its row, if this process's and still `running`, becomes `failed` with `note`; no
+    /// row becomes one the same way (another coordinator's row wins). Otherwise a planned run this
+    /// coordinator never ran would stay `running` for as long as the coordinator lives.
+    public func settleLostClaim(_ job: String, plannedAt: Date, note: String) async throws(HistoryError) {
+        let now = Date()
+        let failed = ScheduledRun(
+            job: job, plannedAt: plannedAt, state: .failed, owner: ScheduledRun.thisProcess, startedAt: nil,
+            finishedAt: now, note: note)
+        try await transaction([
+            SQLStatement(
+                """
+                UPDATE scheduledRun SET state = 'failed', finishedAt = ?, note = ?
+                WHERE job = ? AND plannedAt = ? AND owner = ? AND state = 'running'
+                """,
+                [.date(now), .text(note), .text(job), .date(plannedAt), .text(ScheduledRun.thisProcess)]),
+            failed.insertion,
+        ])
+    }
+
     /// Records the outcome of a run this coordinator claimed, unless another has meanwhile taken
     /// it for interrupted (this one fell silent too long): that verdict stands.
     public func finishScheduled(

@@ -171,6 +171,14 @@ public struct Scheduler: Service {
             }
         } catch {
             log("\(job.name): not run, cannot claim the run planned for \(Self.stamp(plannedAt)): \(error)")
+            do {
+                try await store.patiently { () async throws(HistoryError) in
+                    try await store.settleLostClaim(
+                        job.name, plannedAt: plannedAt, note: "not run: the history store did not confirm its claim")
+                }
+            } catch {
+                log("\(job.name): cannot record the run planned for \(Self.stamp(plannedAt)) as not run: \(error)")
+            }
             return
         }
         let late = startedAt.timeIntervalSince(plannedAt)
