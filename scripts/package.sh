@@ -30,7 +30,9 @@ done
 version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/QuiesceAPI/AgentRoutes.swift)
 arch=$(dpkg --print-architecture)
 maintainer="Quiesce <packaging@quiesce.invalid>"
-agent_binary=$(scripts/agent-build.sh $([[ $configuration == debug ]] && echo --debug))
+agent_flags=()
+if [[ $configuration == debug ]]; then agent_flags=(--debug); fi
+agent_binary=$(scripts/agent-build.sh "${agent_flags[@]}")
 if [[ ${#products[@]} -eq 2 ]]; then
     # Nothing is exported: a static binary has no one to export to (docs/benchmarks.md, agent-size).
     coordinator=(-c "$configuration" --static-swift-stdlib --scratch-path .build-package/coordinator)
