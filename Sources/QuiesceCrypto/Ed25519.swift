@@ -4,10 +4,11 @@ internal import CNIOBoringSSL
 public enum Ed25519 {
     /// A key whose raw form is its 32-byte seed, the form RFC 8032 and `quiesce sign` keep.
     public struct PrivateKey: Sendable {
-        public let seed: [UInt8]
         public let publicKey: PublicKey
         /// The seed followed by the public key: what BoringSSL signs with.
         private let expanded: [UInt8]
+
+        public var seed: [UInt8] { Array(expanded.prefix(32)) }
 
         /// A new random key.
         public init() {
@@ -22,7 +23,6 @@ public enum Ed25519 {
             var publicKey = [UInt8](repeating: 0, count: 32)
             var expanded = [UInt8](repeating: 0, count: 64)
             ED25519_keypair_from_seed(&publicKey, &expanded, seed)
-            self.seed = seed
             self.expanded = expanded
             self.publicKey = try PublicKey(raw: publicKey)
         }
