@@ -162,6 +162,8 @@ case "takeover":
     await takeover(
         runs: arguments.count > 1 ? Int(arguments[1]) ?? 3 : 3, postgresql: arguments.dropFirst().contains("postgresql")
     )
+case "json-coding":
+    try jsonCoding(runs: arguments.count > 1 ? Int(arguments[1]) ?? 9 : 9)
 case "soak":
     soak(
         requests: arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000,
@@ -171,6 +173,6 @@ default:
         "usage: quiesce-bench freeze-overhead [cycles] | agent-footprint [runs] [agent...] | "
             + "fleet-commands [runs] [sizes,...] | group-snapshot [runs] | stall [runs] | soak [requests] [sessions] "
             + "| recipe-stall [runs] | schedule-lateness [minutes] | dashboard-pages [runs] | "
-            + "takeover [runs] [postgresql]"
+            + "takeover [runs] [postgresql] | json-coding [runs]"
     )
 }

@@ -13,9 +13,11 @@ extension Precheck {
     struct Inspector {
         let owner: UInt32
         let signatures: SignatureRule
+        /// One for the whole check: the framework's files share most of their directories.
+        let files = FileFacts.Reader()
 
         func hostFile(_ path: String, into check: inout Precheck) -> HostFileState {
-            guard let facts = self.facts(path, role: .pluginHost, rule: .pluginHost, into: &check) else {
+            guard let facts = self.facts(path, role: .pluginHost, rule: .pluginHost, into: &check)?.facts else {
                 return .absent
             }
             let fail = { (check: inout Precheck, message: String) -> HostFileState in
@@ -43,7 +45,7 @@ extension Precheck {
                 check.errors.append(ReportedError(code: code, phase: .precheck, message: message))
                 return nil
             }
-            guard let facts = self.facts(path, role: .pluginConfig, rule: .pluginConfig, into: &check) else {
+            guard let inspected = self.facts(path, role: .pluginConfig, rule: .pluginConfig, into: &check) else {
                 if fromHostFile {
                     return fail(
                         &check, .incorrectPluginhostFile,
@@ -57,7 +59,7 @@ extension Precheck {
                     "the plugin config has unsafe permissions: " + violations.joined(separator: "; "))
             }
             do {
-                let bytes = try FileReader.read(facts.target.path)
+                let bytes = try inspected.contents ?? FileReader.read(inspected.facts.target.path)
                 let loaded = try PluginConfig.parse(bytes, path: path)
                 guard verifySignature(of: bytes, role: .pluginConfig, path: path, into: &check) else {
                     check.untrustedConfig = true
@@ -90,7 +92,7 @@ extension Precheck {
                         message: "`\(key)` is empty in \(plugin.configPath); set it to the script's absolute path"))
                 return
             }
-            guard self.facts(path, role: phase.fileRole, rule: .script, into: &check) != nil else {
+            guard let inspected = self.facts(path, role: phase.fileRole, rule: .script, into: &check) else {
                 check.errors.append(
                     ReportedError(
                         code: notFound, phase: .precheck,
@@ -107,7 +109,7 @@ extension Precheck {
             }
             if signatures.isOn {
                 do {
-                    let bytes = try FileReader.read(path, limit: 16 * 1024 * 1024)
+                    let bytes = try inspected.contents ?? FileReader.read(path, limit: Self.contentLimit)
                     _ = verifySignature(of: bytes, role: .script, path: path, into: &check)
                 } catch {
                     check.errors.append(
@@ -136,25 +138,36 @@ extension Precheck {
             }
         }
 
+        /// Scripts are read whole to hash them; larger is not a script.
+        private static let contentLimit = 16 * 1024 * 1024
+
+        /// A file that resolved, with its contents when they were read for its digest.
+        struct Inspected {
+            var facts: FileFacts
+            var contents: [UInt8]?
+        }
+
         /// Records the file's facts and violations; nil when the path does not resolve.
         private func facts(
             _ path: String, role: FileCheck.Role, rule: PermissionRule, into check: inout Precheck
-        ) -> FileFacts? {
+        ) -> Inspected? {
             do {
-                let facts = try FileFacts.read(path: path)
+                let facts = try files.facts(of: path)
                 // Pushed files are content addressed: their digest shows drift from what was pushed.
-                let digest =
-                    (rule == .script || role == .pluginConfig) && facts.target.isRegularFile
-                    ? (try? FileReader.read(facts.target.path, limit: 16 * 1024 * 1024)).map {
-                        ContentHash.sha256(of: $0)
+                // A config is read with the reader's usual limit: one larger is refused when parsed.
+                let contents: [UInt8]? =
+                    switch (rule, facts.target.isRegularFile) {
+                    case (.script, true): try? FileReader.read(facts.target.path, limit: Self.contentLimit)
+                    case (.pluginConfig, true): try? FileReader.read(facts.target.path)
+                    default: nil
                     }
-                    : nil
                 check.files.append(
                     FileCheck(
                         role: role, path: path, exists: true, ownerUid: facts.target.ownerUid,
                         mode: PermissionRule.octal(facts.target.permissions),
-                        violations: rule.violations(of: facts, owner: owner), sha256: digest))
-                return facts
+                        violations: rule.violations(of: facts, owner: owner),
+                        sha256: contents.map { ContentHash.sha256(of: $0) }))
+                return Inspected(facts: facts, contents: contents)
             } catch {
                 check.files.append(
                     FileCheck(

@@ -69,13 +69,12 @@ public final class AuditLog: Sendable {
             return pending
         }
         guard !taken.entries.isEmpty || taken.dropped > 0 else { return }
-        let encoder = QuiesceJSON.encoder()
         var bytes: [UInt8] = []
         for entry in taken.entries {
-            guard let line = try? encoder.encode(entry) else { continue }
+            guard let line = try? QuiesceJSON.encode(entry) else { continue }
             bytes += line + [UInt8(ascii: "\n")]
         }
-        if taken.dropped > 0, let line = try? encoder.encode(Dropped(time: Date(), droppedEntries: taken.dropped)) {
+        if taken.dropped > 0, let line = try? QuiesceJSON.encode(Dropped(time: Date(), droppedEntries: taken.dropped)) {
             bytes += line + [UInt8(ascii: "\n")]
         }
         do {

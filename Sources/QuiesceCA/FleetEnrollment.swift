@@ -114,7 +114,7 @@ public struct FleetEnrollment: Sendable {
                 HTTPClientRequest(
                     method: "POST", url: "http://\(vm.address)\(path)",
                     headers: [("Content-Type", "application/json")],
-                    body: Array(try QuiesceJSON.encoder().encode(body)), timeout: agents.requestTimeout))
+                    body: try QuiesceJSON.encode(body), timeout: agents.requestTimeout))
         } catch let error as TransportError {
             throw EnrollmentFailure(
                 "cannot reach the agent at \(vm.address) (\(error.kind.rawValue): \(error.message)); an agent "

@@ -124,7 +124,7 @@ public struct AgentClient: Sendable {
     ) async -> Result<T, CallError> {
         let bytes: [UInt8]
         do {
-            bytes = Array(try QuiesceJSON.encoder().encode(body))
+            bytes = try QuiesceJSON.encode(body)
         } catch {
             return .failure(.unreadable("cannot encode the request to \(path): \(error)"))
         }

@@ -45,6 +45,6 @@ extension HTTPResponse {
     /// A JSON response in the wire encoding every Quiesce component shares.
     public static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) throws -> HTTPResponse {
         HTTPResponse(
-            status: status, contentType: "application/json", body: Array(try QuiesceJSON.encoder().encode(value)))
+            status: status, contentType: "application/json", body: try QuiesceJSON.encode(value))
     }
 }

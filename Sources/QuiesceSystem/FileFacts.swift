@@ -36,29 +36,11 @@ public struct FileFacts: Sendable, Equatable {
 
     /// Reads the facts from the file system; throws when the path does not resolve.
     public static func read(path: String) throws(SystemError) -> FileFacts {
-        let resolved = try Syscalls.realpath(path)
-        let target = try node(resolved)
-        var directories: [Node] = []
-        var prefix = ""
-        for component in resolved.split(separator: "/").dropLast() {
-            prefix += "/" + component
-            directories.append(try node(prefix))
-        }
-        directories.insert(try node("/"), at: 0)
-        return FileFacts(path: path, target: target, directories: directories)
+        try Reader().facts(of: path)
     }
 
     /// `path` with every symlink resolved, for where a file lands rather than what guards it.
     public static func resolvedPath(of path: String) throws(SystemError) -> String {
-        try Syscalls.realpath(path)
-    }
-
-    private static func node(_ path: String) throws(SystemError) -> Node {
-        let info = try Syscalls.linkStatus(path)
-        let type = info.st_mode & S_IFMT
-        return Node(
-            path: path, ownerUid: info.st_uid, permissions: info.st_mode & 0o7777,
-            isRegularFile: type == S_IFREG, isDirectory: type == S_IFDIR
-        )
+        try Reader().facts(of: path).target.path
     }
 }

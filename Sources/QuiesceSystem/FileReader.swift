@@ -11,19 +11,22 @@ public enum FileReader {
             throw SystemError(call: "open", subject: path, errno: (error as? Errno) ?? .ioError)
         }
         defer { try? fd.close() }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count: Int
-            do {
-                count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
-            } catch {
-                throw SystemError(call: "read", subject: path, errno: (error as? Errno) ?? .ioError)
-            }
-            if count == 0 { return bytes }
-            bytes += chunk[..<count]
-            if bytes.count > limit {
-                throw SystemError(call: "read", subject: path, errno: .fileTooLarge)
+        // Chunks on the stack, never cleared: the files read are mostly a few hundred bytes.
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 * 1024) {
+            (chunk) throws(SystemError) -> [UInt8] in
+            var bytes: [UInt8] = []
+            while true {
+                let count: Int
+                do {
+                    count = try fd.read(into: UnsafeMutableRawBufferPointer(chunk), retryOnInterrupt: true)
+                } catch {
+                    throw SystemError(call: "read", subject: path, errno: (error as? Errno) ?? .ioError)
+                }
+                if count == 0 { return bytes }
+                bytes.append(contentsOf: chunk[..<count])
+                if bytes.count > limit {
+                    throw SystemError(call: "read", subject: path, errno: .fileTooLarge)
+                }
             }
         }
     }

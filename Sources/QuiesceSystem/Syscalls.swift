@@ -26,6 +26,16 @@ enum Syscalls {
         return info
     }
 
+    /// Where the symlink at `path` points, as written in it.
+    static func readLink(_ path: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = try retryingOnInterrupt("readlink", path) {
+            let count = buffer.withUnsafeMutableBufferPointer { Glibc.readlink(path, $0.baseAddress!, $0.count) }
+            return (count, count < 0)
+        }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func realpath(_ path: String) throws(SystemError) -> String {
         guard let resolved = Glibc.realpath(path, nil) else {
             throw SystemError(call: "realpath", subject: path, errno: Errno(rawValue: Glibc.errno))

@@ -5,7 +5,7 @@ import QuiesceAPI
 enum Output {
     static func print<Report: Encodable>(_ report: Report, json: Bool, text: (Report) -> String) throws {
         if json {
-            let bytes = try QuiesceJSON.encoder(pretty: true).encode(report)
+            let bytes = try QuiesceJSON.encode(report, pretty: true)
             Swift.print(String(decoding: bytes, as: UTF8.self))
         } else {
             Swift.print(text(report), terminator: "")

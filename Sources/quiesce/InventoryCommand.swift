@@ -15,7 +15,7 @@ struct InventoryCommand: ParsableCommand {
     func run() throws {
         let (inventory, selected) = try options.selectedVMs()
         if options.json {
-            let data = try QuiesceJSON.encoder(pretty: true).encode(["vms": selected.map(Listed.init)])
+            let data = try QuiesceJSON.encode(["vms": selected.map(Listed.init)], pretty: true)
             print(String(decoding: data, as: UTF8.self))
             return
         }

@@ -47,7 +47,7 @@ struct ShowCommand: AsyncParsableCommand {
             print("\(vm): \(result.status)\(result.detail.isEmpty ? "" : "\n  \(result.detail)")")
             if let report = try report() {
                 print(
-                    String(decoding: try QuiesceJSON.encoder(pretty: true).encode(only(vm, in: report)), as: UTF8.self))
+                    String(decoding: try QuiesceJSON.encode(only(vm, in: report), pretty: true), as: UTF8.self))
             }
         } else if let text = try record.report.flatMap({ try text(of: record.kind, $0, style: style) }) {
             print(text, terminator: "")

@@ -57,5 +57,5 @@ struct HistoryOptions: ParsableArguments {
 
 /// Prints `value` as the command's one JSON object.
 func printJSON(_ value: some Encodable) throws {
-    print(String(decoding: try QuiesceJSON.encoder(pretty: true).encode(value), as: UTF8.self))
+    print(String(decoding: try QuiesceJSON.encode(value, pretty: true), as: UTF8.self))
 }

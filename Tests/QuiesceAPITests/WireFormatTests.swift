@@ -57,7 +57,7 @@ struct WireFormatTests {
             preScript: .skipped(path: "/pre"), postScript: .skipped(path: nil), plugins: [],
             freeze: FreezeReport(enabled: true, mounts: ["/"], heldThroughSnapshot: true, frozenMs: 12.5),
             snapshot: SnapshotReport(taken: true, provider: "none", usable: true))
-        let data = try QuiesceJSON.encoder().encode(report)
+        let data = Data(try QuiesceJSON.encode(report))
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains(#""startedAt":"2027-01-15T08:00:00.125250Z""#))
         #expect(text.contains(#""legacyCode":308"#))

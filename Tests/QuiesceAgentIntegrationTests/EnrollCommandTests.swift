@@ -78,7 +78,7 @@ struct EnrollCommandTests {
     private func post(_ client: RawHTTPClient, _ path: String, _ body: some Encodable) async throws
         -> RawHTTPClient.Response
     {
-        try await client.send("POST", path, body: Array(try QuiesceJSON.encoder().encode(body)))
+        try await client.send("POST", path, body: try QuiesceJSON.encode(body))
     }
 
     @Test func anAgentWithOnlyAJoinTokenIsEnrolledForItsOwnKeyAndAReplayChangesNothing() async throws {

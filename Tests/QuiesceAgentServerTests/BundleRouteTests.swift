@@ -13,7 +13,7 @@ struct BundleRouteTests {
         return BundleUpload.File(bytes: bytes, sha256: ContentHash.sha256(of: bytes), signature: signature)
     }
 
-    private func body(_ upload: BundleUpload) throws -> [UInt8] { Array(try QuiesceJSON.encoder().encode(upload)) }
+    private func body(_ upload: BundleUpload) throws -> [UInt8] { try QuiesceJSON.encode(upload) }
 
     @Test func aBundleIsWrittenScriptsFirstAndReportedFileByFile() async throws {
         let server = try await ServerFixture.start()

@@ -60,7 +60,7 @@ public struct SessionJournal: Sendable {
     /// directory that cannot be written must not stop a backup; it only costs the post-scripts
     /// after a crash.
     func write(_ entry: Entry) {
-        guard let bytes = try? QuiesceJSON.encoder().encode(entry) else { return }
+        guard let bytes = try? QuiesceJSON.encode(entry) else { return }
         try? Directory.make(directory, mode: 0o700)
         try? AtomicFile.write(Array(bytes), to: path(of: entry.sessionId), mode: 0o600)
     }

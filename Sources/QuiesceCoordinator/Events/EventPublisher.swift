@@ -110,7 +110,7 @@ public final class EventPublisher: Service {
         }
         let body: [UInt8]
         do {
-            body = Array(try QuiesceJSON.encoder().encode(event))
+            body = try QuiesceJSON.encode(event)
         } catch {
             return (nil, "cannot encode the event: \(error)")
         }

@@ -56,7 +56,7 @@ extension HistoryStore {
         for event in events {
             let body: String
             do {
-                body = String(decoding: try QuiesceJSON.encoder().encode(event), as: UTF8.self)
+                body = String(decoding: try QuiesceJSON.encode(event), as: UTF8.self)
             } catch {
                 throw HistoryError(message: "cannot encode event \(event.id): \(error)")
             }

@@ -48,7 +48,7 @@ public final class HistoryStore: Sendable {
     ) async throws(HistoryError) {
         let json: String
         do {
-            json = String(decoding: try QuiesceJSON.encoder().encode(report), as: UTF8.self)
+            json = String(decoding: try QuiesceJSON.encode(report), as: UTF8.self)
         } catch {
             throw HistoryError(message: "cannot encode the report of run \(id): \(error)")
         }
