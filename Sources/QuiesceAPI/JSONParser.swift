@@ -56,11 +56,12 @@ struct JSONParser {
 
     private mutating func parseObject() throws(JSONValue.SyntaxError) -> JSONValue {
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Gathered first and hashed once, into a dictionary of the right size.
+        var members: [(String, JSONValue)] = []
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
         }
         while true {
             skipWhitespace()
@@ -75,13 +76,13 @@ struct JSONParser {
             }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            members.append((key, try parseValue()))
             skipWhitespace()
             switch peek {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return .object(members)
+                return .object(Dictionary(members) { _, last in last })
             default: throw error("expected ',' or '}' after the value of \"\(key)\", found \(found)")
             }
         }
@@ -113,7 +114,23 @@ struct JSONParser {
     private mutating func parseString() throws(JSONValue.SyntaxError) -> String {
         let start = index
         index += 1
-        var utf8: [UInt8] = []
+        // Most strings have no escapes: they are taken whole, straight from the text.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
+        {
+            end += 1
+        }
+        if end < bytes.count && bytes[end] == UInt8(ascii: "\"") {
+            let text = bytes[index..<end].withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
+            guard let text else {
+                index = start
+                throw error("this string is not valid UTF-8")
+            }
+            index = end + 1
+            return text
+        }
+        var utf8 = Array(bytes[index..<end])
+        index = end
         while true {
             guard let byte = peek else {
                 index = start
@@ -200,13 +217,26 @@ struct JSONParser {
             guard let byte = peek, isDigit(byte) else { throw error("a number needs digits in its exponent") }
             while let byte = peek, isDigit(byte) { index += 1 }
         }
+        if integral, let value = Self.integer(bytes[start..<index]) { return .integer(value) }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if integral, let value = Int64(text) { return .integer(value) }
         guard let value = Double(text), value.isFinite else {
             index = start
             throw error("the number \(text) is out of range")
         }
         return .number(value)
+    }
+
+    /// The integer an optional '-' and digits spell, or nil when it does not fit in 64 bits.
+    private static func integer(_ text: ArraySlice<UInt8>) -> Int64? {
+        let negative = text.first == UInt8(ascii: "-")
+        var magnitude: UInt64 = 0
+        for digit in text.dropFirst(negative ? 1 : 0) {
+            let (times10, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            if overflow || carry { return nil }
+            magnitude = sum
+        }
+        return negative ? Int64(exactly: -Int128(magnitude)) : Int64(exactly: magnitude)
     }
 
     private mutating func literal(_ word: String, _ value: JSONValue) throws(JSONValue.SyntaxError) -> JSONValue {
@@ -222,7 +252,7 @@ struct JSONParser {
     private func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
     private mutating func skipWhitespace() {
-        while let byte = peek, [0x20, 0x09, 0x0A, 0x0D].contains(byte) { index += 1 }
+        while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
     }
 
     /// What stands at the current position, for a message.

@@ -29,12 +29,26 @@ public enum QuiesceJSON {
         return encoder
     }
 
-    /// `type` from JSON.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try decoder().decode(type, from: Data(bytes))
+    /// `type` from JSON, parsed strictly (`JSONParser`) and decoded by Quiesce's own decoder,
+    /// several times faster than Foundation's: a coordinator decodes an answer per agent.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [], debugDescription: error.description, underlyingError: error))
+        }
+        return try decode(type, from: value)
     }
 
-    public static func decoder() -> JSONDecoder {
+    /// `type` from JSON already parsed.
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try JSONValueDecoder.decode(type, from: value, at: .root)
+    }
+
+    /// Foundation's decoder with the same settings: what `decode` is checked and measured against.
+    public static func foundationDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()

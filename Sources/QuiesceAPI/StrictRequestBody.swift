@@ -39,7 +39,7 @@ public enum StrictRequestBody {
             if case .object(let nested) = keys[key] { try refuseUnknown(nested.keys, allowed: allowed, in: "`\(key)`") }
         }
         do {
-            return try QuiesceJSON.decoder().decode(T.self, from: Data(bytes))
+            return try QuiesceJSON.decode(T.self, from: value)
         } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw Refusal("`\(path)` must be \(expected)")

@@ -128,12 +128,12 @@ public struct FleetEnrollment: Sendable {
                     "the agent at \(vm.address) is not waiting for enrollment (enrolled already, or started without "
                         + "a join token in its enrollment.joinTokenFile)")
             }
-            let body = try? QuiesceJSON.decoder().decode(APIErrorBody.self, from: Data(response.body))
+            let body = try? QuiesceJSON.decode(APIErrorBody.self, from: response.body)
             throw EnrollmentFailure(
                 "the agent refused (HTTP \(response.status))" + (body.map { ": \($0.code): \($0.message)" } ?? ""))
         }
         do {
-            return try QuiesceJSON.decoder().decode(Answer.self, from: Data(response.body))
+            return try QuiesceJSON.decode(Answer.self, from: response.body)
         } catch {
             throw EnrollmentFailure("the agent's answer to \(path) is not what this coordinator understands")
         }

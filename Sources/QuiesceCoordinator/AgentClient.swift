@@ -140,7 +140,7 @@ public struct AgentClient: Sendable {
     {
         answer.flatMap { body in
             do {
-                return .success(try QuiesceJSON.decoder().decode(T.self, from: Data(body)))
+                return .success(try QuiesceJSON.decode(T.self, from: body))
             } catch {
                 let start = String(decoding: body.prefix(60), as: UTF8.self)
                 return .failure(
@@ -190,7 +190,7 @@ public struct AgentClient: Sendable {
             return .failure(
                 .refused(
                     status: response.status,
-                    body: try? QuiesceJSON.decoder().decode(APIErrorBody.self, from: Data(response.body))))
+                    body: try? QuiesceJSON.decode(APIErrorBody.self, from: response.body)))
         }
         return .success(response.body)
     }

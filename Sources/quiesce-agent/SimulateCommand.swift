@@ -39,7 +39,7 @@ struct SimulateCommand: AsyncParsableCommand {
         var plan = FaultPlan()
         if let faults {
             do {
-                plan = try QuiesceJSON.decoder().decode(FaultPlan.self, from: Data(try FileReader.read(faults)))
+                plan = try QuiesceJSON.decode(FaultPlan.self, from: try FileReader.read(faults))
             } catch {
                 CurrentProcess.writeToStandardError("quiesce-agent: cannot read the fault plan \(faults): \(error)\n")
                 throw ExitCode(2)

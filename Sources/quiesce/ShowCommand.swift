@@ -56,12 +56,12 @@ struct ShowCommand: AsyncParsableCommand {
 
     /// The report as the command printed it.
     private func text(of kind: HistoryRun.Kind, _ report: String, style: TerminalStyle) throws -> String? {
-        let data = Data(report.utf8)
+        let data = report.utf8
         switch kind {
-        case .sweep: return try QuiesceJSON.decoder().decode(SweepReport.self, from: data).text(all: true, style: style)
-        case .push: return try QuiesceJSON.decoder().decode(PushReport.self, from: data).text(style: style)
-        case .snapshot: return try QuiesceJSON.decoder().decode(GroupSnapshotReport.self, from: data).text(style: style)
-        case .prune: return try QuiesceJSON.decoder().decode(PruneReport.self, from: data).text()
+        case .sweep: return try QuiesceJSON.decode(SweepReport.self, from: data).text(all: true, style: style)
+        case .push: return try QuiesceJSON.decode(PushReport.self, from: data).text(style: style)
+        case .snapshot: return try QuiesceJSON.decode(GroupSnapshotReport.self, from: data).text(style: style)
+        case .prune: return try QuiesceJSON.decode(PruneReport.self, from: data).text()
         }
     }
 

@@ -26,7 +26,7 @@ struct RFC3339Tests {
             #expect(RFC3339.utcDate(odd) == nil, "\(odd)")
         }
         let now = Date()
-        let decoded = try QuiesceJSON.decoder().decode([Date].self, from: Data(QuiesceJSON.encode([now])))
+        let decoded = try QuiesceJSON.decode([Date].self, from: QuiesceJSON.encode([now]))
         #expect(abs(decoded[0].timeIntervalSince(now)) < 1e-6, "microseconds survive the wire")
     }
 

@@ -61,7 +61,7 @@ struct WireFormatTests {
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains(#""startedAt":"2027-01-15T08:00:00.125250Z""#))
         #expect(text.contains(#""legacyCode":308"#))
-        let decoded = try QuiesceJSON.decoder().decode(CycleReport.self, from: data)
+        let decoded = try QuiesceJSON.decode(CycleReport.self, from: data)
         #expect(abs(decoded.startedAt.timeIntervalSince(started)) < 0.000_001)
         #expect(decoded.errors == report.errors)
         #expect(decoded.freeze.frozenMs == 12.5)
@@ -79,12 +79,11 @@ struct WireFormatTests {
     /// Earlier agents wrote milliseconds; a coordinator reading their reports must not refuse them.
     @Test func millisecondAndMicrosecondTimesBothDecode() throws {
         struct Stamp: Codable { var at: Date }
-        let decoder = QuiesceJSON.decoder()
-        let old = try decoder.decode(Stamp.self, from: Data(#"{"at":"2027-01-15T08:00:00.125Z"}"#.utf8))
-        let new = try decoder.decode(Stamp.self, from: Data(#"{"at":"2027-01-15T08:00:00.125375Z"}"#.utf8))
+        let old = try QuiesceJSON.decode(Stamp.self, from: #"{"at":"2027-01-15T08:00:00.125Z"}"#.utf8)
+        let new = try QuiesceJSON.decode(Stamp.self, from: #"{"at":"2027-01-15T08:00:00.125375Z"}"#.utf8)
         #expect(abs(new.at.timeIntervalSince(old.at) - 0.000_375) < 0.000_000_5)
         #expect(throws: DecodingError.self) {
-            try decoder.decode(Stamp.self, from: Data(#"{"at":"15/01/2027"}"#.utf8))
+            try QuiesceJSON.decode(Stamp.self, from: #"{"at":"15/01/2027"}"#.utf8)
         }
     }
 }

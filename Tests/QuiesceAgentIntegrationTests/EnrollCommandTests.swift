@@ -101,7 +101,7 @@ struct EnrollCommandTests {
         // A request recorded from an earlier exchange (here: made for an earlier hello) is refused
         // once another hello has been answered, and so is a request proven with the wrong token.
         let first = try await post(client, Enrollment.helloRoute, Enrollment.Hello(coordinatorNonce: "c1"))
-        let firstHello = try QuiesceJSON.decoder().decode(Enrollment.HelloAnswer.self, from: Data(first.body))
+        let firstHello = try QuiesceJSON.decode(Enrollment.HelloAnswer.self, from: first.body)
         #expect(
             Enrollment.isValid(
                 firstHello.proof,

@@ -24,7 +24,7 @@ struct BundleRouteTests {
             postScript: file("#!/bin/sh\necho post\n"))
         let answer = try await server.send("PUT", AgentRoutes.bundle, body: try body(upload))
         #expect(answer.status == 200, "\(answer.text)")
-        let written = try QuiesceJSON.decoder().decode(BundleWritten.self, from: Data(answer.body))
+        let written = try QuiesceJSON.decode(BundleWritten.self, from: answer.body)
         #expect(written.files.map(\.role) == [.preScript, .postScript, .pluginConfig])
         #expect(written.files.allSatisfy { $0.result.changed })
         let pre = try FileFacts.read(path: server.directory.url("scripts/pre.sh"))
@@ -32,7 +32,7 @@ struct BundleRouteTests {
         #expect(try FileReader.read(server.settings.pluginConfigPath) == server.config())
 
         let again = try await server.send("PUT", AgentRoutes.bundle, body: try body(upload))
-        let unchanged = try QuiesceJSON.decoder().decode(BundleWritten.self, from: Data(again.body))
+        let unchanged = try QuiesceJSON.decode(BundleWritten.self, from: again.body)
         #expect(unchanged.files.allSatisfy { !$0.result.changed }, "a retried push changes nothing")
     }
 

@@ -58,7 +58,7 @@ import Testing
         let dryRun = try await server.send(
             "POST", "/v1/snapshots/prune", body: Array(#"{"keepLast": 1, "dryRun": true}"#.utf8))
         #expect(dryRun.status == 200, "\(dryRun.text)")
-        let wouldGo = try QuiesceJSON.decoder().decode(SnapshotsReport.self, from: Data(dryRun.body))
+        let wouldGo = try QuiesceJSON.decode(SnapshotsReport.self, from: dryRun.body)
         #expect(wouldGo.deleted.map { ($0.id as NSString).lastPathComponent } == Array(names.prefix(2)))
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: "\(subvolume)/.snapshots").count == 3,
@@ -68,14 +68,14 @@ import Testing
         let answer = try await server.send(
             "POST", "/v1/snapshots/prune", body: Array(#"{"keepLast": 1, "keepDays": 2}"#.utf8))
         #expect(answer.status == 200, "\(answer.text)")
-        let report = try QuiesceJSON.decoder().decode(SnapshotsReport.self, from: Data(answer.body))
+        let report = try QuiesceJSON.decode(SnapshotsReport.self, from: answer.body)
         #expect(report.deleted.map { ($0.id as NSString).lastPathComponent } == [names[0]])
         #expect(report.errors.isEmpty)
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: "\(subvolume)/.snapshots").sorted()
                 == Array(names.suffix(2)))
         let listed = try await server.send("GET", "/v1/snapshots")
-        let remaining = try QuiesceJSON.decoder().decode(SnapshotsReport.self, from: Data(listed.body))
+        let remaining = try QuiesceJSON.decode(SnapshotsReport.self, from: listed.body)
         #expect(remaining.snapshots.count == 2)
     }
 }

@@ -15,7 +15,7 @@ import Testing
              "startedAt": "2026-12-04T02:30:00Z", "finishedAt": "2026-12-04T02:31:00Z",
              "cut": {"shown": true, "reason": "r"}, "phases": [], "members": []}
             """
-        return try QuiesceJSON.decoder().decode(GroupSnapshotReport.self, from: Data(json.utf8))
+        return try QuiesceJSON.decode(GroupSnapshotReport.self, from: json.utf8)
     }
 
     @Test func aFailedOrDowngradedSnapshotIsAnEventEachTimeAndTheFirstGoodOneAfterIsARecovery() throws {

@@ -74,7 +74,7 @@ public struct SessionJournal: Sendable {
         let names = (try? DirectoryListing.names(in: directory)) ?? []
         let entries = names.filter { $0.hasPrefix(Self.prefix) && $0.hasSuffix(".json") }.compactMap { name in
             (try? FileReader.read("\(directory)/\(name)")).flatMap {
-                try? QuiesceJSON.decoder().decode(Entry.self, from: Data($0))
+                try? QuiesceJSON.decode(Entry.self, from: $0)
             }
         }
         return entries.sorted { $0.report.startedAt < $1.report.startedAt }

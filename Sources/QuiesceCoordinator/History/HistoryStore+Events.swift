@@ -82,7 +82,7 @@ extension HistoryStore {
         var events: [FleetEvent] = []
         for row in try await read("SELECT body FROM event ORDER BY time DESC LIMIT ?", [SQLValue(limit)]) {
             let body = try row.text("body")
-            if let event = try? QuiesceJSON.decoder().decode(FleetEvent.self, from: Data(body.utf8)) {
+            if let event = try? QuiesceJSON.decode(FleetEvent.self, from: body.utf8) {
                 events.append(event)
             }
         }
@@ -101,7 +101,7 @@ extension HistoryStore {
         for row in rows {
             let delivery = try EventDelivery(row: row)
             let body = try row.text("body")
-            if let event = try? QuiesceJSON.decoder().decode(FleetEvent.self, from: Data(body.utf8)) {
+            if let event = try? QuiesceJSON.decode(FleetEvent.self, from: body.utf8) {
                 due.append((delivery, event))
             }
         }

@@ -62,6 +62,6 @@ extension HistoryRun {
     /// The command's report as kept, read as `type`; nil when there is none or it is not one.
     public func decodedReport<Report: Decodable>(_ type: Report.Type) -> Report? {
         guard let report else { return nil }
-        return try? QuiesceJSON.decoder().decode(type, from: Data(report.utf8))
+        return try? QuiesceJSON.decode(type, from: report.utf8)
     }
 }

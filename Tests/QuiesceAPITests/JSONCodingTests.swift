@@ -3,9 +3,10 @@ import QuiesceAPI
 import Testing
 
 /// `QuiesceJSON.encode` writes what Foundation's `JSONEncoder` writes with the same settings,
-/// byte for byte: over every shape `Codable` can take, over random trees, and over real reports.
-@Suite("JSON encoding")
-struct JSONEncodingTests {
+/// byte for byte, and `QuiesceJSON.decode` reads what Foundation's `JSONDecoder` reads, failing
+/// where it fails: over every shape `Codable` can take, over random trees, and over real reports.
+@Suite("JSON coding")
+struct JSONCodingTests {
     private func expectSameAsFoundation<T: Encodable>(
         _ value: T, sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
@@ -119,9 +120,104 @@ struct JSONEncodingTests {
             freeze: FreezeReport(enabled: true, mounts: ["/"], heldThroughSnapshot: true, frozenMs: 12.5),
             snapshot: SnapshotReport(taken: true, provider: "none", usable: true))
         try expectSameAsFoundation(report)
-        let check = try QuiesceJSON.decoder().decode(CheckReport.self, from: Data(Self.complianceAnswer.utf8))
+        let check = try QuiesceJSON.decode(CheckReport.self, from: Self.complianceAnswer.utf8)
         try expectSameAsFoundation(check)
         try expectSameAsFoundation([check, check])
+    }
+
+    @Test func randomTreesDecodeAsFoundationDecodesThem() throws {
+        var random = SplitMix64(seed: 0xdec0de)
+        for _ in 0..<300 {
+            let bytes = try QuiesceJSON.encode(Self.tree(depth: 4, random: &random))
+            let ours = try QuiesceJSON.decode(JSONValue.self, from: bytes)
+            let foundation = try QuiesceJSON.foundationDecoder().decode(JSONValue.self, from: Data(bytes))
+            #expect(ours == foundation, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+    }
+
+    @Test func realReportsDecodeAsFoundationDecodesThem() throws {
+        let bytes = Array(Self.complianceAnswer.utf8)
+        let ours = try QuiesceJSON.decode(CheckReport.self, from: bytes)
+        let foundation = try QuiesceJSON.foundationDecoder().decode(CheckReport.self, from: Data(bytes))
+        #expect(try QuiesceJSON.encode(ours) == QuiesceJSON.encode(foundation))
+        #expect(ours.files.count == 3 && ours.agent?.hostname == "vm")
+    }
+
+    /// Each wrong document fails in both decoders the same way: the same kind of error at the
+    /// same coding path.
+    @Test(arguments: [
+        #"{"a": 1, "b": "x", "c": [1, 2], "d": 1.5}"#,  // fits
+        #"{"a": "1", "b": "x", "c": [], "d": 1}"#,  // a string for an integer
+        #"{"a": 1.5, "b": "x", "c": [], "d": 1}"#,  // a fraction for an integer
+        #"{"a": 1.0, "b": "x", "c": [1e2], "d": 1}"#,  // whole numbers written as fractions fit
+        #"{"a": 1, "b": 2, "c": [], "d": 1}"#,  // a number for a string
+        #"{"a": 1, "b": "x", "c": [1, null], "d": 1}"#,  // null in an array of integers
+        #"{"a": 1, "b": "x", "c": [300], "d": 1}"#,  // does not fit in UInt8
+        #"{"a": 1, "b": "x", "d": 1}"#,  // a key missing
+        #"{"a": 1, "b": null, "c": [], "d": 1}"#,  // null for a string
+        #"{"a": 1, "b": "x", "c": {}, "d": 1}"#,  // an object for an array
+        #"[1]"#,  // an array for an object
+        #"{"a": 1, "b": "x", "c": [], "d": true, "e": "2027-01-15T08:00:00Z"}"#,  // a bool for a double
+        #"{"a": 1, "b": "x", "c": [], "d": 1, "e": "yesterday"}"#,  // not a time
+        #"{"a": 1, "b": "x", "c": [], "d": 1, "e": "2027-01-15T08:00:00.5Z", "f": "AQID"}"#,  // optional ones present
+    ])
+    func wrongDocumentsFailAsInFoundation(json: String) {
+        struct Shape: Decodable {
+            var a: Int
+            var b: String
+            var c: [UInt8]
+            var d: Double
+            var e: Date?
+            var f: Data?
+        }
+        func outcome(_ decode: () throws -> Shape) -> String {
+            do {
+                let shape = try decode()
+                let optionals = [shape.e.map { "\($0)" }, shape.f.map { "\($0)" }].map { $0 ?? "nil" }
+                return "ok \(shape.a) \(shape.b) \(shape.c) \(shape.d) \(optionals)"
+            } catch let error as DecodingError {
+                switch error {
+                case .typeMismatch(_, let context): return "typeMismatch at \(Self.path(context))"
+                case .valueNotFound(_, let context): return "valueNotFound at \(Self.path(context))"
+                case .keyNotFound(let key, let context):
+                    return "keyNotFound \(key.stringValue) at \(Self.path(context))"
+                // Foundation names no path for a number that does not fit; this decoder does.
+                case .dataCorrupted: return "dataCorrupted"
+                @unknown default: return "\(error)"
+                }
+            } catch {
+                return "\(error)"
+            }
+        }
+        let ours = outcome { try QuiesceJSON.decode(Shape.self, from: json.utf8) }
+        let foundation = outcome { try QuiesceJSON.foundationDecoder().decode(Shape.self, from: Data(json.utf8)) }
+        #expect(ours == foundation)
+    }
+
+    @Test func aNumberThatDoesNotFitIsNamedByItsPath() {
+        struct Shape: Decodable { var sizes: [UInt8] }
+        do {
+            _ = try QuiesceJSON.decode(Shape.self, from: #"{"sizes": [1, 300]}"#.utf8)
+            Issue.record("300 fit in a UInt8")
+        } catch DecodingError.dataCorrupted(let context) {
+            #expect(Self.path(context) == "sizes.1")
+            #expect(context.debugDescription == "Parsed JSON number <300> does not fit in UInt8.")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func malformedJSONNamesItsLineAndColumn() {
+        do {
+            _ = try QuiesceJSON.decode([Int].self, from: "[1,\n 2,]".utf8)
+            Issue.record("a trailing comma was read")
+        } catch {
+            #expect(JSONValue.describe(error) == "line 2, column 4: a trailing comma before ']' is not JSON; remove it")
+        }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 
     @Test func numbersJSONCannotHoldAreRefusedWithTheirPath() throws {
