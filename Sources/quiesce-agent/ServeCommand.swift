@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     var insecurePlaintext = false
 
     func run() async throws {
+        // A long-lived daemon: the relocation tables read at start are not wanted again.
+        RelocationPages.release()
         let settings = try options.load()
         // What a crash of the agent and its guard together left frozen is thawed before anything else.
         for mount in ThawAll.run(settings: settings, candidates: false).mounts where mount.result != .notFrozen {
