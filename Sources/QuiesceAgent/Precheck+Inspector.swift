@@ -17,7 +17,7 @@ extension Precheck {
         let files = FileFacts.Reader()
 
         func hostFile(_ path: String, into check: inout Precheck) -> HostFileState {
-            guard let facts = self.facts(path, role: .pluginHost, rule: .pluginHost, into: &check)?.facts else {
+            guard let facts = self.inspect(path, role: .pluginHost, rule: .pluginHost, into: &check)?.facts else {
                 return .absent
             }
             let fail = { (check: inout Precheck, message: String) -> HostFileState in
@@ -45,7 +45,7 @@ extension Precheck {
                 check.errors.append(ReportedError(code: code, phase: .precheck, message: message))
                 return nil
             }
-            guard let inspected = self.facts(path, role: .pluginConfig, rule: .pluginConfig, into: &check) else {
+            guard let inspected = self.inspect(path, role: .pluginConfig, rule: .pluginConfig, into: &check) else {
                 if fromHostFile {
                     return fail(
                         &check, .incorrectPluginhostFile,
@@ -92,7 +92,7 @@ extension Precheck {
                         message: "`\(key)` is empty in \(plugin.configPath); set it to the script's absolute path"))
                 return
             }
-            guard let inspected = self.facts(path, role: phase.fileRole, rule: .script, into: &check) else {
+            guard let inspected = self.inspect(path, role: phase.fileRole, rule: .script, into: &check) else {
                 check.errors.append(
                     ReportedError(
                         code: notFound, phase: .precheck,
@@ -148,7 +148,7 @@ extension Precheck {
         }
 
         /// Records the file's facts and violations; nil when the path does not resolve.
-        private func facts(
+        private func inspect(
             _ path: String, role: FileCheck.Role, rule: PermissionRule, into check: inout Precheck
         ) -> Inspected? {
             do {

@@ -111,14 +111,7 @@ struct JSONCodingTests {
     }
 
     @Test func realReportsAreWrittenAsFoundationWritesThem() throws {
-        let started = Date(timeIntervalSince1970: 1_800_000_000.125_25)
-        let report = CycleReport(
-            sessionId: "s", status: .succeeded, consistency: .fileSystemConsistent, configState: .configured,
-            startedAt: started, finishedAt: started.addingTimeInterval(0.5),
-            errors: [ReportedError(code: .preScriptTimeout, phase: .preScript, message: "m")], warnings: [],
-            preScript: .skipped(path: "/pre"), postScript: .skipped(path: nil), plugins: [],
-            freeze: FreezeReport(enabled: true, mounts: ["/"], heldThroughSnapshot: true, frozenMs: 12.5),
-            snapshot: SnapshotReport(taken: true, provider: "none", usable: true))
+        let report = CycleReport.sample(startedAt: Date(timeIntervalSince1970: 1_800_000_000.125_25))
         try expectSameAsFoundation(report)
         let check = try QuiesceJSON.decode(CheckReport.self, from: Self.complianceAnswer.utf8)
         try expectSameAsFoundation(check)

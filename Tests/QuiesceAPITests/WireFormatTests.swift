@@ -50,13 +50,7 @@ struct WireFormatTests {
 
     @Test func reportsRoundTripWithMicrosecondTimestamps() throws {
         let started = Date(timeIntervalSince1970: 1_800_000_000.125_25)
-        let report = CycleReport(
-            sessionId: "s", status: .succeeded, consistency: .fileSystemConsistent, configState: .configured,
-            startedAt: started, finishedAt: started.addingTimeInterval(0.5),
-            errors: [ReportedError(code: .preScriptTimeout, phase: .preScript, message: "m")], warnings: [],
-            preScript: .skipped(path: "/pre"), postScript: .skipped(path: nil), plugins: [],
-            freeze: FreezeReport(enabled: true, mounts: ["/"], heldThroughSnapshot: true, frozenMs: 12.5),
-            snapshot: SnapshotReport(taken: true, provider: "none", usable: true))
+        let report = CycleReport.sample(startedAt: started)
         let data = Data(try QuiesceJSON.encode(report))
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains(#""startedAt":"2027-01-15T08:00:00.125250Z""#))
@@ -85,5 +79,18 @@ struct WireFormatTests {
         #expect(throws: DecodingError.self) {
             try QuiesceJSON.decode(Stamp.self, from: #"{"at":"15/01/2027"}"#.utf8)
         }
+    }
+}
+
+extension CycleReport {
+    /// A succeeded file-system-consistent cycle with one error, half a second long.
+    static func sample(startedAt started: Date) -> CycleReport {
+        CycleReport(
+            sessionId: "s", status: .succeeded, consistency: .fileSystemConsistent, configState: .configured,
+            startedAt: started, finishedAt: started.addingTimeInterval(0.5),
+            errors: [ReportedError(code: .preScriptTimeout, phase: .preScript, message: "m")], warnings: [],
+            preScript: .skipped(path: "/pre"), postScript: .skipped(path: nil), plugins: [],
+            freeze: FreezeReport(enabled: true, mounts: ["/"], heldThroughSnapshot: true, frozenMs: 12.5),
+            snapshot: SnapshotReport(taken: true, provider: "none", usable: true))
     }
 }
