@@ -5,7 +5,7 @@ import QuiesceCoordinator
 // json-coding: the JSON of a 10,000-agent sweep, both ends of it, in this process: an agent's
 // compliance answer encoded (once per request on every agent) and decoded (once per agent on
 // the coordinator), and the sweep's report of 10,000 VMs encoded (once for the history, once
-// for --json). Quiesce's own coder against Foundation's JSONEncoder and JSONDecoder with the
+// for --json) and decoded (the dashboard and `quiesce show` read it back). Quiesce's own coder against Foundation's JSONEncoder and JSONDecoder with the
 // same settings, taking turns; medians over the runs.
 
 func jsonCoding(runs: Int) throws {
@@ -26,6 +26,12 @@ func jsonCoding(runs: Int) throws {
         "decode a compliance answer", per: 10_000, runs: runs,
         foundation: { _ = try decoder.decode(CheckReport.self, from: data) },
         quiesce: { _ = try QuiesceJSON.decode(CheckReport.self, from: answerBytes) })
+    let reportBytes = try QuiesceJSON.encode(report)
+    let reportData = Data(reportBytes)
+    compare(
+        "decode a 10,000-VM sweep report", per: 1, runs: runs,
+        foundation: { _ = try decoder.decode(SweepReport.self, from: reportData) },
+        quiesce: { _ = try QuiesceJSON.decode(SweepReport.self, from: reportBytes) })
 }
 
 /// Times `per` calls of each, taking turns run by run, and prints the medians per call.

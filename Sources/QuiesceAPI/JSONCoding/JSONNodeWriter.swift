@@ -28,7 +28,7 @@ struct JSONNodeWriter {
 
     private mutating func writeObject(_ members: [(key: String, value: JSONNode)], depth: Int) {
         let order = Self.sortedUniqueKeys(members)
-        open(UInt8(ascii: "{"), empty: order.isEmpty, depth: depth)
+        open(UInt8(ascii: "{"), empty: order.isEmpty)
         for (position, index) in order.enumerated() {
             separate(first: position == 0, depth: depth + 1)
             writeString(members[index].key)
@@ -39,7 +39,7 @@ struct JSONNodeWriter {
     }
 
     private mutating func writeArray(_ elements: [JSONNode], depth: Int) {
-        open(UInt8(ascii: "["), empty: elements.isEmpty, depth: depth)
+        open(UInt8(ascii: "["), empty: elements.isEmpty)
         for (position, element) in elements.enumerated() {
             separate(first: position == 0, depth: depth + 1)
             write(element, depth: depth + 1)
@@ -65,7 +65,7 @@ struct JSONNodeWriter {
 
     // Foundation's layout: two spaces a level, and an empty container still gets its blank line.
 
-    private mutating func open(_ bracket: UInt8, empty: Bool, depth: Int) {
+    private mutating func open(_ bracket: UInt8, empty: Bool) {
         bytes.append(bracket)
         if pretty && empty { bytes.append(UInt8(ascii: "\n")) }
     }
