@@ -5,8 +5,9 @@ import QuiesceCoordinator
 // json-coding: the JSON of a 10,000-agent sweep, both ends of it, in this process: an agent's
 // compliance answer encoded (once per request on every agent) and decoded (once per agent on
 // the coordinator), and the sweep's report of 10,000 VMs encoded (once for the history, once
-// for --json) and decoded (the dashboard and `quiesce show` read it back). Quiesce's own coder against Foundation's JSONEncoder and JSONDecoder with the
-// same settings, taking turns; medians over the runs.
+// for --json) and decoded (the dashboard and `quiesce show` read it back). Quiesce's own coder
+// against Foundation's JSONEncoder and JSONDecoder with the same settings, taking turns; medians
+// over the runs.
 
 func jsonCoding(runs: Int) throws {
     let answer = sampleComplianceAnswer()
