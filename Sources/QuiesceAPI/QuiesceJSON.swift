@@ -30,8 +30,7 @@ public enum QuiesceJSON {
     }
 
     /// `type` from JSON, parsed strictly (`JSONParser`: its errors name the line and column) and
-    /// decoded by Quiesce's own decoder, as fast as Foundation's for an agent's answer and faster
-    /// for a large report.
+    /// decoded by Quiesce's own decoder, a little faster than Foundation's.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
         let value: JSONValue
         do {
