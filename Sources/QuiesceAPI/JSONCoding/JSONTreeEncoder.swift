@@ -89,7 +89,7 @@ final class JSONArrayStorage {
     var elements: [JSONNode] = []
 }
 
-/// A value as `JSONWriter` writes it.
+/// A value as `JSONNodeWriter` writes it.
 enum JSONNode {
     case null
     case bool(Bool)
