@@ -24,16 +24,20 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     func submit(_ transfer: Transfer) {
-        let stopping = queue.withLock { queue in
+        let (stopping, wasEmpty) = queue.withLock { queue in
+            let wasEmpty = queue.waiting.isEmpty
             if !queue.stopping { queue.waiting.append(transfer) }
-            return queue.stopping
+            return (queue.stopping, wasEmpty)
         }
         if stopping {
             transfer.finish(
                 .failure(TransportError(kind: .other, address: transfer.address, message: "the client was shut down")))
             return
         }
-        curl_multi_wakeup(multi)
+        // The loop takes every waiting transfer it has room for at once: a queue that was not
+        // empty has woken it already, or will be taken from as transfers complete. A fleet
+        // command's ten thousand submissions then wake it a few times, not ten thousand.
+        if wasEmpty { curl_multi_wakeup(multi) }
     }
 
     func stop() {

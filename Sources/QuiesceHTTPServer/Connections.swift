@@ -1,28 +1,15 @@
 import NIOCore
-import NIOHTTP1
 import Synchronization
 
 /// A server's open connections: at most `maximum` at once (the excess is closed as it is
 /// accepted, before a byte is read), and on shutdown each is told to close as soon as it is not
 /// handling a request, so a lingering keep-alive client cannot keep a stopped server alive.
-///
-/// It also sees that every accepted connection is served or closed: one accepted just as the
-/// listener closes never reaches the accept loop, and NIO traps on an async channel dropped
-/// without being closed.
 final class Connections: Sendable {
-    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-
-    private struct Slot {
-        var channel: any Channel
-        var connection: Connection?
-        var served = false
-    }
-
     private struct State {
-        var open: [ObjectIdentifier: Slot] = [:]
-        /// No accept loop takes connections right now.
-        var acceptClosed = false
+        var open: [ObjectIdentifier: any Channel] = [:]
         var stopping = false
+        /// Waiting for the last connection to close.
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let maximum: Int
@@ -37,44 +24,13 @@ final class Connections: Sendable {
         let id = ObjectIdentifier(channel)
         let admitted = state.withLock { state in
             guard !state.stopping, state.open.count < maximum else { return false }
-            state.open[id] = Slot(channel: channel)
+            state.open[id] = channel
             return true
         }
         if admitted {
-            channel.closeFuture.whenComplete { [weak self] _ in
-                self?.state.withLock { _ = $0.open.removeValue(forKey: id) }
-            }
+            channel.closeFuture.whenComplete { [weak self] _ in self?.closed(id) }
         }
         return admitted
-    }
-
-    /// The admitted channel is ready to serve as `connection`. If no accept loop will take it,
-    /// it is closed here.
-    func ready(_ connection: Connection) {
-        let orphaned = state.withLock { state in
-            state.open[ObjectIdentifier(connection.channel)]?.connection = connection
-            return state.acceptClosed
-        }
-        if orphaned { Task { try? await connection.executeThenClose { _, _ in } } }
-    }
-
-    /// The accept loop took `connection`.
-    func serving(_ connection: Connection) {
-        state.withLock { $0.open[ObjectIdentifier(connection.channel)]?.served = true }
-    }
-
-    /// An accept loop starts taking connections.
-    func acceptOpened() {
-        state.withLock { $0.acceptClosed = false }
-    }
-
-    /// The accept loop ended: the connections it never took are closed.
-    func acceptClosed() async {
-        let orphans = state.withLock { state in
-            state.acceptClosed = true
-            return state.open.values.filter { !$0.served }.compactMap(\.connection)
-        }
-        for connection in orphans { try? await connection.executeThenClose { _, _ in } }
     }
 
     /// No connection is taken from now on, and every open one closes once its current request,
@@ -82,8 +38,39 @@ final class Connections: Sendable {
     func shutDown() {
         let channels = state.withLock { state in
             state.stopping = true
-            return state.open.values.map(\.channel)
+            return Array(state.open.values)
         }
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(ConnectionShutdownEvent()) }
+    }
+
+    /// Closes every connection now, answered or not: the server was cancelled.
+    func closeAll() {
+        let channels = state.withLock { state in
+            state.stopping = true
+            return Array(state.open.values)
+        }
+        for channel in channels { channel.close(promise: nil) }
+    }
+
+    /// Returns once no connection is open (after `shutDown` or `closeAll`).
+    func allClosed() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                if state.open.isEmpty { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func closed(_ id: ObjectIdentifier) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open.removeValue(forKey: id)
+            guard state.open.isEmpty else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

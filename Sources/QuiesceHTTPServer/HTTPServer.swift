@@ -88,7 +88,7 @@ public struct HTTPServer: Service {
         // The listener and whether shutdown began, under one lock: a listener bound after the
         // shutdown began is closed at once.
         let listener = Mutex<(channel: (any Channel)?, stopped: Bool)>((nil, false))
-        var server = try await bind(connections: connections)
+        var server = try await bind(connections: connections, inFlight: inFlight)
         var pause = Duration.milliseconds(100)
         shutdown.onTrigger {
             let channel = listener.withLock { state in
@@ -98,275 +98,76 @@ public struct HTTPServer: Service {
             channel?.close(promise: nil)
             connections.shutDown()
         }
-        while true {
-            let stopped = listener.withLock { state in
-                state.channel = server.channel
-                return state.stopped
-            }
-            if stopped { server.channel.close(promise: nil) }
-            onListening(server.channel.localAddress?.port ?? address.port)
-            do {
-                try await accept(on: server, connections: connections, inFlight: inFlight)
-            } catch {
-                if Task.isCancelled { throw error }
-                // An accept error NIO does not absorb (out of descriptors, say) ends the
-                // listener; the server listens again after a pause instead of exiting with it.
-                CurrentProcess.writeToStandardError(
-                    "\(name): the listener failed (\(error)); listening again in \(pause)\n")
-            }
+        try await withTaskCancellationHandler {
             while true {
-                if listener.withLock({ $0.stopped }) { return }
-                try await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(30))
-                do {
-                    server = try await bind(connections: connections)
-                    break
-                } catch {
-                    CurrentProcess.writeToStandardError(
-                        "\(name): cannot listen on \(address) (\(error)); trying again in \(pause)\n")
+                let stopped = listener.withLock { state in
+                    state.channel = server
+                    return state.stopped
+                }
+                if stopped { server.close(promise: nil) }
+                onListening(server.localAddress?.port ?? address.port)
+                try? await server.closeFuture.get()
+                try Task.checkCancellation()
+                if listener.withLock({ $0.stopped }) { break }
+                // The listener closed by itself (NIO backs off accept errors such as running out of
+                // descriptors, so this is rare): listen again after a pause rather than exit.
+                CurrentProcess.writeToStandardError("\(name): the listener closed; listening again in \(pause)\n")
+                while true {
+                    try await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(30))
+                    if listener.withLock({ $0.stopped }) { break }
+                    do {
+                        server = try await bind(connections: connections, inFlight: inFlight)
+                        break
+                    } catch {
+                        CurrentProcess.writeToStandardError(
+                            "\(name): cannot listen on \(address) (\(error)); trying again in \(pause)\n")
+                    }
                 }
             }
+            await connections.allClosed()
+        } onCancel: {
+            listener.withLock { state in
+                state.stopped = true
+                return state.channel
+            }?.close(promise: nil)
+            connections.closeAll()
         }
     }
 
-    /// The listening socket; each connection gets the request deadlines, or is closed at once
-    /// (nil) when too many are open.
-    private func bind(
-        connections: Connections
-    ) async throws -> NIOAsyncChannel<Connections.Connection?, Never> {
-        let credentials = credentials
+    /// The listening socket; each connection gets the request deadlines and a `RequestHandler`,
+    /// or is closed at once when too many are open.
+    private func bind(connections: Connections, inFlight: ConcurrencyLimit) async throws -> any Channel {
+        let server = self
         let timeout = TimeAmount.seconds(Int64(limits.requestTimeoutSeconds))
-        connections.acceptOpened()
-        let server: NIOAsyncChannel<Connections.Connection?, Never> = try await ServerBootstrap(
-            group: MultiThreadedEventLoopGroup.singleton
-        )
-        .serverChannelOption(.backlog, value: 256)
-        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-        .bind(host: address.host, port: address.port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                guard connections.admit(channel) else {
-                    channel.close(promise: nil)
-                    return nil
+        let listening = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard connections.admit(channel) else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    let clock = RequestClock(timeout: timeout)
+                    let pipeline = channel.pipeline.syncOperations
+                    // The context in use now: a certificate reloaded on SIGHUP serves the next connection.
+                    if let tls = server.credentials.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try pipeline.addHandler(RequestStartWatcher(clock: clock))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(RequestEndWatcher(clock: clock))
+                    try pipeline.addHandler(RequestHandler(server: server, inFlight: inFlight))
                 }
-                let clock = RequestClock(timeout: timeout)
-                let pipeline = channel.pipeline.syncOperations
-                // The context in use now: a certificate reloaded on SIGHUP serves the next connection.
-                if let tls = credentials.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-                try pipeline.addHandler(RequestStartWatcher(clock: clock))
-                try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                try pipeline.addHandler(RequestEndWatcher(clock: clock))
-                let connection = try Connections.Connection(wrappingChannelSynchronously: channel)
-                connections.ready(connection)
-                return connection
             }
-        }
-        if loopbackOnly, let bound = server.channel.localAddress, !Loopback.contains(bound) {
-            try? await server.channel.close()
+            .bind(host: address.host, port: address.port).get()
+        if loopbackOnly, let bound = listening.localAddress, !Loopback.contains(bound) {
+            try? await listening.close()
             let boundTo = bound.ipAddress ?? "\(bound)"
             throw ListenAddress.Refused(
                 "refusing to serve plaintext HTTP: \(address.host) was bound to \(boundTo), which is not a "
                     + "loopback address. Listen on 127.0.0.1 or ::1, or set up TLS")
         }
-        return server
+        return listening
     }
-
-    /// Serves every accepted connection until the listener closes.
-    private func accept(
-        on server: NIOAsyncChannel<Connections.Connection?, Never>, connections: Connections, inFlight: ConcurrencyLimit
-    ) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            do {
-                try await server.executeThenClose { accepted in
-                    for try await connection in accepted {
-                        guard let connection else { continue }
-                        connections.serving(connection)
-                        group.addTask { await serve(connection, inFlight: inFlight) }
-                    }
-                }
-            } catch {
-                await connections.acceptClosed()
-                throw error
-            }
-            await connections.acceptClosed()
-        }
-    }
-
-    /// One connection: requests in order (HTTP/1.1 keep-alive), until the client closes.
-    /// A request refused at its head, or whose body outgrows its route's limit, is answered at
-    /// once and the connection closed: its body is never wanted, and with `Expect: 100-continue`
-    /// the client is waiting for exactly this answer.
-    private func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, inFlight: ConcurrencyLimit
-    ) async {
-        let peer = connection.channel.remoteAddress?.description ?? "unknown"
-        try? await connection.executeThenClose { inbound, outbound in
-            var pending: PendingRequest?
-            let send = { (head: HTTPRequestHead, response: HTTPResponse, keepAlive: Bool, body: [UInt8]?) in
-                await answered(
-                    AnsweredRequest(
-                        method: head.method, path: String(head.uri.prefix { $0 != "?" }), peer: peer,
-                        status: response.status.code, body: body))
-                var headers = response.headers
-                headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-                headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-                try await outbound.write(
-                    .head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)))
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-                try await outbound.write(.end(nil))
-            }
-            for try await part in inbound {
-                switch part {
-                case .head(let head):
-                    switch admit(head) {
-                    case .refused(let error):
-                        var response = error.response
-                        if error.httpStatus == 401 {
-                            response.headers.replaceOrAdd(name: "WWW-Authenticate", value: credentials.challenge)
-                        }
-                        try await send(head, response, false, nil)
-                        return
-                    case .accepted(let route, let parameters):
-                        pending = PendingRequest(head: head, route: route, parameters: parameters)
-                        if head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
-                        }
-                    }
-                case .body(let chunk):
-                    guard var request = pending else { continue }
-                    request.append(chunk)
-                    if request.isTooLarge {
-                        try await send(request.head, Self.tooLarge(request.route).response, false, nil)
-                        return
-                    }
-                    pending = request
-                case .end:
-                    guard let request = pending else { continue }
-                    pending = nil
-                    guard
-                        let response = await respond(
-                            to: request, peer: peer, inFlight: inFlight, channel: connection.channel)
-                    else {
-                        return
-                    }
-                    try await send(request.head, response, request.head.isKeepAlive, request.body)
-                    if !request.head.isKeepAlive { return }
-                }
-            }
-        }
-    }
-
-    /// Decides at the head, before any body is read, whether a request may go on.
-    private func admit(_ head: HTTPRequestHead) -> Admission {
-        let path = String(head.uri.prefix { $0 != "?" })
-        let lookup = router.lookup(head.method, path)
-        let open: Bool = if case .found(let route, _) = lookup { !route.requiresAuthentication } else { false }
-        guard open || credentials.accepts(authorization: head.headers.first(name: "Authorization")) else {
-            return .refused(.unauthorized)
-        }
-        switch lookup {
-        case .notFound:
-            return .refused(HTTPError(.notFound, .notFound, "no such route: \(head.method) \(path); see docs/api.md"))
-        case .wrongMethod(let allowed):
-            return .refused(
-                HTTPError(
-                    .methodNotAllowed, .methodNotAllowed,
-                    "\(path) accepts \(allowed.map { "\($0)" }.joined(separator: ", "))"))
-        case .found(let route, let parameters):
-            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > route.bodyLimit {
-                return .refused(Self.tooLarge(route))
-            }
-            return .accepted(route, parameters)
-        }
-    }
-
-    /// The handler's answer; nil when it threw `CloseWithoutAnswer`.
-    private func respond(
-        to request: PendingRequest, peer: String, inFlight: ConcurrencyLimit, channel: any Channel
-    ) async -> HTTPResponse? {
-        guard inFlight.enter() else {
-            return HTTPError(
-                .serviceUnavailable, .busy,
-                "\(name) is answering \(limits.maxConcurrentRequests) requests already; retry shortly"
-            ).response
-        }
-        defer { inFlight.leave() }
-        if let refusal = await gate(request.route) { return refusal.response }
-        let (path, query) = Self.split(request.head.uri)
-        let httpRequest = HTTPRequest(
-            method: request.head.method, path: path, query: query, headers: request.head.headers, body: request.body,
-            peer: peer, parameters: request.parameters, isClientConnected: { channel.isActive })
-        do {
-            return try await request.route.handler(httpRequest)
-        } catch let error as any APIError {
-            return error.response
-        } catch is CloseWithoutAnswer {
-            return nil
-        } catch {
-            return HTTPError.unexpected(error, by: name).response
-        }
-    }
-
-    private static func tooLarge(_ route: Route) -> HTTPError {
-        HTTPError(
-            .payloadTooLarge, .bodyTooLarge, "the body is larger than the \(route.bodyLimit) bytes this route accepts")
-    }
-
-    private static func split(_ uri: String) -> (String, [String: String]) {
-        let parts = uri.split(separator: "?", maxSplits: 1)
-        let path = parts.first.map(String.init) ?? "/"
-        var query: [String: String] = [:]
-        if parts.count == 2 {
-            for pair in parts[1].split(separator: "&") {
-                let keyValue = pair.split(separator: "=", maxSplits: 1)
-                let key = PercentDecoding.decode(keyValue[0], plusIsSpace: true)
-                query[key] = keyValue.count == 2 ? PercentDecoding.decode(keyValue[1], plusIsSpace: true) : ""
-            }
-        }
-        return (path, query)
-    }
-}
-
-/// What the head of a request decided.
-enum Admission: Sendable {
-    case accepted(Route, [String: String])
-    case refused(HTTPError)
-}
-
-/// A request whose body is arriving; a byte beyond the route's limit is kept only to notice it.
-struct PendingRequest: Sendable {
-    let head: HTTPRequestHead
-    let route: Route
-    let parameters: [String: String]
-    private(set) var body: [UInt8] = []
-
-    init(head: HTTPRequestHead, route: Route, parameters: [String: String]) {
-        self.head = head
-        self.route = route
-        self.parameters = parameters
-    }
-
-    var isTooLarge: Bool { body.count > route.bodyLimit }
-
-    mutating func append(_ chunk: ByteBuffer) {
-        body += chunk.readableBytesView.prefix(route.bodyLimit + 1 - body.count)
-    }
-}
-
-/// At most `maximum` requests in handlers at once; the rest are told to retry (503).
-final class ConcurrencyLimit: Sendable {
-    let maximum: Int
-    private let running = Mutex(0)
-
-    init(maximum: Int) { self.maximum = maximum }
-
-    func enter() -> Bool {
-        running.withLock { count in
-            guard count < maximum else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func leave() { running.withLock { $0 -= 1 } }
 }
