@@ -88,9 +88,10 @@ private func recordHistory(count: Int, base: Int, agent: String, directory: Stri
             await Push.run(bundle, to: inventory.vms, canary: 0, agents: agents)
         }
         for _ in 0..<3 {
-            let expected = try await store.expectedFiles(for: inventory.vms.map(\.name))
             _ = try await store.record(fleet: fleetPath, targets: count) {
-                await Sweep.run(inventory.vms, agents: agents, expected: expected)
+                await Sweep.run(
+                    inventory.vms, agents: agents,
+                    expected: { try await store.expectedFiles(for: inventory.vms.map(\.name)) })
             }
         }
         for (name, times) in (0..<10).map({ ("g\($0)", 3) }) + [("all", 2)] {

@@ -88,7 +88,7 @@ public struct Demo: Sendable {
         }
 
         say(style.dim("== quiesce sweep: permissions, scripts, what each VM's next snapshot would reach"))
-        let sweep = await Sweep.run(inventory.vms, agents: agents, expected: expected)
+        let sweep = await Sweep.run(inventory.vms, agents: agents, expected: { [expected] in expected })
         say(sweep.text(all: true, style: style))
 
         say(

@@ -39,10 +39,12 @@ struct PruneCommand: AsyncParsableCommand {
         }
         let history = try await state.history()
         let agents = options.agentClient(for: inventory)
-        let (run, report) = try await history.record(fleet: options.fleetPath, targets: vms.count) {
-            await SnapshotPrune.run(
-                group: name, policy: retention, members: vms, agents: agents, history: history, dryRun: dryRun)
-        }
-        try conclude(run, report, json: options.json) { report.text() }
+        let (run, report, output) = try await history.record(
+            fleet: options.fleetPath, targets: vms.count,
+            {
+                await SnapshotPrune.run(
+                    group: name, policy: retention, members: vms, agents: agents, history: history, dryRun: dryRun)
+            }, renderingAlongside: rendering(json: options.json) { $0.text() })
+        try conclude(run, report, output, json: options.json)
     }
 }

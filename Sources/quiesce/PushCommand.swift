@@ -48,12 +48,14 @@ struct PushCommand: AsyncParsableCommand {
             if options.json { try printJSON(plan) } else { print(plan.text(style: .detect()), terminator: "") }
             return
         }
-        let (run, report) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) {
-            let progress = ProgressBar.fleetProgress("push", total: vms.count)
-            defer { ProgressBar.clear(progress) }
-            return await Push.run(
-                bundle, to: vms, canary: canary, agents: options.agentClient(for: inventory), progress: progress)
-        }
-        try conclude(run, report, json: options.json) { report.text(style: .detect()) }
+        let (run, report, output) = try await state.history().record(
+            fleet: options.fleetPath, targets: vms.count,
+            {
+                let progress = ProgressBar.fleetProgress("push", total: vms.count)
+                defer { ProgressBar.clear(progress) }
+                return await Push.run(
+                    bundle, to: vms, canary: canary, agents: options.agentClient(for: inventory), progress: progress)
+            }, renderingAlongside: rendering(json: options.json) { $0.text(style: .detect()) })
+        try conclude(run, report, output, json: options.json)
     }
 }

@@ -41,9 +41,12 @@ struct SnapshotCommand: AsyncParsableCommand {
         if let policy { group.policy = policy }
         let snapshot = GroupSnapshot(
             group: group, members: vms, agents: options.agentClient(for: inventory, atLeast: vms.count))
-        let (run, result) = try await state.history().record(fleet: options.fleetPath, targets: vms.count) {
-            await snapshot.run()
-        }
+        let timeline = report
+        let (run, result, output) = try await state.history().record(
+            fleet: options.fleetPath, targets: vms.count, { await snapshot.run() },
+            renderingAlongside: rendering(json: options.json) {
+                $0.text(style: .detect()) + (timeline.map { "timeline: \($0)\n" } ?? "")
+            })
         if let path = report {
             do {
                 try GroupTimelineHTML.render(result).write(toFile: path, atomically: true, encoding: .utf8)
@@ -52,9 +55,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                     "quiesce snapshot: cannot write the HTML report \(path): \(error.localizedDescription)\n")
             }
         }
-        try conclude(run, result, json: options.json) {
-            result.text(style: .detect()) + (report.map { "timeline: \($0)\n" } ?? "")
-        }
+        try conclude(run, result, output, json: options.json)
     }
 }
 

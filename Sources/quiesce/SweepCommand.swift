@@ -22,16 +22,19 @@ struct SweepCommand: AsyncParsableCommand {
     func run() async throws {
         let (inventory, vms) = try options.selectedVMs()
         let history = try await state.history()
-        let expected = try await history.expectedFiles(for: vms.map(\.name))
-        let (run, report) = try await history.record(fleet: options.fleetPath, targets: vms.count) {
-            let progress = ProgressBar.fleetProgress("sweep", total: vms.count)
-            defer { ProgressBar.clear(progress) }
-            var report = await Sweep.run(
-                vms, agents: options.agentClient(for: inventory), expected: expected, progress: progress)
-            report.warnings = Self.ownCertificateWarnings(vms)
-            return report
-        }
-        try conclude(run, report, json: options.json) { report.text(all: all, style: .detect()) }
+        let all = all
+        let (run, report, output) = try await history.record(
+            fleet: options.fleetPath, targets: vms.count,
+            {
+                let progress = ProgressBar.fleetProgress("sweep", total: vms.count)
+                defer { ProgressBar.clear(progress) }
+                var report = await Sweep.run(
+                    vms, agents: options.agentClient(for: inventory),
+                    expected: { try await history.expectedFiles(for: vms.map(\.name)) }, progress: progress)
+                report.warnings += Self.ownCertificateWarnings(vms)
+                return report
+            }, renderingAlongside: rendering(json: options.json) { $0.text(all: all, style: .detect()) })
+        try conclude(run, report, output, json: options.json)
     }
 
     /// The coordinator's own client certificates that the selected VMs are reached with, when

@@ -27,15 +27,27 @@ extension HistoryStore {
     public func record<Report: RecordedReport>(
         fleet: String, targets: Int, _ work: () async -> Report
     ) async throws(HistoryError) -> (run: Int64, report: Report) {
+        let (run, report, _) = try await record(fleet: fleet, targets: targets, work, renderingAlongside: { _ in })
+        return (run, report)
+    }
+
+    /// `record`, with `render` run on the report while the history writes it down, for the
+    /// command's output: at ten thousand VMs each takes a good part of a second, and the two
+    /// need not take turns on one core.
+    public func record<Report: RecordedReport, Rendered: Sendable>(
+        fleet: String, targets: Int, _ work: () async -> Report,
+        renderingAlongside render: @escaping @Sendable (Report) -> Rendered
+    ) async throws(HistoryError) -> (run: Int64, report: Report, rendered: Rendered) {
         let id = try await start(kind: Report.historyKind, fleet: fleet, targets: targets)
         let report = await work()
         let pushed = report.pushedFiles(at: Date())
+        async let rendered = render(report)
         try await patiently { () async throws(HistoryError) in
             try await finish(
                 id, status: report.succeeded ? .succeeded : .failed, summary: report.historySummary, report: report,
                 vms: report.historyVMs, facts: report.historyFacts, pushed: pushed)
         }
-        return (id, report)
+        return (id, report, await rendered)
     }
 
     /// `write`, tried again while it fails, 1, 2, 4... s apart for up to `patience`: the record of

@@ -111,8 +111,8 @@ public enum Push {
                 vms: names, passed: false,
                 reason: "\(failed.name) did not take the push: \(failed.problem ?? failed.status.rawValue)")
         }
-        let sweep = await Sweep.run(
-            canaries, agents: agents, expected: bundle.expectedFiles(on: names, origin: "this push"))
+        let expected = bundle.expectedFiles(on: names, origin: "this push")
+        let sweep = await Sweep.run(canaries, agents: agents, expected: { expected })
         for vm in sweep.vms where !vm.compliant {
             if let index = results.firstIndex(where: { $0.name == vm.name }) {
                 results[index].status = .failed

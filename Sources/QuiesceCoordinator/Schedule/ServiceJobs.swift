@@ -51,15 +51,10 @@ public enum ServiceJobs {
             let vms = inventory.vms
             jobs.append(
                 ScheduledJob(name: "sweep", schedule: schedule) { _ in
-                    let expected: Sweep.Expected
-                    do {
-                        expected = try await store.expectedFiles(for: vms.map(\.name))
-                    } catch {
-                        return .init(succeeded: false, runId: nil, summary: "\(error)")
-                    }
                     let previous = await store.latestReport(SweepReport.self, kind: .sweep)
                     let (swept, report) = await record(store, fleetPath: fleetPath, targets: vms.count) {
-                        await Sweep.run(vms, agents: agents, expected: expected)
+                        await Sweep.run(
+                            vms, agents: agents, expected: { try await store.expectedFiles(for: vms.map(\.name)) })
                     }
                     if let report {
                         await events?.publish(EventRules.afterSweep(report, previous: previous, runId: swept.runId))
