@@ -217,7 +217,8 @@ let package = Package(
             name: "QuiesceAgentIntegrationTests",
             dependencies: [
                 "QuiesceAgent", "QuiesceAPI", "QuiesceCoordinator", "QuiesceDemo", "QuiesceHistoryPostgres",
-                "QuiesceHTTPServer", "QuiesceSystem", "QuiesceTestSupport", "quiesce-agent", "quiesce",
+                "QuiesceHTTPClient", "QuiesceHTTPServer", "QuiesceSystem", "QuiesceTestSupport", "quiesce-agent",
+                "quiesce",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

@@ -1,5 +1,7 @@
 import Foundation
 import QuiesceAPI
+import QuiesceCoordinator
+import QuiesceHTTPClient
 import QuiesceTestSupport
 import Testing
 
@@ -64,5 +66,29 @@ struct SweepCommandTests {
         #expect(onTerminal.contains("\u{1B}[1;31mUNREACHABLE"))
         let one = try await fleet.coordinator(["sweep", "--fleet", inventory, "--vm", "a0"])
         #expect(one.status == 0)
+    }
+
+    /// What was last pushed is read from the history while the requests run. When that read
+    /// fails, every VM is still checked and the report says that drift went unchecked, and why.
+    @Test func aSweepWhoseExpectationsCannotBeReadStillChecksEveryVMAndSaysSo() async throws {
+        let fleet = try await SimulatedFleet(count: 2)
+        defer { fleet.stop() }
+        let inventory = try FleetInventory.load(path: try fleet.inventory(count: 2))
+        let agents = AgentClient(client: CurlClient(maxConcurrentTransfers: 4), requestTimeout: .seconds(10))
+        struct Unreadable: Error, CustomStringConvertible {
+            var description: String { "cannot read the history database h.sqlite" }
+        }
+        let report = await Sweep.run(inventory.vms, agents: agents, expected: { throw Unreadable() })
+        #expect(report.vms.map(\.name).sorted() == ["a0", "a1"])
+        #expect(report.vms.allSatisfy { $0.reachable && $0.agentVersion != nil })
+        #expect(
+            report.warnings == ["drift from the last push was not checked: cannot read the history database h.sqlite"])
+
+        let expected = await Sweep.run(
+            inventory.vms, agents: agents,
+            expected: { ["a0": ["preScript": .init(sha256: "aaaa", origin: "push run 4")]] })
+        #expect(expected.warnings.isEmpty)
+        let a0 = try #require(expected.vms.first { $0.name == "a0" })
+        #expect(a0.drifted == ["preScript"], "the expectation read alongside is compared: \(a0.problems)")
     }
 }
