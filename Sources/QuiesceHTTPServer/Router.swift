@@ -27,15 +27,20 @@ public struct Route: Sendable {
     }
 
     public func match(_ path: String) -> [String: String]? {
-        let segments = path.split(separator: "/")
+        match(Router.segments(of: path))
+    }
+
+    /// `segments` is the path already split, once for the whole route table. The literal
+    /// segments are compared before any parameter is decoded, so a route that does not match
+    /// costs no allocation.
+    func match(_ segments: [Substring.UTF8View]) -> [String: String]? {
         guard segments.count == pattern.count else { return nil }
+        for (expected, actual) in zip(pattern, segments) where !expected.hasPrefix(":") {
+            guard expected.utf8.elementsEqual(actual) else { return nil }
+        }
         var parameters: [String: String] = [:]
-        for (expected, actual) in zip(pattern, segments) {
-            if expected.hasPrefix(":") {
-                parameters[String(expected.dropFirst())] = PercentDecoding.decode(actual, plusIsSpace: false)
-            } else if expected != actual {
-                return nil
-            }
+        for (expected, actual) in zip(pattern, segments) where expected.hasPrefix(":") {
+            parameters[String(expected.dropFirst())] = PercentDecoding.decode(Substring(actual), plusIsSpace: false)
         }
         return parameters
     }
@@ -54,11 +59,20 @@ public struct Router: Sendable {
         case notFound
     }
 
+    /// The first route of the path with this method; the path is split once for all of them.
     public func lookup(_ method: HTTPMethod, _ path: String) -> Lookup {
-        let matching = routes.compactMap { route in route.match(path).map { (route, $0) } }
-        if let (route, parameters) = matching.first(where: { $0.0.method == method }) {
-            return .found(route, parameters: parameters)
+        let segments = Self.segments(of: path)
+        var allowed: [HTTPMethod] = []
+        for route in routes {
+            guard let parameters = route.match(segments) else { continue }
+            if route.method == method { return .found(route, parameters: parameters) }
+            allowed.append(route.method)
         }
-        return matching.isEmpty ? .notFound : .wrongMethod(allowed: matching.map(\.0.method))
+        return allowed.isEmpty ? .notFound : .wrongMethod(allowed: allowed)
+    }
+
+    /// The path's segments, empty ones dropped as `split` drops them.
+    static func segments(of path: String) -> [Substring.UTF8View] {
+        path.utf8.split(separator: UInt8(ascii: "/"))
     }
 }

@@ -73,8 +73,10 @@ extension FileFacts {
             return (node, link)
         }
 
+        /// Split on the byte, as the kernel splits: no grapheme breaking, and a `/` followed by a
+        /// combining mark still separates.
         private static func components(of path: String) -> [String] {
-            path.split(separator: "/").map(String.init)
+            path.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
         }
     }
 }

@@ -43,21 +43,24 @@ public final class SQLiteHistoryDatabase: HistoryDatabase {
 
     public func rows(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try await queue.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(binds)).map(Self.row)
+            var dates = DateValues()
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(binds, &dates)).map(
+                Self.row)
         }
     }
 
     @discardableResult
     public func transaction(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
         try await queue.write { db in
-            try statements.map { statement in
+            var dates = DateValues()
+            return try statements.map { statement in
                 let prepared = try db.cachedStatement(sql: statement.sql)
                 var returned: [SQLRow] = []
                 for binds in statement.rows {
                     if prepared.columnCount == 0 {
-                        try prepared.execute(arguments: Self.arguments(binds))
+                        try prepared.execute(arguments: Self.arguments(binds, &dates))
                     } else {
-                        returned += try Row.fetchAll(prepared, arguments: Self.arguments(binds)).map(Self.row)
+                        returned += try Row.fetchAll(prepared, arguments: Self.arguments(binds, &dates)).map(Self.row)
                     }
                 }
                 return returned
@@ -72,17 +75,29 @@ public final class SQLiteHistoryDatabase: HistoryDatabase {
     /// A date as GRDB writes it (`yyyy-MM-dd HH:mm:ss.SSS`, UTC).
     static func date(fromText text: String) -> Date? { Date.fromDatabaseValue(text.databaseValue) }
 
-    private static func arguments(_ binds: [SQLValue]) -> StatementArguments {
+    /// Dates as GRDB stores them, each formatted once per call: GRDB formats through ICU, and a
+    /// run's rows share one time (a 10,000-VM sweep wrote the same `finishedAt` 10,000 times).
+    private typealias DateValues = [Date: DatabaseValue]
+
+    /// `DatabaseValue`s straight, not boxed as `DatabaseValueConvertible` one by one.
+    private static func arguments(_ binds: [SQLValue], _ dates: inout DateValues) -> StatementArguments {
         StatementArguments(
-            binds.map { value -> (any DatabaseValueConvertible)? in
+            binds.map { value -> DatabaseValue in
                 switch value {
-                case .null: nil
-                case .integer(let integer): integer
-                case .real(let real): real
-                case .text(let text): text
-                case .date(let date): date
+                case .null: .null
+                case .integer(let integer): integer.databaseValue
+                case .real(let real): real.databaseValue
+                case .text(let text): text.databaseValue
+                case .date(let date): databaseValue(of: date, &dates)
                 }
             })
+    }
+
+    private static func databaseValue(of date: Date, _ dates: inout DateValues) -> DatabaseValue {
+        if let known = dates[date] { return known }
+        let formatted = date.databaseValue
+        dates[date] = formatted
+        return formatted
     }
 
     private static func row(_ row: Row) -> SQLRow {
