@@ -63,6 +63,10 @@ final class Transfer: @unchecked Sendable {
         if !request.keepConnection { quiesce_curl_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1) }
         if request.method == "HEAD" { quiesce_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1) }
         var headers = request.headers.map { "\($0.name): \($0.value)" }
+        // The last request says so, as HTTP/1.1 does: the agent closes first, and the TIME_WAIT
+        // that follows a close is held on its side, one per agent, not on the coordinator's,
+        // 10,000 per fleet command.
+        if !request.keepConnection { headers.append("Connection: close") }
         if let body = request.body {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(body.count, 1), alignment: 1)
             body.withUnsafeBytes { buffer.copyMemory(from: $0) }
