@@ -156,8 +156,7 @@ public struct HTTPServer: Service {
                     if let tls = server.credentials.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(RequestStartWatcher(clock: clock))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    try pipeline.addHandler(RequestEndWatcher(clock: clock))
-                    try pipeline.addHandler(RequestHandler(server: server, inFlight: inFlight))
+                    try pipeline.addHandler(RequestHandler(server: server, inFlight: inFlight, clock: clock))
                 }
             }
             .bind(host: address.host, port: address.port).get()

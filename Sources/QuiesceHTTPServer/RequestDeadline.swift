@@ -7,8 +7,8 @@ import NIOHTTP1
 /// long a pre-script takes. On shutdown it closes as soon as it is not handling a request.
 ///
 /// Two handlers share it: `RequestStartWatcher` sees the raw bytes (the first byte of a request),
-/// `RequestEndWatcher` sees the decoded request end and the response end. Both run on the
-/// connection's event loop, which is the only place it is touched.
+/// `RequestHandler` the decoded request's end and the answer's. Both run on the connection's
+/// event loop, which is the only place it is touched.
 final class RequestClock {
     enum State {
         /// Between requests: the idle deadline runs.
@@ -108,34 +108,5 @@ final class RequestStartWatcher: ChannelInboundHandler {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
-    }
-}
-
-/// Behind the HTTP codec: a request's end stops its deadline, a response's end starts the idle one.
-final class RequestEndWatcher: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let clock: RequestClock
-
-    init(clock: RequestClock) {
-        self.clock = clock
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .end = unwrapInboundIn(data) { clock.requestComplete() }
-        context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { clock.answered(context) }
-        context.write(data, promise: promise)
-    }
-
-    func flush(context: ChannelHandlerContext) {
-        context.flush()
-        clock.flushed(context)
     }
 }

@@ -29,14 +29,17 @@ final class RequestHandler: ChannelInboundHandler {
 
     private let server: HTTPServer
     private let inFlight: ConcurrencyLimit
+    /// Told when a request has fully arrived and when its answer is written.
+    private let clock: RequestClock
     private var state = State.idle
     private var peer = "unknown"
     /// While in the pipeline: an answer that comes after the connection is gone is not written.
     private var context: ChannelHandlerContext?
 
-    init(server: HTTPServer, inFlight: ConcurrencyLimit) {
+    init(server: HTTPServer, inFlight: ConcurrencyLimit, clock: RequestClock) {
         self.server = server
         self.inFlight = inFlight
+        self.clock = clock
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -73,6 +76,7 @@ final class RequestHandler: ChannelInboundHandler {
                 state = .receiving(request)
             }
         case .end:
+            clock.requestComplete()
             guard case .receiving(let request) = state else { return }
             state = .handling
             handle(request, context: context)
@@ -133,6 +137,7 @@ final class RequestHandler: ChannelInboundHandler {
         context.write(
             wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))),
             promise: nil)
+        clock.answered(context)
         guard keepAlive else {
             state = .closing
             let channel = context.channel
@@ -141,6 +146,7 @@ final class RequestHandler: ChannelInboundHandler {
         }
         state = .idle
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        clock.flushed(context)
     }
 
     private static func path(_ head: HTTPRequestHead) -> String {
