@@ -7,7 +7,7 @@ import Synchronization
 extension HTTPServer {
     /// Decides at the head, before any body is read, whether a request may go on.
     func admit(_ head: HTTPRequestHead) -> Admission {
-        let path = String(head.uri.prefix { $0 != "?" })
+        let path = Self.path(of: head)
         let lookup = router.lookup(head.method, path)
         let open: Bool = if case .found(let route, _) = lookup { !route.requiresAuthentication } else { false }
         guard open || credentials.accepts(authorization: head.headers.first(name: "Authorization")) else {
@@ -68,6 +68,11 @@ extension HTTPServer {
     static func tooLarge(_ route: Route) -> HTTPError {
         HTTPError(
             .payloadTooLarge, .bodyTooLarge, "the body is larger than the \(route.bodyLimit) bytes this route accepts")
+    }
+
+    /// The request's path without its query.
+    static func path(of head: HTTPRequestHead) -> String {
+        String(head.uri.prefix { $0 != "?" })
     }
 
     private static func split(_ uri: String) -> (String, [String: String]) {

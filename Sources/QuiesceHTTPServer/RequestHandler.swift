@@ -94,7 +94,6 @@ final class RequestHandler: ChannelInboundHandler {
         let inFlight = inFlight
         let peer = peer
         let channel = context.channel
-        let path = Self.path(request.head)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         Task {
             let answer = await server.respond(to: request, peer: peer, inFlight: inFlight, channel: channel)
@@ -102,28 +101,35 @@ final class RequestHandler: ChannelInboundHandler {
                 channel.close(promise: nil)
                 return
             }
-            await server.answered(
-                AnsweredRequest(
-                    method: request.head.method, path: path, peer: peer, status: response.status.code,
-                    body: request.body))
-            bound.eventLoop.execute {
-                bound.value.write(response, to: request.head, keepAlive: request.head.isKeepAlive)
-            }
+            await RequestHandler.deliver(
+                response, to: request.head, keepAlive: request.head.isKeepAlive, body: request.body, peer: peer,
+                server: server, bound: bound)
         }
     }
 
-    /// Answers `error` and closes, once the `answered` hook has seen it.
+    /// Answers `error` and closes.
     private func refuse(_ head: HTTPRequestHead, _ error: HTTPError, context: ChannelHandlerContext) {
         state = .closing
         let response = server.refusal(error)
         let server = server
-        let answer = AnsweredRequest(
-            method: head.method, path: Self.path(head), peer: peer, status: response.status.code, body: nil)
+        let peer = peer
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         Task {
-            await server.answered(answer)
-            bound.eventLoop.execute { bound.value.write(response, to: head, keepAlive: false) }
+            await RequestHandler.deliver(
+                response, to: head, keepAlive: false, body: nil, peer: peer, server: server, bound: bound)
         }
+    }
+
+    /// Tells the `answered` hook, then writes the answer on the connection's loop.
+    private static func deliver(
+        _ response: HTTPResponse, to head: HTTPRequestHead, keepAlive: Bool, body: [UInt8]?, peer: String,
+        server: HTTPServer, bound: NIOLoopBound<RequestHandler>
+    ) async {
+        await server.answered(
+            AnsweredRequest(
+                method: head.method, path: HTTPServer.path(of: head), peer: peer, status: response.status.code,
+                body: body))
+        bound.eventLoop.execute { bound.value.write(response, to: head, keepAlive: keepAlive) }
     }
 
     private func write(_ response: HTTPResponse, to head: HTTPRequestHead, keepAlive: Bool) {
@@ -147,9 +153,5 @@ final class RequestHandler: ChannelInboundHandler {
         state = .idle
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         clock.flushed(context)
-    }
-
-    private static func path(_ head: HTTPRequestHead) -> String {
-        String(head.uri.prefix { $0 != "?" })
     }
 }
