@@ -131,8 +131,11 @@ public final class PostgresHistoryDatabase: HistoryDatabase {
 
     private static func rows(of sequence: PostgresRowSequence) async throws -> [SQLRow] {
         var rows: [SQLRow] = []
+        var columns: SQLRow.Columns?
         for try await row in sequence {
-            rows.append(SQLRow(try row.map { cell in (cell.columnName, try value(of: cell)) }))
+            let shared = columns ?? SQLRow.Columns(row.map(\.columnName))
+            columns = shared
+            rows.append(SQLRow(shared, try row.map { cell in try value(of: cell) }))
         }
         return rows
     }

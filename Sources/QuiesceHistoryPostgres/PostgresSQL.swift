@@ -2,12 +2,8 @@ import Foundation
 import PostgresNIO
 import QuiesceCoordinator
 
-/// The history's SQL as PostgreSQL takes it: `?` placeholders numbered `$1, $2...`, and a batch
-/// of inserts sent as multi-row `VALUES` lists instead of one round trip per row.
+/// The history's SQL as PostgreSQL takes it: `?` placeholders numbered `$1, $2...`.
 enum PostgresSQL {
-    /// Rows per `INSERT`: well under PostgreSQL's 65,535 bindings with the widest table's seven columns.
-    static let rowsPerInsert = 1000
-
     static func query(_ sql: String, _ binds: [SQLValue]) throws -> PostgresQuery {
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
@@ -22,26 +18,9 @@ enum PostgresSQL {
         return PostgresQuery(unsafeSQL: numbered(sql), binds: bindings)
     }
 
-    /// `statement` as queries: one per row, or for a batch `INSERT ... VALUES (?, ...)` one per
-    /// `rowsPerInsert` rows, with the tuple repeated.
+    /// `statement` as queries, a batch of inserts in multi-row `VALUES` lists (`SQLStatement.batches`).
     static func queries(_ statement: SQLStatement) throws -> [PostgresQuery] {
-        guard statement.rows.count > 1, let tuple = valuesTuple(statement.sql) else {
-            return try statement.rows.map { try query(statement.sql, $0) }
-        }
-        return try stride(from: 0, to: statement.rows.count, by: rowsPerInsert).map { start in
-            let chunk = statement.rows[start..<min(start + rowsPerInsert, statement.rows.count)]
-            let values = Array(repeating: String(statement.sql[tuple]), count: chunk.count).joined(separator: ", ")
-            let sql = statement.sql.replacingCharacters(in: tuple, with: values)
-            return try query(sql, chunk.flatMap { $0 })
-        }
-    }
-
-    /// Where `(?, ?, ...)` after `VALUES` is in `sql`.
-    private static func valuesTuple(_ sql: String) -> Range<String.Index>? {
-        guard sql.hasPrefix("INSERT"), let values = sql.range(of: "VALUES ("),
-            let close = sql[values.upperBound...].firstIndex(of: ")")
-        else { return nil }
-        return sql.index(before: values.upperBound)..<sql.index(after: close)
+        try statement.batches.map { try query($0.sql, $0.binds) }
     }
 
     /// Each `?` as `$1`, `$2`...; the history's SQL has no `?` inside a string literal.

@@ -122,6 +122,70 @@ extension HistoryOnEachDatabase {
     }
 }
 
+extension HistoryOnEachDatabase {
+    @Suite("History store: batched rows")
+    struct HistoryBatchTests {
+        private struct Report: Codable { var note: String }
+
+        @Test(arguments: HistoryBackend.allCases)
+        func aRunOfMoreVMsThanOneBatchKeepsEveryRowAndAFinishTriedAgainChangesNothing(
+            backend: HistoryBackend
+        ) async throws {
+            try await backend.withStore { store in try await check(store) }
+        }
+
+        private func check(_ store: HistoryStore) async throws {
+            // Two full batches and a part of a third.
+            let names = (0..<(2 * SQLStatement.rowsPerInsert + 500)).map { "vm-\($0)" }
+            let pushedAt = Date(timeIntervalSince1970: 1_796_400_000.25)
+            let pushed = names.flatMap { vm in
+                ["pluginConfig", "preScript", "postScript"].map {
+                    PushedFile(vm: vm, role: $0, sha256: "\(vm)/\($0)", pushedAt: pushedAt)
+                }
+            }
+            let vms = names.map { HistoryVMResult(vm: $0, status: "pushed", detail: "to \($0)", consistency: nil) }
+            let run = try await store.start(kind: .push, fleet: "/f.json", targets: names.count)
+            for _ in 1...2 {
+                try await store.finish(
+                    run, status: .succeeded, summary: "pushed", report: Report(note: "n"), vms: vms, pushed: pushed)
+            }
+
+            let latest = try await store.latestResults(kind: .push)
+            #expect(latest.count == names.count)
+            #expect(latest["vm-2499"]?.detail == "to vm-2499" && latest["vm-0"]?.runId == run)
+            let files = try await store.lastPushed(to: names)
+            #expect(files.count == names.count && files.values.allSatisfy { $0.count == 3 })
+            #expect(files["vm-2100"]?["postScript"]?.sha256 == "vm-2100/postScript")
+            #expect(files["vm-7"]?["preScript"]?.pushedAt == pushedAt)
+            let recorded = try await store.runs(kind: .push, vm: "vm-2499")
+            #expect(recorded.map(\.id) == [run])
+        }
+    }
+}
+
+@Suite("SQL statements")
+struct SQLStatementTests {
+    @Test func aBatchOfInsertsIsSentAsMultiRowValuesListsOfAtMostRowsPerInsert() {
+        let rows = (0..<(SQLStatement.rowsPerInsert + 2)).map { [SQLValue.integer(Int64($0)), .text("v\($0)")] }
+        let statement = SQLStatement(
+            "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b", rows: rows)
+        let batches = statement.batches
+        #expect(batches.count == 2)
+        #expect(batches[0].binds.count == 2 * SQLStatement.rowsPerInsert)
+        #expect(
+            batches[1].sql
+                == "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b")
+        #expect(batches[1].binds == [.integer(1000), .text("v1000"), .integer(1001), .text("v1001")])
+    }
+
+    @Test func otherStatementsRunOncePerRowAsWritten() {
+        let update = SQLStatement("UPDATE t SET b = ? WHERE a = ?", [.text("x"), .integer(1)])
+        #expect(update.batches.map(\.sql) == ["UPDATE t SET b = ? WHERE a = ?"])
+        let deletes = SQLStatement("DELETE FROM t WHERE a = ?", rows: [[.integer(1)], [.integer(2)]])
+        #expect(deletes.batches.map(\.binds) == [[.integer(1)], [.integer(2)]])
+    }
+}
+
 @Suite("History store: upgrade")
 struct HistoryUpgradeTests {
     @Test func runsRecordedBeforeFactsExistedGetThemFromTheirReports() async throws {

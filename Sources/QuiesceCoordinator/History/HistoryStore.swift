@@ -267,10 +267,16 @@ public struct HistoryError: Error, Sendable, CustomStringConvertible {
 extension HistoryStore {
     /// What a sweep should find on each of `vms`: the files last pushed to it.
     public func expectedFiles(for vms: [String]) async throws(HistoryError) -> Sweep.Expected {
-        try await lastPushed(to: vms).mapValues { files in
+        // A push's files share their run and time: each origin is written once.
+        var origins: [Int64: (pushedAt: Date, text: String)] = [:]
+        return try await lastPushed(to: vms).mapValues { files in
             files.mapValues { file in
-                Sweep.ExpectedFile(
-                    sha256: file.sha256, origin: "push run \(file.runId) at \(HistoryRun.timestamp(file.pushedAt))")
+                if let known = origins[file.runId], known.pushedAt == file.pushedAt {
+                    return Sweep.ExpectedFile(sha256: file.sha256, origin: known.text)
+                }
+                let origin = "push run \(file.runId) at \(HistoryRun.timestamp(file.pushedAt))"
+                origins[file.runId] = (file.pushedAt, origin)
+                return Sweep.ExpectedFile(sha256: file.sha256, origin: origin)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A value bound to a statement or read from a row, in the few types the history uses; each
 /// `HistoryDatabase` maps them to its own.
@@ -35,18 +36,75 @@ public struct SQLStatement: Sendable {
         self.sql = sql
         self.rows = rows
     }
+
+    /// Rows per batched `INSERT`: well under PostgreSQL's 65,535 bindings and SQLite's 32,766
+    /// with the widest table's seven columns.
+    public static let rowsPerInsert = 1000
+
+    /// The statement as SQL to run, each with its bindings: one per row, or for a batch
+    /// `INSERT ... VALUES (?, ...)` one per `rowsPerInsert` rows, with the tuple repeated. A
+    /// statement per row cost a 10,000-VM sweep a tenth of a second in SQLite alone, and a
+    /// round trip per row in PostgreSQL.
+    public var batches: [(sql: String, binds: [SQLValue])] {
+        guard rows.count > 1, let tuple = valuesTuple else { return rows.map { (sql, $0) } }
+        return stride(from: 0, to: rows.count, by: Self.rowsPerInsert).map { start in
+            let chunk = rows[start..<min(start + Self.rowsPerInsert, rows.count)]
+            let values = Array(repeating: String(sql[tuple]), count: chunk.count).joined(separator: ", ")
+            return (sql.replacingCharacters(in: tuple, with: values), chunk.flatMap { $0 })
+        }
+    }
+
+    /// Where `(?, ?, ...)` after `VALUES` is in `sql`.
+    private var valuesTuple: Range<String.Index>? {
+        guard sql.hasPrefix("INSERT"), let values = sql.range(of: "VALUES ("),
+            let close = sql[values.upperBound...].firstIndex(of: ")")
+        else { return nil }
+        return sql.index(before: values.upperBound)..<sql.index(after: close)
+    }
 }
 
 /// A row read from the history: values by column name, matched without regard to case
 /// (PostgreSQL folds unquoted names to lower case, SQLite keeps them).
 public struct SQLRow: Sendable {
-    private let values: [String: SQLValue]
+    /// What the rows of one result share: their column names, and the times their cells hold as
+    /// text, each parsed once (a push's 30,000 file rows hold one time, which a sweep reads back).
+    public final class Columns: Sendable {
+        /// Each name as the database gave it and in lower case.
+        fileprivate let indexes: [String: Int]
+        private let dates = Mutex<[String: Date]>([:])
 
-    public init(_ columns: some Sequence<(String, SQLValue)>) {
-        values = Dictionary(columns.map { ($0.lowercased(), $1) }) { first, _ in first }
+        public init(_ names: some Sequence<String>) {
+            var indexes: [String: Int] = [:]
+            for (index, name) in names.enumerated() {
+                if indexes[name] == nil { indexes[name] = index }
+                if indexes[name.lowercased()] == nil { indexes[name.lowercased()] = index }
+            }
+            self.indexes = indexes
+        }
+
+        fileprivate func date(fromText text: String) -> Date? {
+            if let known = dates.withLock({ $0[text] }) { return known }
+            let date = SQLiteHistoryDatabase.date(fromText: text)
+            if let date { dates.withLock { $0[text] = date } }
+            return date
+        }
     }
 
-    public subscript(_ column: String) -> SQLValue { values[column.lowercased()] ?? .null }
+    private let columns: Columns
+    private let values: [SQLValue]
+
+    /// `values` in the order of `columns`.
+    public init(_ columns: Columns, _ values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript(_ column: String) -> SQLValue {
+        guard let index = columns.indexes[column] ?? columns.indexes[column.lowercased()], index < values.count else {
+            return .null
+        }
+        return values[index]
+    }
 
     public func text(_ column: String) throws(HistoryError) -> String {
         try required(column, optionalText(column))
@@ -91,7 +149,7 @@ public struct SQLRow: Sendable {
         case .null: return nil
         case .date(let date): return date
         case .text(let text):
-            guard let date = SQLiteHistoryDatabase.date(fromText: text) else {
+            guard let date = columns.date(fromText: text) else {
                 throw mismatch(column, "a date", .text(text))
             }
             return date

@@ -44,8 +44,7 @@ public final class SQLiteHistoryDatabase: HistoryDatabase {
     public func rows(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try await queue.read { db in
             var dates = DateValues()
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(binds, &dates)).map(
-                Self.row)
+            return try Self.rows(of: db.cachedStatement(sql: sql), Self.arguments(binds, &dates))
         }
     }
 
@@ -54,13 +53,13 @@ public final class SQLiteHistoryDatabase: HistoryDatabase {
         try await queue.write { db in
             var dates = DateValues()
             return try statements.map { statement in
-                let prepared = try db.cachedStatement(sql: statement.sql)
                 var returned: [SQLRow] = []
-                for binds in statement.rows {
+                for (sql, binds) in statement.batches {
+                    let prepared = try db.cachedStatement(sql: sql)
                     if prepared.columnCount == 0 {
                         try prepared.execute(arguments: Self.arguments(binds, &dates))
                     } else {
-                        returned += try Row.fetchAll(prepared, arguments: Self.arguments(binds, &dates)).map(Self.row)
+                        returned += try Self.rows(of: prepared, Self.arguments(binds, &dates))
                     }
                 }
                 return returned
@@ -100,17 +99,27 @@ public final class SQLiteHistoryDatabase: HistoryDatabase {
         return formatted
     }
 
-    private static func row(_ row: Row) -> SQLRow {
-        SQLRow(
-            zip(row.columnNames, row.databaseValues).map { name, value in
-                switch value.storage {
-                case .null: (name, .null)
-                case .int64(let integer): (name, .integer(integer))
-                case .double(let real): (name, .real(real))
-                case .string(let text): (name, .text(text))
-                case .blob(let data): (name, .text(String(decoding: data, as: UTF8.self)))
-                }
-            })
+    /// The rows `statement` returns, read straight from SQLite's cursor into values that share
+    /// one set of column names.
+    private static func rows(of statement: Statement, _ arguments: StatementArguments) throws -> [SQLRow] {
+        let columns = SQLRow.Columns(statement.columnNames)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            rows.append(
+                SQLRow(
+                    columns,
+                    row.databaseValues.map { value in
+                        switch value.storage {
+                        case .null: .null
+                        case .int64(let integer): .integer(integer)
+                        case .double(let real): .real(real)
+                        case .string(let text): .text(text)
+                        case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+                        }
+                    }))
+        }
+        return rows
     }
 
     private static var migrator: DatabaseMigrator {
