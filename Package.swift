@@ -129,7 +129,9 @@ let package = Package(
             name: "QuiesceSimulator",
             dependencies: [
                 "QuiesceAgent", "QuiesceAgentServer", "QuiesceAPI", "QuiesceHTTPServer", "QuiesceSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -50,9 +50,11 @@ final class CurlLoop: @unchecked Sendable {
         var active: [UnsafeMutableRawPointer: Transfer] = [:]
         while true {
             let (incoming, stopping) = queue.withLock { queue in
-                let room = maxConcurrentTransfers - active.count
-                let taken = Array(queue.waiting.prefix(max(0, room)))
-                queue.waiting.removeFirst(taken.count)
+                let room = max(0, maxConcurrentTransfers - active.count)
+                // Usually there is room for all: the queue is handed over whole, not copied.
+                guard room < queue.waiting.count else { return (queue.waiting.take(), queue.stopping) }
+                let taken = Array(queue.waiting.prefix(room))
+                queue.waiting.removeFirst(room)
                 return (taken, queue.stopping)
             }
             for transfer in incoming {
@@ -79,5 +81,13 @@ final class CurlLoop: @unchecked Sendable {
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         curl_multi_cleanup(multi)
+    }
+}
+
+extension Array {
+    /// The elements, leaving the array empty.
+    fileprivate mutating func take() -> [Element] {
+        defer { self = [] }
+        return self
     }
 }

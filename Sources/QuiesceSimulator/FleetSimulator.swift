@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import QuiesceAPI
 import QuiesceAgent
 import QuiesceAgentServer
@@ -32,6 +34,16 @@ public struct FleetSimulator: Sendable {
         self.tokenFile = tokenFile
         self.faults = faults
         self.instantScripts = instantScripts
+    }
+
+    /// Runs this process's Swift tasks on SwiftNIO's event loops instead of on a pool of their
+    /// own, so a request is not handed from one thread to the other and back. A simulator serves
+    /// a thousand agents on the coordinator's own machine, where every cycle it spends is the
+    /// coordinator's loss; the real agent keeps the two apart, so a route blocked on its disk
+    /// never stalls its connections. Call once, on the main thread, before any task starts.
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 
     /// The services to run: a server and a session keeper per agent that accepts connections.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QuiesceSimulator
 import QuiesceSystem
 
 /// `quiesce-agent`: the per-VM agent of Quiesce.
@@ -20,6 +21,7 @@ struct QuiesceAgentCommand: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
+            if command is SimulateCommand { FleetSimulator.runTasksOnEventLoops() }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
