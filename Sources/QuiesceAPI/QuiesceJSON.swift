@@ -12,9 +12,15 @@ public enum QuiesceJSON {
     /// per request, and a coordinator a report of every VM (`quiesce-bench json-coding`).
     public static func encode(_ value: some Encodable, pretty: Bool = false) throws -> [UInt8] {
         let node = try JSONTreeEncoder().root(value)
-        var writer = JSONNodeWriter(pretty: pretty)
+        var writer = JSONNodeWriter()
         writer.write(node)
-        return writer.bytes
+        return pretty ? indented(writer.bytes) : writer.bytes
+    }
+
+    /// What `encode` wrote without `pretty`, laid out as with it: for a value encoded once and
+    /// both kept and shown.
+    public static func indented(_ compact: [UInt8]) -> [UInt8] {
+        JSONIndenter.indent(compact)
     }
 
     /// Foundation's encoder with the same settings: what `encode` is checked and measured against.

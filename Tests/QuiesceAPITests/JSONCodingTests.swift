@@ -247,7 +247,7 @@ struct JSONCodingTests {
     }
 
     private static func randomString(_ random: inout SplitMix64) -> String {
-        let alphabet = Array("aAzZ09_-\"\\/\n\t\u{1}\u{7f}é😀 .")
+        let alphabet = Array("aAzZ09_-\"\\/\n\t\u{1}\u{7f}é😀 .{}[]:,")
         return String((0..<Int(random.next() % 8)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
     }
 

@@ -1,17 +1,16 @@
 /// Writes a `JSONNode` tree as Foundation's `JSONEncoder` writes it with `.sortedKeys` and
-/// `.withoutEscapingSlashes` (and `.prettyPrinted`, when asked): keys in UTF-8 byte order, numbers
-/// as Swift prints them without a trailing `.0`, only `"`, `\` and control characters escaped.
-/// Byte for byte the same, so reports, digests and diffs do not change with the encoder.
+/// `.withoutEscapingSlashes`: keys in UTF-8 byte order, numbers as Swift prints them without a
+/// trailing `.0`, only `"`, `\` and control characters escaped, no space between tokens (laid out
+/// by `JSONIndenter` when asked). Byte for byte the same, so reports, digests and diffs do not
+/// change with the encoder.
 struct JSONNodeWriter {
-    let pretty: Bool
     private(set) var bytes: [UInt8] = []
 
-    init(pretty: Bool) {
-        self.pretty = pretty
+    init() {
         bytes.reserveCapacity(1024)
     }
 
-    mutating func write(_ node: JSONNode, depth: Int = 0) {
+    mutating func write(_ node: JSONNode) {
         switch node {
         case .null: append("null")
         case .bool(let value): append(value ? "true" : "false")
@@ -20,31 +19,30 @@ struct JSONNodeWriter {
         case .double(let value): writeNumber(value.description)
         case .float(let value): writeNumber(value.description)
         case .string(let value): writeString(value)
-        case .object(let storage): writeObject(storage.members, depth: depth)
-        case .array(let storage): writeArray(storage.elements, depth: depth)
-        case .deferred(let encoder): write(encoder.result ?? .object(JSONObjectStorage()), depth: depth)
+        case .object(let storage): writeObject(storage.members)
+        case .array(let storage): writeArray(storage.elements)
+        case .deferred(let encoder): write(encoder.result ?? .object(JSONObjectStorage()))
         }
     }
 
-    private mutating func writeObject(_ members: [(key: String, value: JSONNode)], depth: Int) {
-        let order = Self.sortedUniqueKeys(members)
-        open(UInt8(ascii: "{"), empty: order.isEmpty)
-        for (position, index) in order.enumerated() {
-            separate(first: position == 0, depth: depth + 1)
+    private mutating func writeObject(_ members: [(key: String, value: JSONNode)]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (position, index) in Self.sortedUniqueKeys(members).enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
             writeString(members[index].key)
-            append(pretty ? " : " : ":")
-            write(members[index].value, depth: depth + 1)
+            bytes.append(UInt8(ascii: ":"))
+            write(members[index].value)
         }
-        close(UInt8(ascii: "}"), empty: order.isEmpty, depth: depth)
+        bytes.append(UInt8(ascii: "}"))
     }
 
-    private mutating func writeArray(_ elements: [JSONNode], depth: Int) {
-        open(UInt8(ascii: "["), empty: elements.isEmpty)
+    private mutating func writeArray(_ elements: [JSONNode]) {
+        bytes.append(UInt8(ascii: "["))
         for (position, element) in elements.enumerated() {
-            separate(first: position == 0, depth: depth + 1)
-            write(element, depth: depth + 1)
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            write(element)
         }
-        close(UInt8(ascii: "]"), empty: elements.isEmpty, depth: depth)
+        bytes.append(UInt8(ascii: "]"))
     }
 
     /// The members' indexes in key order; of a key encoded twice, the last, as a dictionary keeps it.
@@ -61,33 +59,6 @@ struct JSONNodeWriter {
             unique.append(index)
         }
         return unique
-    }
-
-    // Foundation's layout: two spaces a level, and an empty container still gets its blank line.
-
-    private mutating func open(_ bracket: UInt8, empty: Bool) {
-        bytes.append(bracket)
-        if pretty && empty { bytes.append(UInt8(ascii: "\n")) }
-    }
-
-    private mutating func separate(first: Bool, depth: Int) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        if pretty {
-            bytes.append(UInt8(ascii: "\n"))
-            indent(depth)
-        }
-    }
-
-    private mutating func close(_ bracket: UInt8, empty: Bool, depth: Int) {
-        if pretty {
-            bytes.append(UInt8(ascii: "\n"))
-            indent(depth)
-        }
-        bytes.append(bracket)
-    }
-
-    private mutating func indent(_ depth: Int) {
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
     }
 
     private mutating func append(_ text: StaticString) {

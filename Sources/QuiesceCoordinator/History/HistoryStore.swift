@@ -40,28 +40,32 @@ public final class HistoryStore: Sendable {
         return id
     }
 
-    /// Completes run `id` with its report, its facts and one row per VM (each also the VM's
-    /// latest of the kind); for pushes, also remembers the hashes each VM now has.
+    /// Completes run `id` with its report, its facts and one row per VM: `writeResults`, then
+    /// `complete`.
     public func finish(
         _ id: Int64, status: HistoryRun.Status, summary: String, report: some Encodable & Sendable,
         vms: [HistoryVMResult], facts: RunFacts = RunFacts(), pushed: [PushedFile] = []
     ) async throws(HistoryError) {
-        // Encoded while the rows are gathered: at 10,000 VMs each takes a tenth of a second of the
-        // tail a fleet command waits for.
-        async let encoded = Result { () throws(HistoryError) -> String in
-            do {
-                return String(decoding: try QuiesceJSON.encode(report), as: UTF8.self)
-            } catch {
-                throw HistoryError(message: "cannot encode the report of run \(id): \(error)")
-            }
-        }
+        let now = Date()
+        try await writeResults(of: id, vms: vms, pushed: pushed, at: now)
+        try await complete(
+            id, status: status, summary: summary, report: try Self.encoded(report, of: id).get(), facts: facts, at: now)
+    }
+
+    /// Writes run `id`'s row per VM (each also the VM's latest of the kind) and, for pushes, the
+    /// hashes each VM now has, in a transaction of its own: a command writes them while it
+    /// encodes its report. Until `complete`, the run is still running (a coordinator killed
+    /// meanwhile leaves one that reads interrupted, with the results it had).
+    public func writeResults(
+        of id: Int64, vms: [HistoryVMResult], pushed: [PushedFile], at time: Date
+    ) async throws(HistoryError) {
+        guard !vms.isEmpty || !pushed.isEmpty else { return }
         guard let kind = try await read("SELECT kind FROM run WHERE id = ?", [.integer(id)]).first?.text("kind") else {
             throw HistoryError(message: "run \(id) is not in the history \(location): was it pruned meanwhile?")
         }
-        let now = Date()
         var statements: [SQLStatement] = []
         // One statement per table with a row per VM: a push to 10,000 VMs records 30,000 files.
-        // Each an upsert, so a finish tried again after a commit whose answer was lost is the same.
+        // Each an upsert, so a write tried again after a commit whose answer was lost is the same.
         if !vms.isEmpty {
             statements.append(
                 SQLStatement(
@@ -83,7 +87,7 @@ public final class HistoryStore: Sendable {
                     """,
                     rows: vms.map {
                         [
-                            .text($0.vm), .text(kind), .integer(id), .date(now), .text($0.status), .text($0.detail),
+                            .text($0.vm), .text(kind), .integer(id), .date(time), .text($0.status), .text($0.detail),
                             SQLValue($0.consistency),
                         ]
                     }))
@@ -101,19 +105,36 @@ public final class HistoryStore: Sendable {
                     }
                 ))
         }
-        let json = try await encoded.get()
-        statements.append(
+        try await transaction(statements)
+    }
+
+    /// Completes run `id`: its status, summary, facts and report (compact JSON, as `encoded` writes it).
+    public func complete(
+        _ id: Int64, status: HistoryRun.Status, summary: String, report: [UInt8], facts: RunFacts, at time: Date
+    ) async throws(HistoryError) {
+        try await transaction([
             SQLStatement(
                 """
                 UPDATE run SET status = ?, summary = ?, finishedAt = ?, report = ?,
                 groupName = ?, consistency = ?, freezeSkewMs = ?, frozenMs = ? WHERE id = ?
                 """,
                 [
-                    .text(status.rawValue), .text(summary), .date(now), .text(json), SQLValue(facts.group),
-                    SQLValue(facts.consistency?.rawValue), SQLValue(facts.freezeSkewMs), SQLValue(facts.frozenMs),
-                    .integer(id),
-                ]))
-        try await transaction(statements)
+                    .text(status.rawValue), .text(summary), .date(time), .text(String(decoding: report, as: UTF8.self)),
+                    SQLValue(facts.group), SQLValue(facts.consistency?.rawValue), SQLValue(facts.freezeSkewMs),
+                    SQLValue(facts.frozenMs), .integer(id),
+                ])
+        ])
+    }
+
+    /// Run `id`'s report as the history keeps it: compact JSON.
+    static func encoded(_ report: some Encodable, of id: Int64) -> Result<[UInt8], HistoryError> {
+        Result { () throws(HistoryError) -> [UInt8] in
+            do {
+                return try QuiesceJSON.encode(report)
+            } catch {
+                throw HistoryError(message: "cannot encode the report of run \(id): \(error)")
+            }
+        }
     }
 
     /// The newest runs first, optionally only those of `kind`, touching `vm`, of `group` or
