@@ -70,6 +70,27 @@ extension HistoryOnEachDatabase {
             }
         }
 
+        @Test(arguments: HistoryBackend.allCases)
+        func aRunKilledAfterItsResultsWereWrittenReadsAsInterruptedWithThem(backend: HistoryBackend) async throws {
+            try await backend.withStore { store in
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: "/bin/true")
+                try child.run()
+                child.waitUntilExit()
+                let run = try await store.start(kind: .sweep, fleet: "/f.json", targets: 1)
+                try await store.markProcess(of: run, as: Int64(child.processIdentifier))
+                // `record` writes the rows while it encodes the report, then completes the run.
+                try await store.writeResults(
+                    of: run, vms: [HistoryVMResult(vm: "db-1", status: "compliant", detail: "", consistency: nil)],
+                    pushed: [], at: Date())
+
+                let interrupted = try #require(try await store.run(run))
+                #expect(interrupted.status == .interrupted && interrupted.report == nil)
+                #expect(try await store.runs(vm: "db-1").map(\.id) == [run])
+                #expect(try await store.latestResults(kind: .sweep)["db-1"]?.status == "compliant")
+            }
+        }
+
         @Test func anUnwritableStateDirectoryIsNamed() {
             #expect(throws: HistoryError.self) { try HistoryStore(directory: "/proc/quiesce-cannot-be-here") }
             do {
