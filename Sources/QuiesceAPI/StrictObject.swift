@@ -9,7 +9,9 @@ public struct StrictObject {
     /// How problems name the object's keys, e.g. `"freeze."` for nested settings.
     private let keyPrefix: String
     public private(set) var problems: [String] = []
-    private var used: Set<String> = []
+    /// The keys asked for that the object has: a handful, so a list, not a set to hash (an
+    /// inventory of 10,000 VMs made a set per VM).
+    private var used: [String] = []
 
     public init(_ value: JSONValue, keyPrefix: String = "", what: String) {
         self.keyPrefix = keyPrefix
@@ -25,7 +27,7 @@ public struct StrictObject {
     public var unusedKeys: [String] { keys.keys.filter { !used.contains($0) }.sorted() }
 
     /// Marks keys as known without reading them (accepted for compatibility, ignored).
-    public mutating func accept(_ names: String...) { used.formUnion(names) }
+    public mutating func accept(_ names: String...) { names.forEach { markUsed($0) } }
 
     public mutating func string(_ key: String, required: Bool = false) -> String? {
         value(key, required: required, expected: "a string") { if case .string(let text) = $0 { text } else { nil } }
@@ -59,7 +61,7 @@ public struct StrictObject {
     /// A nested object, read with its own `StrictObject` whose problems are merged back.
     public mutating func object<T>(_ key: String, _ read: (inout StrictObject) -> T) -> T? {
         guard let raw = keys[key] else { return nil }
-        used.insert(key)
+        markUsed(key)
         var nested = StrictObject(raw, keyPrefix: "\(keyPrefix)\(key).", what: "`\(keyPrefix)\(key)`")
         let result = read(&nested)
         problems += nested.problems
@@ -70,7 +72,7 @@ public struct StrictObject {
     /// An array of objects, each read with its own `StrictObject` named `key[index].`.
     public mutating func objectArray<T>(_ key: String, _ read: (Int, inout StrictObject) -> T) -> [T]? {
         guard let raw = keys[key] else { return nil }
-        used.insert(key)
+        markUsed(key)
         guard case .array(let elements) = raw else {
             problems.append("`\(keyPrefix)\(key)` must be an array of objects, found \(raw.typeName) \(raw.excerpt)")
             return nil
@@ -88,7 +90,7 @@ public struct StrictObject {
     /// An object whose keys are names and whose values are objects, each read in turn.
     public mutating func namedObjects<T>(_ key: String, _ read: (String, inout StrictObject) -> T) -> [T]? {
         guard let raw = keys[key] else { return nil }
-        used.insert(key)
+        markUsed(key)
         guard case .object(let entries) = raw else {
             problems.append(
                 "`\(keyPrefix)\(key)` must be an object of named entries, found \(raw.typeName) \(raw.excerpt)")
@@ -117,6 +119,10 @@ public struct StrictObject {
         }
     }
 
+    private mutating func markUsed(_ key: String) {
+        if !used.contains(key) { used.append(key) }
+    }
+
     /// The name problems use for this object's `key`.
     public func path(_ key: String) -> String { keyPrefix + key }
 
@@ -125,11 +131,11 @@ public struct StrictObject {
     private mutating func value<T>(
         _ key: String, required: Bool = false, expected: String, _ convert: (JSONValue) -> T?
     ) -> T? {
-        used.insert(key)
         guard let raw = keys[key] else {
             if required { problems.append("required key `\(keyPrefix)\(key)` is missing; it must be \(expected)") }
             return nil
         }
+        markUsed(key)
         guard let converted = convert(raw) else {
             problems.append("`\(keyPrefix)\(key)` must be \(expected), found \(raw.typeName) \(raw.excerpt)")
             return nil
