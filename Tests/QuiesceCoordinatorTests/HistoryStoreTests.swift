@@ -57,13 +57,8 @@ extension HistoryOnEachDatabase {
             try await backend.withStore { store in
                 let mine = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
                 #expect(try await store.run(mine)?.status == .running, "this process is alive")
-                // A child that has exited and been reaped stands in for a coordinator that was killed.
-                let child = Process()
-                child.executableURL = URL(fileURLWithPath: "/bin/true")
-                try child.run()
-                child.waitUntilExit()
                 let theirs = try await store.start(kind: .snapshot, fleet: "/f.json", targets: 3)
-                try await store.markProcess(of: theirs, as: Int64(child.processIdentifier))
+                try await store.markProcess(of: theirs, as: Int64(ChildProcessHelpers.deadProcessID()))
                 let run = try #require(try await store.run(theirs))
                 #expect(run.status == .interrupted)
                 #expect(run.summary.contains("ended before the run finished"))
@@ -73,12 +68,8 @@ extension HistoryOnEachDatabase {
         @Test(arguments: HistoryBackend.allCases)
         func aRunKilledAfterItsResultsWereWrittenReadsAsInterruptedWithThem(backend: HistoryBackend) async throws {
             try await backend.withStore { store in
-                let child = Process()
-                child.executableURL = URL(fileURLWithPath: "/bin/true")
-                try child.run()
-                child.waitUntilExit()
                 let run = try await store.start(kind: .sweep, fleet: "/f.json", targets: 1)
-                try await store.markProcess(of: run, as: Int64(child.processIdentifier))
+                try await store.markProcess(of: run, as: Int64(ChildProcessHelpers.deadProcessID()))
                 // `record` writes the rows while it encodes the report, then completes the run.
                 try await store.writeResults(
                     of: run, vms: [HistoryVMResult(vm: "db-1", status: "compliant", detail: "", consistency: nil)],
