@@ -265,3 +265,17 @@ extension HistoryOnEachDatabase {
         }
     }
 }
+
+extension HistoryStore {
+    /// Completes run `id` in one call, as `record` does in two halves around its encoding:
+    /// `writeResults`, then `complete`.
+    fileprivate func finish(
+        _ id: Int64, status: HistoryRun.Status, summary: String, report: some Encodable & Sendable,
+        vms: [HistoryVMResult], facts: RunFacts = RunFacts(), pushed: [PushedFile] = []
+    ) async throws(HistoryError) {
+        let now = Date()
+        try await writeResults(of: id, vms: vms, pushed: pushed, at: now)
+        try await complete(
+            id, status: status, summary: summary, report: try Self.encoded(report, of: id).get(), facts: facts, at: now)
+    }
+}

@@ -21,7 +21,7 @@ public final class HistoryStore: Sendable {
     /// Where the history is, for messages.
     public var location: String { database.location }
 
-    /// Records a run that has started; `finish` completes it. A run never finished by a live
+    /// Records a run that has started; `writeResults` and `complete` finish it. A run never finished by a live
     /// process reads as interrupted.
     public func start(kind: HistoryRun.Kind, fleet: String, targets: Int) async throws(HistoryError) -> Int64 {
         let rows = try await write(
@@ -38,18 +38,6 @@ public final class HistoryStore: Sendable {
             throw HistoryError(message: "the history \(location) gave no id for a new run")
         }
         return id
-    }
-
-    /// Completes run `id` with its report, its facts and one row per VM: `writeResults`, then
-    /// `complete`.
-    public func finish(
-        _ id: Int64, status: HistoryRun.Status, summary: String, report: some Encodable & Sendable,
-        vms: [HistoryVMResult], facts: RunFacts = RunFacts(), pushed: [PushedFile] = []
-    ) async throws(HistoryError) {
-        let now = Date()
-        try await writeResults(of: id, vms: vms, pushed: pushed, at: now)
-        try await complete(
-            id, status: status, summary: summary, report: try Self.encoded(report, of: id).get(), facts: facts, at: now)
     }
 
     /// Writes run `id`'s row per VM (each also the VM's latest of the kind) and, for pushes, the
